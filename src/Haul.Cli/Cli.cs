@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Haul.Cli.Commands;
+
+namespace Haul.Cli;
+
+/// <summary>Builds the command tree and maps failures to one line and a distinct exit code.</summary>
+internal static class Cli
+{
+    public static readonly Option<string?> Home = new("--home")
+    {
+        Description = "Node directory (default: $HAUL_HOME, else ~/.haul)",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("haul: fast, verified, resumable data transfer between nodes");
+        root.Options.Add(Home);
+        root.Subcommands.Add(QuickstartCommand.Create());
+        root.Subcommands.Add(NodeCommands.Init());
+        root.Subcommands.Add(NodeCommands.Id());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(PairingCommands.Invite());
+        root.Subcommands.Add(PairingCommands.Join());
+        root.Subcommands.Add(PeerCommands.Create());
+        root.Subcommands.Add(SendCommand.Create());
+        root.Subcommands.Add(NodeCommands.Receipts());
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors)
+            {
+                Console.Error.WriteLine($"error: {e.Message}; see 'haul --help'");
+            }
+
+            return (int)ErrorCode.Usage;
+        }
+
+        return await parsed.InvokeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a command body, turning a <see cref="HaulException"/> into one line on stderr and its exit code.</summary>
+    public static async Task<int> Guard(Func<Task<int>> body, bool json = false)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (HaulException ex)
+        {
+            return Fail(ex, json);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail(new HaulException(ErrorCode.Cancelled, "cancelled", "run the same command again to resume"), json);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return Fail(new HaulException(ErrorCode.PermissionDenied, $"permission denied: {ex.Message}", "fix the permissions or use another --home"), json);
+        }
+        catch (IOException ex) when (ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase))
+        {
+            return Fail(new HaulException(ErrorCode.DiskFull, "disk full", "free some space and run the command again"), json);
+        }
+    }
+
+    public static int Fail(HaulException ex, bool json)
+    {
+        if (json)
+        {
+            Console.Out.WriteLine(Json.Line(("type", "error"), ("code", ex.Code.ToString()), ("exit", (int)ex.Code), ("message", ex.Message), ("hint", ex.Hint)));
+        }
+
+        Console.Error.WriteLine(ex.Hint is null ? $"error: {ex.Message}" : $"error: {ex.Message}; {ex.Hint}");
+        return (int)ex.Code;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Haul.Node;
+
+namespace Haul.Cli.Commands;
+
+internal static class NodeCommands
+{
+    public static Command Init()
+    {
+        var name = new Option<string>("--name") { Description = "A short name for this node, as peers will see it", Required = true };
+        var cmd = new Command("init", "Create this node's key pair, certificate and database; prints the node ID") { name };
+        cmd.SetAction((pr, ct) => Cli.Guard(() =>
+        {
+            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            using var node = HaulNode.Init(home, pr.GetValue(name)!);
+            Console.Error.WriteLine($"initialised node '{node.Name}' in {home}");
+            Console.Out.WriteLine(node.Identity.Id.ToString());
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    public static Command Id()
+    {
+        var cmd = new Command("id", "Print this node's ID");
+        cmd.SetAction((pr, ct) => Cli.Guard(() =>
+        {
+            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            Console.Out.WriteLine(node.Identity.Id.ToString());
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    public static Command Receipts()
+    {
+        var json = new Option<bool>("--json") { Description = "One JSON object per line" };
+        var cmd = new Command("receipts", "List the signed delivery receipts this node holds") { json };
+        cmd.SetAction((pr, ct) => Cli.Guard(() =>
+        {
+            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            foreach (var r in node.Store.ListReceipts())
+            {
+                Console.Out.WriteLine(pr.GetValue(json)
+                    ? Json.Line(("manifest", r.ManifestHash), ("peer", r.PeerName), ("peerId", r.PeerId), ("files", r.Files), ("bytes", r.Bytes), ("deliveredAt", r.DeliveredAt.ToString("o")), ("signature", Convert.ToBase64String(r.Signature)))
+                    : $"{r.DeliveredAt:u}  {r.PeerName,-12} {r.Files,8} files {Units.Bytes(r.Bytes),10}  manifest {r.ManifestHash[..16]}");
+            }
+
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+}

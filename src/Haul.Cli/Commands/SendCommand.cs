@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Haul.Node;
+using Haul.Transfer;
+using Microsoft.Extensions.Logging;
+
+namespace Haul.Cli.Commands;
+
+internal static class SendCommand
+{
+    public static Command Create()
+    {
+        var path = new Argument<string>("path") { Description = "File or folder to send" };
+        var peer = new Argument<string>("peer") { Description = "Peer name or node ID" };
+        var json = new Option<bool>("--json") { Description = "Progress and result as JSON lines on stdout" };
+        var tcp = new Option<bool>("--tcp") { Description = "Move data over the TLS connection instead of UDP" };
+        var maxRate = new Option<string?>("--max-rate") { Description = "Upper bound on the sending rate, e.g. 200M (bytes/s) or 800Mbit" };
+        var cmd = new Command("send", "Send a file or folder to a peer; it lands in the peer's inbox/<this node>/") { path, peer, json, tcp, maxRate };
+        cmd.SetAction((pr, ct) =>
+        {
+            bool asJson = pr.GetValue(json);
+            return Cli.Guard(
+                async () =>
+                {
+                    using var loggers = Logging.Create(LogLevel.Warning);
+                    using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
+                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp) };
+                    if (pr.GetValue(maxRate) is { } mr)
+                    {
+                        options = options with { MaxRateBytesPerSec = Units.ParseRate(mr), InitialRateBytesPerSec = Math.Min(options.InitialRateBytesPerSec, Units.ParseRate(mr)) };
+                    }
+
+                    var renderer = new ProgressRenderer(asJson);
+                    var result = await node.SendAsync(pr.GetValue(path)!, pr.GetValue(peer)!, options, renderer.Report, ct).ConfigureAwait(false);
+                    PrintResult(result, node, asJson);
+                    return 0;
+                },
+                asJson);
+        });
+        return cmd;
+    }
+
+    internal static void PrintResult(SendResult r, HaulNode node, bool json)
+    {
+        var rc = r.Receipt;
+        double secs = Math.Max(r.Elapsed.TotalSeconds, 1e-6);
+        if (json)
+        {
+            Console.Out.WriteLine(Json.Line(
+                ("type", "result"), ("ok", true), ("peer", r.PeerName), ("manifest", rc.ManifestHash.ToHex()), ("files", r.Files), ("bytes", r.Bytes),
+                ("seconds", secs), ("bytesPerSec", r.Bytes / secs), ("newChunkBytes", r.ChunkBytesSent), ("reusedBytes", r.ReusedBytes),
+                ("wireBytes", r.WireBytes), ("packets", r.Packets), ("retransmitted", r.Retransmitted), ("mode", r.Mode), ("srttMs", r.SrttMs),
+                ("receiver", rc.ReceiverId), ("deliveredAt", rc.DeliveredAt.ToString("o")), ("receiptVerified", true)));
+            return;
+        }
+
+        Console.Out.WriteLine($"sent to {r.PeerName}: {r.Files} files, {Units.Bytes(r.Bytes)} in {secs:0.00} s ({Units.Bytes(r.Bytes / secs)}/s); {Units.Bytes(r.ChunkBytesSent)} new, {Units.Bytes(r.Bytes - r.ChunkBytesSent)} already there or deduplicated; {r.Mode}, {r.Retransmitted} packets resent");
+        Console.Out.WriteLine($"receipt: manifest {rc.ManifestHash.ToHex()[..16]}, {rc.Files} files, {rc.Bytes} bytes, delivered {rc.DeliveredAt:u}, signed by {r.PeerName} ({Haul.Security.NodeId.Parse(rc.ReceiverId).Short}); signature verified, stored in {node.Home}");
+    }
+}

@@ -1,0 +1,3 @@
+using Haul.Cli;
+
+return await Cli.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,108 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace Haul.Content;
+
+/// <summary>
+/// FastCDC content-defined chunking (Xia et al., USENIX ATC 2016) with normalized chunking level 2.
+/// Cut points depend only on the last 64 bytes seen, so inserting bytes moves boundaries only near the
+/// insertion and the rest of the chunks keep their hashes.
+/// </summary>
+internal sealed class FastCdc
+{
+    public const int DefaultMin = 256 * 1024;
+    public const int DefaultAvg = 1024 * 1024;
+    public const int DefaultMax = 4 * 1024 * 1024;
+
+    private static readonly ulong[] Gear = BuildGear();
+
+    private readonly ulong _maskS;
+    private readonly ulong _maskL;
+
+    public FastCdc(int min = DefaultMin, int avg = DefaultAvg, int max = DefaultMax)
+    {
+        if (min <= 0 || avg <= min || max <= avg || !int.IsPow2(avg))
+        {
+            throw new ArgumentOutOfRangeException(nameof(avg), "need 0 < min < avg < max and avg a power of two");
+        }
+
+        Min = min;
+        Avg = avg;
+        Max = max;
+        int bits = int.Log2(avg);
+        // Masks use the high bits: with a left-shifting gear hash they depend on the last 64 bytes,
+        // while the low bits depend only on the last few.
+        _maskS = HighMask(bits + 2);
+        _maskL = HighMask(bits - 2);
+    }
+
+    public int Min { get; }
+
+    public int Avg { get; }
+
+    public int Max { get; }
+
+    /// <summary>
+    /// Length of the next chunk at the start of <paramref name="data"/>. When <paramref name="final"/>
+    /// is false and no cut is found, returns -1: the caller must supply more data (up to <see cref="Max"/>).
+    /// </summary>
+    public int NextCut(ReadOnlySpan<byte> data, bool final)
+    {
+        int n = data.Length;
+        if (n <= Min)
+        {
+            return final ? n : (n >= Max ? Max : -1);
+        }
+
+        int normal = Math.Min(Avg, n);
+        int limit = Math.Min(Max, n);
+        ulong hash = 0;
+        ref byte src = ref MemoryMarshal.GetReference(data);
+        ref ulong gear = ref MemoryMarshal.GetArrayDataReference(Gear);
+        int i = Min;
+        for (; i < normal; i++)
+        {
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
+            if ((hash & _maskS) == 0)
+            {
+                return i + 1;
+            }
+        }
+
+        for (; i < limit; i++)
+        {
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
+            if ((hash & _maskL) == 0)
+            {
+                return i + 1;
+            }
+        }
+
+        if (limit == Max)
+        {
+            return Max;
+        }
+
+        return final ? n : -1;
+    }
+
+    private static ulong HighMask(int bits) => bits >= 64 ? ulong.MaxValue : ((1UL << bits) - 1) << (64 - bits);
+
+    private static ulong[] BuildGear()
+    {
+        // A fixed, documented table: every node must cut at the same places.
+        var table = new ulong[256];
+        Span<byte> seed = stackalloc byte[32];
+        Span<byte> input = stackalloc byte[12];
+        "haul-gear"u8.CopyTo(input);
+        for (int i = 0; i < 256; i++)
+        {
+            input[9] = (byte)i;
+            SHA256.HashData(input, seed);
+            table[i] = BitConverter.ToUInt64(seed);
+        }
+
+        return table;
+    }
+}

@@ -1,0 +1,90 @@
+namespace Haul.Content;
+
+/// <summary>
+/// Rules for paths that arrive from a peer. A manifest path may never leave the directory it is
+/// written under: no absolute paths, no "..", no empty or "." components, no NUL.
+/// </summary>
+internal static class PathSafety
+{
+    public const int MaxPathBytes = 4096;
+    public const int MaxComponentBytes = 255;
+
+    public static bool IsSafeRelative(string path, out string reason)
+    {
+        reason = string.Empty;
+        if (path.Length == 0)
+        {
+            reason = "empty path";
+            return false;
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > MaxPathBytes)
+        {
+            reason = "path too long";
+            return false;
+        }
+
+        if (path[0] == '/' || path.Contains('\0', StringComparison.Ordinal) || path.Contains('\\', StringComparison.Ordinal))
+        {
+            reason = "absolute path or forbidden character";
+            return false;
+        }
+
+        foreach (var part in path.Split('/'))
+        {
+            if (part.Length == 0 || part == "." || part == "..")
+            {
+                reason = $"forbidden component '{part}'";
+                return false;
+            }
+
+            if (System.Text.Encoding.UTF8.GetByteCount(part) > MaxComponentBytes)
+            {
+                reason = "name too long";
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// True when a symlink at <paramref name="linkPath"/> pointing at <paramref name="target"/> resolves
+    /// inside the tree root (both relative to the root).
+    /// </summary>
+    public static bool SymlinkStaysInside(string linkPath, string target)
+    {
+        if (target.Length == 0 || target[0] == '/' || target.Contains('\0', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var stack = new List<string>(linkPath.Split('/'));
+        stack.RemoveAt(stack.Count - 1);
+        foreach (var part in target.Split('/'))
+        {
+            if (part.Length == 0 || part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                if (stack.Count == 0)
+                {
+                    return false;
+                }
+
+                stack.RemoveAt(stack.Count - 1);
+            }
+            else
+            {
+                stack.Add(part);
+            }
+        }
+
+        // The link must not resolve to the destination root's parent; staying within the top-level
+        // entry keeps a send from reaching sibling transfers in the inbox.
+        return stack.Count >= 1;
+    }
+}

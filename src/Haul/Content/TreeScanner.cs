@@ -1,0 +1,167 @@
+namespace Haul.Content;
+
+/// <summary>
+/// Walks a file or folder and builds its manifest: entries in ordinal path order (parents before
+/// children), symlinks recorded rather than followed, files chunked in parallel.
+/// </summary>
+internal static class TreeScanner
+{
+    public static ScannedTree Scan(string sourcePath, FastCdc? cdc = null, Action<long, int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        cdc ??= new FastCdc();
+        string full = Path.GetFullPath(sourcePath).TrimEnd('/');
+        if (full.Length == 0)
+        {
+            full = "/";
+        }
+
+        var entries = new List<(string Rel, FileSystemInfo Info, EntryKind Kind)>();
+        int skipped = 0;
+        try
+        {
+            if (File.Exists(full))
+            {
+                entries.Add((Path.GetFileName(full), new FileInfo(full), EntryKind.File));
+            }
+            else if (Directory.Exists(full))
+            {
+                string rootName = Path.GetFileName(full);
+                if (rootName.Length == 0)
+                {
+                    throw new HaulException(ErrorCode.Usage, "cannot send the file-system root", "name a folder inside it");
+                }
+
+                entries.Add((rootName, new DirectoryInfo(full), EntryKind.Directory));
+                Walk(new DirectoryInfo(full), rootName, entries, ref skipped, cancellationToken);
+            }
+            else
+            {
+                throw new HaulException(ErrorCode.PathNotFound, $"path not found: {sourcePath}", "check the path and try again");
+            }
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new HaulException(ErrorCode.PermissionDenied, $"permission denied reading {sourcePath}: {ex.Message}", "fix the permissions or send as a user who can read it", ex);
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
+
+        var chunkLists = new List<ChunkInfo>?[entries.Count];
+        long done = 0;
+        int filesDone = 0;
+        try
+        {
+            Parallel.For(0, entries.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                var (_, info, kind) = entries[i];
+                if (kind != EntryKind.File)
+                {
+                    return;
+                }
+
+                var fi = (FileInfo)info;
+                chunkLists[i] = FileChunker.Chunk(fi.FullName, fi.Length, cdc);
+                long d = Interlocked.Add(ref done, fi.Length);
+                int f = Interlocked.Increment(ref filesDone);
+                progress?.Invoke(d, f);
+            });
+        }
+        catch (AggregateException ae) when (ae.InnerException is HaulException or UnauthorizedAccessException or IOException)
+        {
+            throw ae.InnerException switch
+            {
+                HaulException h => h,
+                UnauthorizedAccessException u => new HaulException(ErrorCode.PermissionDenied, $"permission denied: {u.Message}", "fix the permissions or send as a user who can read it", u),
+                var io => new HaulException(ErrorCode.PathNotFound, $"cannot read source: {io!.Message}", "check that the files still exist", io),
+            };
+        }
+        catch (UnauthorizedAccessException u)
+        {
+            throw new HaulException(ErrorCode.PermissionDenied, $"permission denied: {u.Message}", "fix the permissions or send as a user who can read it", u);
+        }
+
+        var index = new Dictionary<Hash256, int>();
+        var table = new List<ChunkInfo>();
+        var locations = new List<ChunkLocation>();
+        var result = new List<ManifestEntry>(entries.Count);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var (rel, info, kind) = entries[i];
+            var mode = kind == EntryKind.Symlink ? (UnixFileMode)0x1FF : SafeMode(info);
+            long mtime = (info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+            switch (kind)
+            {
+                case EntryKind.File:
+                    var list = chunkLists[i]!;
+                    var refs = new int[list.Count];
+                    long off = 0;
+                    for (int k = 0; k < list.Count; k++)
+                    {
+                        if (!index.TryGetValue(list[k].Hash, out int ci))
+                        {
+                            ci = table.Count;
+                            index.Add(list[k].Hash, ci);
+                            table.Add(list[k]);
+                            locations.Add(new ChunkLocation(info.FullName, off));
+                        }
+
+                        refs[k] = ci;
+                        off += list[k].Length;
+                    }
+
+                    result.Add(new ManifestEntry(rel, kind, mode, mtime, off, refs, null));
+                    break;
+                case EntryKind.Directory:
+                    result.Add(new ManifestEntry(rel, kind, mode, mtime, 0, [], null));
+                    break;
+                default:
+                    result.Add(new ManifestEntry(rel, kind, mode, mtime, 0, [], info.LinkTarget));
+                    break;
+            }
+        }
+
+        var manifest = ManifestCodec.Create(result, [.. table]);
+        return new ScannedTree(manifest, [.. locations], full, skipped);
+    }
+
+    private static UnixFileMode SafeMode(FileSystemInfo info)
+    {
+        try
+        {
+            return info.UnixFileMode & (UnixFileMode)0xFFF;
+        }
+        catch (IOException)
+        {
+            return (UnixFileMode)0x1A4;
+        }
+    }
+
+    private static void Walk(DirectoryInfo dir, string rel, List<(string, FileSystemInfo, EntryKind)> into, ref int skipped, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        foreach (var child in dir.EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false }))
+        {
+            string childRel = rel + "/" + child.Name;
+            if (child.LinkTarget is not null)
+            {
+                into.Add((childRel, child, EntryKind.Symlink));
+            }
+            else if (child is DirectoryInfo d)
+            {
+                into.Add((childRel, d, EntryKind.Directory));
+                Walk(d, childRel, into, ref skipped, ct);
+            }
+            else if (child is FileInfo f && IsRegular(f))
+            {
+                into.Add((childRel, f, EntryKind.File));
+            }
+            else
+            {
+                skipped++;
+            }
+        }
+    }
+
+    // FIFOs, sockets and devices show up as zero-length files; only those need the lstat check.
+    private static bool IsRegular(FileInfo f) => f.Length != 0 || !Native.IsSpecialFile(f.FullName);
+}

@@ -1,0 +1,25 @@
+namespace Haul;
+
+/// <summary>
+/// Failures a user can hit. The numeric value is the process exit code, so keep values stable;
+/// they are also carried in ERROR frames on the wire.
+/// </summary>
+public enum ErrorCode
+{
+    Internal = 1,
+    Usage = 2,
+    NotInitialized = 3,
+    AlreadyInitialized = 4,
+    UnknownPeer = 10,
+    PeerUnreachable = 11,
+    PathNotFound = 12,
+    PermissionDenied = 13,
+    DiskFull = 14,
+    PeerWentAway = 15,
+    CorruptData = 16,
+    BadToken = 17,
+    NotTrusted = 18,
+    ProtocolError = 19,
+    UnsafePath = 20,
+    Cancelled = 21,
+}

@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+
+namespace Haul;
+
+/// <summary>The few Linux calls the base library does not expose.</summary>
+internal static partial class Native
+{
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxType = 1;
+
+    /// <summary>True for FIFOs, sockets and devices (statx's layout is the same on every architecture).</summary>
+    public static unsafe bool IsSpecialFile(string path)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buf) != 0)
+        {
+            return false;
+        }
+
+        ushort mode = *(ushort*)(buf + 28);
+        return (mode & 0xF000) != 0x8000 && (mode & 0xF000) != 0x4000 && (mode & 0xF000) != 0xA000;
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
+
+    /// <summary>Flushes the file system holding <paramref name="path"/> (syncfs), so a receipt is only signed for data on disk.</summary>
+    public static void SyncFileSystem(string path)
+    {
+        int fd = open(path, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            syncfs(fd);
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int syncfs(int fd);
+
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Haul.Content;
+using Haul.Protocol;
+using Haul.Security;
+using Haul.State;
+using Haul.Transfer;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Haul.Node;
+
+/// <summary>
+/// One node's home opened for use: identity, database, and the operations the CLI offers. The CLI
+/// and the tests both drive nodes through this type.
+/// </summary>
+internal sealed class HaulNode : IDisposable
+{
+    private HaulNode(string home, NodeIdentity identity, NodeStore store, ILoggerFactory loggers)
+    {
+        Home = home;
+        Identity = identity;
+        Store = store;
+        Loggers = loggers;
+    }
+
+    public string Home { get; }
+
+    public NodeIdentity Identity { get; }
+
+    public NodeStore Store { get; }
+
+    public ILoggerFactory Loggers { get; }
+
+    public string Name => Store.GetMeta("name") ?? "haul";
+
+    public static HaulNode Init(string home, string name, ILoggerFactory? loggers = null)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || name.Any(c => char.IsWhiteSpace(c) || c == '/' || c == ':'))
+        {
+            throw new HaulException(ErrorCode.Usage, $"'{name}' is not a usable node name", "use letters, digits, '-' or '_' (no spaces, '/' or ':')");
+        }
+
+        if (NodeIdentity.Exists(home))
+        {
+            throw new HaulException(ErrorCode.AlreadyInitialized, $"{home} already holds a node identity", "use another --home, or keep this one ('haul id' shows it)");
+        }
+
+        var id = NodeIdentity.Create(home, name);
+        var store = new NodeStore(HaulHome.DatabasePath(home));
+        store.SetMeta("name", name);
+        return new HaulNode(home, id, store, loggers ?? NullLoggerFactory.Instance);
+    }
+
+    public static HaulNode Open(string home, ILoggerFactory? loggers = null)
+    {
+        var id = NodeIdentity.Load(home);
+        return new HaulNode(home, id, new NodeStore(HaulHome.DatabasePath(home)), loggers ?? NullLoggerFactory.Instance);
+    }
+
+    public NodeServer CreateServer(ServeOptions options) => new(Home, Identity, Store, options, Loggers);
+
+    /// <summary>Creates a one-time token valid for <paramref name="ttl"/>.</summary>
+    public InviteToken Invite(string? address, TimeSpan ttl)
+    {
+        address ??= DefaultAdvertiseAddress();
+        PeerConnection.SplitHostPort(address);
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var expires = DateTimeOffset.UtcNow.Add(ttl);
+        Store.AddInvite(InviteToken.HashSecret(secret), expires);
+        return new InviteToken(address, Identity.Id, secret, expires);
+    }
+
+    /// <summary>Pairs with the node that issued <paramref name="tokenText"/>; returns the name it was saved under.</summary>
+    public async Task<PeerRecord> JoinAsync(string tokenText, string? localName = null, CancellationToken cancellationToken = default)
+    {
+        var token = InviteToken.Decode(tokenText);
+        if (token.Expires < DateTimeOffset.UtcNow)
+        {
+            throw new HaulException(ErrorCode.BadToken, $"the invite token expired at {token.Expires:u}", "ask for a new one with 'haul invite'");
+        }
+
+        if (token.NodeId == Identity.Id)
+        {
+            throw new HaulException(ErrorCode.BadToken, "this token was issued by this node", "run 'haul join' on the other node");
+        }
+
+        await using var conn = await PeerConnection.ConnectAsync(Identity, Name, token.NodeId, token.Address, join: true, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        await conn.Channel.SendAsync(FrameType.Join, new Messages.Join(token.Secret, Name).Encode(), cancellationToken).ConfigureAwait(false);
+        var ok = await conn.Channel.ExpectAsync(FrameType.JoinOk, cancellationToken).ConfigureAwait(false);
+        var r = new SpanReader(ok.Payload);
+        string theirName = r.String();
+        string name = localName ?? theirName;
+        for (int i = 2; Store.FindPeer(name) is { } p && p.Id != token.NodeId; i++)
+        {
+            name = $"{localName ?? theirName}-{i}";
+        }
+
+        Store.AddPeer(token.NodeId, name, token.Address);
+        return Store.FindPeer(token.NodeId)!;
+    }
+
+    public PeerRecord ResolvePeer(string nameOrId)
+    {
+        return Store.FindPeer(nameOrId) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{nameOrId}'", "list peers with 'haul peer list'; add one with 'haul peer add NODEID HOST:PORT --name NAME' or 'haul join TOKEN'");
+    }
+
+    /// <summary>Scans <paramref name="path"/>, connects to the peer and sends. Progress goes to <paramref name="progress"/>.</summary>
+    public async Task<SendResult> SendAsync(string path, string peerNameOrId, SendOptions? options = null, Action<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var peer = ResolvePeer(peerNameOrId);
+        if (peer.Address is null)
+        {
+            throw new HaulException(ErrorCode.PeerUnreachable, $"peer '{peer.Name}' has no known address (it only dials in)", $"set one with 'haul peer add {peer.Id} HOST:PORT --name {peer.Name}'");
+        }
+
+        progress?.Invoke(new TransferProgress("scan", 0, 0, 0, 0, 0, string.Empty));
+        var tree = await Task.Run(
+            () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress("scan", b, 0, f, 0, 0, string.Empty)), cancellationToken: cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        await using var conn = await PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        var session = new SendSession(Identity, Store, peer, options ?? new SendOptions(), progress, Loggers.CreateLogger("haul.send"));
+        return await session.RunAsync(conn, tree, cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        Store.Dispose();
+        Identity.Dispose();
+    }
+
+    private string DefaultAdvertiseAddress()
+    {
+        string listen = Store.GetMeta("listen") ?? "0.0.0.0:7400";
+        var ep = IPEndPoint.Parse(listen);
+        if (!ep.Address.Equals(IPAddress.Any) && !ep.Address.Equals(IPAddress.IPv6Any))
+        {
+            return ep.ToString();
+        }
+
+        foreach (var ni in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            if (ni.OperationalStatus != OperationalStatus.Up || ni.NetworkInterfaceType == NetworkInterfaceType.Loopback)
+            {
+                continue;
+            }
+
+            foreach (var ua in ni.GetIPProperties().UnicastAddresses)
+            {
+                if (ua.Address.AddressFamily == AddressFamily.InterNetwork)
+                {
+                    return new IPEndPoint(ua.Address, ep.Port).ToString();
+                }
+            }
+        }
+
+        return new IPEndPoint(IPAddress.Loopback, ep.Port).ToString();
+    }
+}

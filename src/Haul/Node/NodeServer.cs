@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Haul.Protocol;
+using Haul.Security;
+using Haul.State;
+using Haul.Transfer;
+using Haul.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Haul.Node;
+
+/// <summary>
+/// The headless node: accepts TLS control connections (trusted peers only, except one JOIN exchange
+/// per invite) and owns the UDP data socket on the same port number.
+/// </summary>
+internal sealed class NodeServer : IAsyncDisposable
+{
+    private readonly NodeIdentity _me;
+    private readonly NodeStore _store;
+    private readonly ServeOptions _options;
+    private readonly ILogger _log;
+    private readonly string _name;
+    private readonly string _inbox;
+    private readonly CancellationTokenSource _stop = new();
+    private TcpListener? _listener;
+    private UdpEndpoint? _udp;
+    private Task _accept = Task.CompletedTask;
+
+    public NodeServer(string home, NodeIdentity me, NodeStore store, ServeOptions options, ILoggerFactory loggers)
+    {
+        _me = me;
+        _store = store;
+        _options = options;
+        _log = loggers.CreateLogger("haul.node");
+        _name = store.GetMeta("name") ?? "haul";
+        _inbox = Path.GetFullPath(options.Inbox ?? HaulHome.DefaultInbox(home));
+    }
+
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener!.LocalEndpoint;
+
+    public IPEndPoint? UdpEndPoint => _udp?.LocalEndPoint;
+
+    public string Inbox => _inbox;
+
+    public void Start()
+    {
+        _listener = new TcpListener(_options.Listen);
+        if (_options.Listen.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            _listener.Server.DualMode = true;
+        }
+
+        try
+        {
+            _listener.Start(512);
+        }
+        catch (SocketException ex)
+        {
+            throw new HaulException(ErrorCode.Usage, $"cannot listen on {_options.Listen}: {ex.SocketErrorCode}", "pick another --listen port or stop what uses it", ex);
+        }
+
+        var bound = LocalEndPoint;
+        if (!_options.NoUdp)
+        {
+            _udp = new UdpEndpoint(new IPEndPoint(_options.Listen.Address, bound.Port), _log);
+        }
+
+        Directory.CreateDirectory(_inbox);
+        _store.SetMeta("listen", bound.ToString());
+        _log.LogInformation("node {Name} ({Id}) serving on tcp {Tcp} and udp {Udp} (gro {Gro}); inbox {Inbox}", _name, _me.Id, bound, _udp?.LocalEndPoint.ToString() ?? "off", _udp?.GroEnabled ?? false, _inbox);
+        _accept = AcceptLoopAsync(_stop.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener?.Stop();
+        try
+        {
+            await _accept.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _udp?.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener!.AcceptTcpClientAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                _log.LogWarning("accept failed: {Error}", ex.SocketErrorCode);
+                continue;
+            }
+
+            _ = Task.Run(() => HandleAsync(client, ct), ct);
+        }
+    }
+
+    private async Task HandleAsync(TcpClient client, CancellationToken ct)
+    {
+        client.NoDelay = true;
+        var remote = (IPEndPoint)client.Client.RemoteEndPoint!;
+        var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
+        NodeId seen = default;
+        bool joinMode = false;
+        try
+        {
+            using (var hs = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                hs.CancelAfter(TimeSpan.FromSeconds(15));
+                await ssl.AuthenticateAsServerAsync(
+                    (_, hello, _, _) =>
+                    {
+                        joinMode = hello.ServerName == TlsSetup.JoinHost && _store.HasPendingInvites();
+                        return ValueTask.FromResult(TlsSetup.Server(_me, id =>
+                        {
+                            seen = id;
+                            return joinMode || _store.FindPeer(id) is not null;
+                        }));
+                    },
+                    null,
+                    hs.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+        {
+            if (seen != default && _store.FindPeer(seen) is null)
+            {
+                _log.LogWarning("refused TLS connection from {Remote}: node {Id} is not trusted (add it with 'haul peer add {Id}' or pair with 'haul invite')", remote, seen, seen);
+            }
+            else
+            {
+                _log.LogWarning("TLS handshake with {Remote} failed: {Error}", remote, ex.Message);
+            }
+
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            client.Dispose();
+            return;
+        }
+
+        var ctl = new ControlChannel(ssl);
+        await using var _ = ctl.ConfigureAwait(false);
+        try
+        {
+            var hello = Messages.Hello.Decode((await ctl.ExpectAsync(FrameType.Hello, ct).ConfigureAwait(false)).Payload);
+            if (hello.Version != Messages.ProtocolVersion)
+            {
+                throw new HaulException(ErrorCode.ProtocolError, $"peer speaks protocol {hello.Version}, this node {Messages.ProtocolVersion}", "run the same haul version on both nodes");
+            }
+
+            await ctl.SendAsync(FrameType.Hello, new Messages.Hello(Messages.ProtocolVersion, _name, PeerConnection.Version).Encode(), ct).ConfigureAwait(false);
+            var peer = _store.FindPeer(seen);
+            if (peer is null)
+            {
+                await HandleJoinAsync(ctl, seen, hello.NodeName, ct).ConfigureAwait(false);
+                return;
+            }
+
+            while (true)
+            {
+                Frame f;
+                try
+                {
+                    f = await ctl.ReceiveAsync(ct).ConfigureAwait(false);
+                }
+                catch (HaulException ex) when (ex.Code == ErrorCode.PeerWentAway)
+                {
+                    return;
+                }
+
+                switch (f.Type)
+                {
+                    case FrameType.Offer:
+                        var session = new ReceiveSession(ctl, _store, _me, peer, _inbox, _udp, _options.UdpAdvertiseHost, _log);
+                        await session.RunAsync(f, ct).ConfigureAwait(false);
+                        break;
+                    case FrameType.Bye:
+                        return;
+                    case FrameType.Join:
+                        // Already trusted: answer so a repeated 'haul join' succeeds.
+                        await ctl.SendAsync(FrameType.JoinOk, new WireWriter().String(_name), ct).ConfigureAwait(false);
+                        break;
+                    default:
+                        throw new HaulException(ErrorCode.ProtocolError, $"unexpected {f.Type}", null);
+                }
+            }
+        }
+        catch (HaulException ex)
+        {
+            _log.LogWarning("connection from {Remote} ({Id}) ended: {Message}", remote, seen.Short, ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "connection from {Remote} failed", remote);
+        }
+    }
+
+    private async Task HandleJoinAsync(ControlChannel ctl, NodeId joiner, string helloName, CancellationToken ct)
+    {
+        var f = await ctl.ExpectAsync(FrameType.Join, ct).ConfigureAwait(false);
+        var join = Messages.Join.Decode(f.Payload);
+        if (!_store.ConsumeInvite(InviteToken.HashSecret(join.Secret)))
+        {
+            _log.LogWarning("refused join from {Id}: the invite token is unknown, used or expired", joiner);
+            await ctl.SendErrorAsync(new HaulException(ErrorCode.BadToken, "the invite token is unknown, already used or expired", "ask for a new one with 'haul invite'"), ct).ConfigureAwait(false);
+            return;
+        }
+
+        string name = UniquePeerName(string.IsNullOrWhiteSpace(join.NodeName) ? helloName : join.NodeName, joiner);
+        _store.AddPeer(joiner, name, null);
+        _log.LogInformation("paired with {Name} ({Id}) through an invite", name, joiner);
+        await ctl.SendAsync(FrameType.JoinOk, new WireWriter().String(_name), ct).ConfigureAwait(false);
+    }
+
+    internal string UniquePeerName(string wanted, NodeId id)
+    {
+        string name = wanted;
+        for (int i = 2; _store.FindPeer(name) is { } p && p.Id != id; i++)
+        {
+            name = $"{wanted}-{i}";
+        }
+
+        return name;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Haul.Protocol;
+using Haul.Security;
+
+namespace Haul.Node;
+
+/// <summary>An authenticated control connection to a peer, after HELLO.</summary>
+internal sealed class PeerConnection : IAsyncDisposable
+{
+    private PeerConnection(ControlChannel channel, X509Certificate2 peerCertificate, IPEndPoint remote, string peerName)
+    {
+        Channel = channel;
+        PeerCertificate = peerCertificate;
+        Remote = remote;
+        PeerName = peerName;
+    }
+
+    public ControlChannel Channel { get; }
+
+    public X509Certificate2 PeerCertificate { get; }
+
+    public IPEndPoint Remote { get; }
+
+    /// <summary>The name the peer calls itself in HELLO.</summary>
+    public string PeerName { get; }
+
+    public static async Task<PeerConnection> ConnectAsync(NodeIdentity me, string myName, NodeId peer, string address, bool join, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        // Two sources of cancellation: the caller's token and the connect timeout.
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        var (host, port) = SplitHostPort(address);
+        var tcp = new TcpClient { NoDelay = true };
+        try
+        {
+            await tcp.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            tcp.Dispose();
+            throw new HaulException(ErrorCode.PeerUnreachable, $"cannot reach {address}: {(ex is SocketException se ? se.SocketErrorCode.ToString() : "timed out")}", "check that 'haul serve' runs there and the address and port are right", ex);
+        }
+
+        var remote = (IPEndPoint)tcp.Client.RemoteEndPoint!;
+        var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(TlsSetup.Client(me, peer, join), cts.Token).ConfigureAwait(false);
+            var channel = new ControlChannel(ssl);
+            await channel.SendAsync(FrameType.Hello, new Messages.Hello(Messages.ProtocolVersion, myName, Version).Encode(), cts.Token).ConfigureAwait(false);
+            var hello = Messages.Hello.Decode((await channel.ExpectAsync(FrameType.Hello, cts.Token).ConfigureAwait(false)).Payload);
+            var cert = new X509Certificate2(ssl.RemoteCertificate!);
+            return new PeerConnection(channel, cert, remote, hello.NodeName);
+        }
+        catch (AuthenticationException ex)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new HaulException(ErrorCode.NotTrusted, $"TLS handshake with {address} failed: the node there is not {peer} or does not trust this node", "check the node ID, or ask its owner to run 'haul peer add' with this node's ID ('haul id')", ex);
+        }
+        catch (HaulException ex) when (ex.Code == ErrorCode.PeerWentAway)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            // In TLS 1.3 the server checks the client certificate after the client thinks the
+            // handshake is done, so a refusal shows up as the connection closing right away.
+            throw new HaulException(ErrorCode.NotTrusted, $"{address} closed the connection during the handshake: it does not trust this node ({me.Id})", "ask its owner to run 'haul peer add " + me.Id + "' or pair with 'haul invite'/'haul join'", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new HaulException(ErrorCode.PeerUnreachable, $"{address} did not complete the handshake in time", "check that 'haul serve' runs there", ex);
+        }
+    }
+
+    public static string Version => typeof(PeerConnection).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public static (string Host, int Port) SplitHostPort(string address)
+    {
+        int colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out int port) || port is <= 0 or > 65535)
+        {
+            throw new HaulException(ErrorCode.Usage, $"'{address}' is not HOST:PORT", "give an address like 192.0.2.10:7400");
+        }
+
+        return (address[..colon].Trim('[', ']'), port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Channel.DisposeAsync().ConfigureAwait(false);
+        PeerCertificate.Dispose();
+    }
+}

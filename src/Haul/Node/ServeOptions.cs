@@ -1,0 +1,18 @@
+using System.Net;
+
+namespace Haul.Node;
+
+/// <summary>Options of 'haul serve'.</summary>
+internal sealed record ServeOptions
+{
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Any, 7400);
+
+    /// <summary>Where trusted peers' sends land: INBOX/&lt;peer name&gt;/. Default HAUL_HOME/inbox.</summary>
+    public string? Inbox { get; init; }
+
+    /// <summary>Do not open the UDP data socket (data then flows over TLS).</summary>
+    public bool NoUdp { get; init; }
+
+    /// <summary>Host senders should send UDP to, when it differs from the control address.</summary>
+    public string? UdpAdvertiseHost { get; init; }
+}

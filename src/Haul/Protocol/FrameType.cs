@@ -1,0 +1,19 @@
+namespace Haul.Protocol;
+
+/// <summary>Control-channel frame types (docs/protocol.md). Values are wire constants.</summary>
+internal enum FrameType : byte
+{
+    Hello = 1,
+    Error = 2,
+    Bye = 3,
+    Offer = 10,
+    ManifestPart = 11,
+    Accept = 12,
+    Start = 13,
+    ChunkDone = 14,
+    ChunkBad = 15,
+    ChunkData = 16,
+    Receipt = 17,
+    Join = 20,
+    JoinOk = 21,
+}

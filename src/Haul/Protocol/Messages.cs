@@ -1,0 +1,200 @@
+using Haul.Content;
+
+namespace Haul.Protocol;
+
+/// <summary>Control-message bodies. Each has Encode() and a Decode() that validates untrusted input.</summary>
+internal static class Messages
+{
+    public const ushort ProtocolVersion = 1;
+
+    internal sealed record Hello(ushort Version, string NodeName, string Software)
+    {
+        public WireWriter Encode() => new WireWriter().U16(Version).String(NodeName).String(Software);
+
+        public static Hello Decode(byte[] p)
+        {
+            var r = new SpanReader(p);
+            var m = new Hello(r.U16(), r.String(), r.String());
+            r.End();
+            return m;
+        }
+    }
+
+    internal sealed record ErrorMessage(ErrorCode Code, string Message, string? Hint)
+    {
+        public WireWriter Encode() => new WireWriter().U16((ushort)Code).String(Message).String(Hint ?? string.Empty);
+
+        public static ErrorMessage Decode(byte[] p)
+        {
+            var r = new SpanReader(p);
+            var code = (ErrorCode)r.U16();
+            if (!Enum.IsDefined(code))
+            {
+                code = ErrorCode.Internal;
+            }
+
+            var m = new ErrorMessage(code, r.String(), r.String());
+            r.End();
+            return m with { Hint = m.Hint?.Length > 0 ? m.Hint : null };
+        }
+    }
+
+    /// <summary>Sender → receiver: a manifest of <see cref="Length"/> bytes follows in ManifestPart frames.</summary>
+    internal sealed record Offer(Hash256 ManifestHash, long Length)
+    {
+        public WireWriter Encode()
+        {
+            Span<byte> h = stackalloc byte[32];
+            ManifestHash.Write(h);
+            return new WireWriter().Bytes(h).U64((ulong)Length);
+        }
+
+        public static Offer Decode(byte[] p)
+        {
+            var r = new SpanReader(p);
+            var h = Hash256.Read(r.Bytes(32));
+            ulong len = r.U64();
+            r.End();
+            if (len == 0 || len > 1L << 34)
+            {
+                ThrowHelper.Protocol($"manifest length {len} is out of range");
+            }
+
+            return new Offer(h, (long)len);
+        }
+    }
+
+    /// <summary>
+    /// Receiver → sender: what it still needs (chunk index ranges), its UDP port (0: no UDP), the
+    /// session id to put in data packets, and its half of the data-channel key material.
+    /// </summary>
+    internal sealed record Accept(uint SessionId, ushort UdpPort, byte[] ReceiverSecret, IReadOnlyList<(int Start, int Count)> Need, long ReusedBytes, int FilesAlreadyDone, string UdpHost)
+    {
+        public WireWriter Encode()
+        {
+            var w = new WireWriter(64 + (Need.Count * 8));
+            w.U32(SessionId).U16(UdpPort).Bytes(ReceiverSecret).U64((ulong)ReusedBytes).U32((uint)FilesAlreadyDone).String(UdpHost).U32((uint)Need.Count);
+            foreach (var (s, c) in Need)
+            {
+                w.U32((uint)s).U32((uint)c);
+            }
+
+            return w;
+        }
+
+        public static Accept Decode(byte[] p, int chunkCount)
+        {
+            var r = new SpanReader(p);
+            uint sid = r.U32();
+            ushort port = r.U16();
+            byte[] secret = r.Bytes(32).ToArray();
+            long reused = (long)Math.Min(r.U64(), long.MaxValue);
+            int filesDone = (int)Math.Min(r.U32(), int.MaxValue);
+            string host = r.String();
+            int n = r.Count(8);
+            var need = new List<(int, int)>(n);
+            long next = 0;
+            for (int i = 0; i < n; i++)
+            {
+                uint s = r.U32();
+                uint c = r.U32();
+                if (c == 0 || s < next || (long)s + c > chunkCount)
+                {
+                    ThrowHelper.Protocol("need ranges are not ordered, empty or out of bounds");
+                }
+
+                need.Add(((int)s, (int)c));
+                next = (long)s + c;
+            }
+
+            r.End();
+            return new Accept(sid, port, secret, need, reused, filesDone, host);
+        }
+    }
+
+    internal enum DataMode : byte
+    {
+        Udp = 0,
+        Tcp = 1,
+    }
+
+    /// <summary>Sender → receiver: its half of the key material and where the data will flow.</summary>
+    internal sealed record Start(byte[] SenderSecret, DataMode Mode)
+    {
+        public WireWriter Encode() => new WireWriter().Bytes(SenderSecret).U8((byte)Mode);
+
+        public static Start Decode(byte[] p)
+        {
+            var r = new SpanReader(p);
+            var secret = r.Bytes(32).ToArray();
+            var mode = (DataMode)r.U8();
+            r.End();
+            if (mode is not (DataMode.Udp or DataMode.Tcp))
+            {
+                ThrowHelper.Protocol($"unknown data mode {(byte)mode}");
+            }
+
+            return new Start(secret, mode);
+        }
+    }
+
+    /// <summary>Receiver → sender: chunks verified and written, and how many files are now in place.</summary>
+    internal sealed record ChunkDone(int[] Chunks, int FilesDone)
+    {
+        public WireWriter Encode()
+        {
+            var w = new WireWriter(8 + (Chunks.Length * 4));
+            w.U32((uint)FilesDone).U32((uint)Chunks.Length);
+            foreach (var c in Chunks)
+            {
+                w.U32((uint)c);
+            }
+
+            return w;
+        }
+
+        public static ChunkDone Decode(byte[] p, int chunkCount)
+        {
+            var r = new SpanReader(p);
+            int files = (int)Math.Min(r.U32(), int.MaxValue);
+            int n = r.Count(4);
+            var list = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                uint c = r.U32();
+                if (c >= (uint)chunkCount)
+                {
+                    ThrowHelper.Protocol($"chunk index {c} is out of range");
+                }
+
+                list[i] = (int)c;
+            }
+
+            r.End();
+            return new ChunkDone(list, files);
+        }
+    }
+
+    internal static WireWriter EncodeChunkIndex(int chunk) => new WireWriter(4).U32((uint)chunk);
+
+    internal static int DecodeChunkIndex(byte[] p, int chunkCount)
+    {
+        var r = new SpanReader(p);
+        uint c = r.U32();
+        r.End();
+        return c < (uint)chunkCount ? (int)c : ThrowHelper.Protocol<int>($"chunk index {c} is out of range");
+    }
+
+    internal sealed record Join(byte[] Secret, string NodeName)
+    {
+        public WireWriter Encode() => new WireWriter().Bytes(Secret).String(NodeName);
+
+        public static Join Decode(byte[] p)
+        {
+            var r = new SpanReader(p);
+            var m = new Join(r.Bytes(32).ToArray(), r.String());
+            r.End();
+            return m;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace Haul.Transfer;
+
+/// <summary>How chunk bytes reach the receiver: sealed UDP packets, or frames on the TLS connection.</summary>
+internal interface IDataPlane : IDisposable
+{
+    Task RunAsync(CancellationToken cancellationToken);
+
+    void OnChunksDone(int[] chunks);
+
+    void OnChunkBad(int chunk);
+}

@@ -1,0 +1,251 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using Haul.Transport;
+
+namespace Haul.Transfer;
+
+/// <summary>The packet path. Everything here runs on the UDP endpoint's receive thread.</summary>
+internal sealed partial class ReceiveSession
+{
+    private const long AssemblyBudget = 96L * 1024 * 1024;
+    private readonly Dictionary<int, ChunkAssembly> _active = [];
+    private readonly List<int> _activeOrder = [];
+    private readonly List<int> _recentComplete = [];
+    private readonly byte[] _plain = new byte[64 * 1024];
+    private readonly byte[] _ackPlain = new byte[DataFormat.MaxAckPlain];
+    private readonly byte[] _ackPacket = new byte[DataFormat.MaxAckPlain + PacketCodec.Overhead];
+    private PacketCodec? _s2r;
+    private PacketCodec? _r2s;
+    private uint _sessionId;
+    private SocketAddress? _peerAddress;
+    private long _assemblyBytes;
+    private long _dupPieces;
+    private long _badChunks;
+    private ulong _maxPn;
+    private ulong _received;
+    private uint _lastTs;
+    private long _lastTsAt;
+    private long _lastAckAt;
+    private int _sinceAck;
+    private int _ackRotate;
+
+    public void OnPacket(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint)
+    {
+        var codec = _s2r;
+        if (codec is null)
+        {
+            return;
+        }
+
+        int n = codec.Open(packet, _plain);
+        if (n < 0)
+        {
+            return;
+        }
+
+        // Only authenticated packets may set where feedback goes, so a spoofer cannot redirect it.
+        if (_peerAddress is null || !_peerAddress.Equals(from))
+        {
+            var copy = new SocketAddress(from.Family, from.Size);
+            from.Buffer.Span.CopyTo(copy.Buffer.Span);
+            _peerAddress = copy;
+        }
+
+        ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
+        if (pn > _maxPn)
+        {
+            _maxPn = pn;
+        }
+
+        _received++;
+        switch ((PacketType)packet[0])
+        {
+            case PacketType.Probe:
+                int len = _r2s!.Seal(PacketType.ProbeAck, _sessionId, _plain.AsSpan(0, n), _ackPacket);
+                endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
+                break;
+            case PacketType.Data when n >= DataFormat.DataHeader:
+                OnData(_plain.AsSpan(0, n));
+                if (++_sinceAck >= 128)
+                {
+                    SendAck(Stopwatch.GetTimestamp(), endpoint);
+                }
+
+                break;
+        }
+    }
+
+    public void OnTick(long nowTicks, UdpEndpoint endpoint)
+    {
+        if (_peerAddress is null)
+        {
+            return;
+        }
+
+        long since = nowTicks - _lastAckAt;
+        bool pending = _activeOrder.Count > 0 || _recentComplete.Count > 0;
+        if ((_sinceAck > 0 && since >= Stopwatch.Frequency / 1000) || (pending && since >= Stopwatch.Frequency / 100))
+        {
+            SendAck(nowTicks, endpoint);
+        }
+    }
+
+    private void OnData(ReadOnlySpan<byte> p)
+    {
+        uint chunk = BinaryPrimitives.ReadUInt32BigEndian(p);
+        uint off = BinaryPrimitives.ReadUInt32BigEndian(p[4..]);
+        _lastTs = BinaryPrimitives.ReadUInt32BigEndian(p[8..]);
+        _lastTsAt = Stopwatch.GetTimestamp();
+        var payload = p[DataFormat.DataHeader..];
+        if (chunk >= (uint)_state.Length)
+        {
+            return;
+        }
+
+        int c = (int)chunk;
+        var st = (ChunkState)Volatile.Read(ref StateRef(chunk));
+        ChunkAssembly? asm;
+        if (st == ChunkState.Needed)
+        {
+            int length = _manifest.Chunks[c].Length;
+            if (Interlocked.Read(ref _assemblyBytes) + length > AssemblyBudget)
+            {
+                return; // Over budget: the sender retransmits after its timeout.
+            }
+
+            Interlocked.Add(ref _assemblyBytes, length);
+            asm = new ChunkAssembly(c, length, BufferPool.Chunks.Rent(length));
+            _active[c] = asm;
+            _activeOrder.Add(c);
+            Volatile.Write(ref StateRef(chunk), (byte)ChunkState.Assembling);
+        }
+        else if (st != ChunkState.Assembling || !_active.TryGetValue(c, out asm))
+        {
+            _dupPieces++;
+            return;
+        }
+
+        if (off % DataFormat.PieceSize != 0 || off >= (uint)asm.Length)
+        {
+            return;
+        }
+
+        int piece = (int)(off / DataFormat.PieceSize);
+        if (payload.Length != DataFormat.PieceLength(asm.Length, piece))
+        {
+            return;
+        }
+
+        if (asm.Has(piece))
+        {
+            _dupPieces++;
+            return;
+        }
+
+        payload.CopyTo(asm.Buffer.AsSpan((int)off));
+        asm.Mark(piece);
+        asm.Received++;
+        if (piece + 1 > asm.SeenUpTo)
+        {
+            asm.SeenUpTo = piece + 1;
+        }
+
+        if (asm.Received == asm.Pieces)
+        {
+            _active.Remove(c);
+            _activeOrder.Remove(c);
+            Volatile.Write(ref StateRef(chunk), (byte)ChunkState.Complete);
+            _recentComplete.Add(c);
+            _toWriter.Writer.TryWrite(new CompletedChunk(c, asm.Buffer, asm.Length, true));
+        }
+    }
+
+    private void SendAck(long now, UdpEndpoint endpoint)
+    {
+        if (_peerAddress is null || _r2s is null)
+        {
+            return;
+        }
+
+        var a = _ackPlain.AsSpan();
+        BinaryPrimitives.WriteUInt32BigEndian(a, _lastTs);
+        BinaryPrimitives.WriteUInt32BigEndian(a[4..], (uint)Math.Min(uint.MaxValue, (now - _lastTsAt) * 1_000_000 / Stopwatch.Frequency));
+        BinaryPrimitives.WriteUInt64BigEndian(a[8..], _maxPn);
+        BinaryPrimitives.WriteUInt64BigEndian(a[16..], _received);
+        int pos = 26;
+        int entries = 0;
+
+        // Chunks complete but not yet written: tell the sender so it does not time them out.
+        for (int i = _recentComplete.Count - 1; i >= 0; i--)
+        {
+            int c = _recentComplete[i];
+            if ((ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Complete)
+            {
+                _recentComplete.RemoveAt(i);
+                continue;
+            }
+
+            if (pos + 10 > a.Length)
+            {
+                break;
+            }
+
+            BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)c);
+            BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)DataFormat.PieceCount(_manifest.Chunks[c].Length));
+            BinaryPrimitives.WriteUInt16BigEndian(a[(pos + 8)..], 0);
+            pos += 10;
+            entries++;
+        }
+
+        // Partial chunks with their missing ranges, rotating the start so every chunk gets reported.
+        int count = _activeOrder.Count;
+        for (int k = 0; k < count && pos + 10 <= a.Length; k++)
+        {
+            var asm = _active[_activeOrder[(k + _ackRotate) % count]];
+            int entryPos = pos;
+            BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)asm.Chunk);
+            BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)asm.SeenUpTo);
+            pos += 10;
+            ushort ranges = 0;
+            int p = 0;
+            while (p < asm.SeenUpTo && pos + 8 <= a.Length)
+            {
+                if (asm.Has(p))
+                {
+                    p++;
+                    continue;
+                }
+
+                int start = p;
+                while (p < asm.SeenUpTo && !asm.Has(p))
+                {
+                    p++;
+                }
+
+                BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)start);
+                BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)(p - start));
+                pos += 8;
+                ranges++;
+            }
+
+            if (p < asm.SeenUpTo)
+            {
+                // Out of room: report only up to what the ranges cover.
+                BinaryPrimitives.WriteUInt32BigEndian(a[(entryPos + 4)..], (uint)p);
+            }
+
+            BinaryPrimitives.WriteUInt16BigEndian(a[(entryPos + 8)..], ranges);
+            entries++;
+        }
+
+        _ackRotate = count == 0 ? 0 : (_ackRotate + 1) % count;
+        BinaryPrimitives.WriteUInt16BigEndian(a[24..], (ushort)entries);
+        int len = _r2s.Seal(PacketType.Ack, _sessionId, a[..pos], _ackPacket);
+        endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
+        _lastAckAt = now;
+        _sinceAck = 0;
+    }
+
+    private void ReleaseAssembly(int length) => Interlocked.Add(ref _assemblyBytes, -length);
+}

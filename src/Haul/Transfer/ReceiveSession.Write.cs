@@ -1,0 +1,454 @@
+using Haul.Content;
+using Haul.Protocol;
+using Microsoft.Win32.SafeHandles;
+
+namespace Haul.Transfer;
+
+/// <summary>The disk path: reuse of what is already here, verification, writing and atomic placement.</summary>
+internal sealed partial class ReceiveSession
+{
+    private readonly Dictionary<int, SafeFileHandle> _handles = [];
+    private readonly HashSet<string> _checkedDirs = new(StringComparer.Ordinal);
+
+    private string TempPath(int fileOrdinal) => Path.Combine(_partialDir, fileOrdinal.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private string FinalPath(string rel) => Path.Combine(_root, rel);
+
+    /// <summary>
+    /// Decides what need not cross the wire: files already in place (same size and mtime, rsync's
+    /// quick check), chunks journaled as written in an earlier attempt (re-verified), and chunks found
+    /// in older versions of the files at their final paths. Returns the bytes reused.
+    /// </summary>
+    private long PrepareExisting()
+    {
+        var chunks = _manifest.Chunks;
+        _state = new ChunkState[chunks.Length];
+        Array.Fill(_state, ChunkState.Needed);
+        _inPlace = new bool[_plan.FileEntries.Length];
+        var sources = new Dictionary<Hash256, (string Path, long Offset)>();
+        for (int f = 0; f < _inPlace.Length; f++)
+        {
+            var e = _plan.File(f);
+            var fi = new FileInfo(FinalPath(e.Path));
+            if (!fi.Exists || fi.LinkTarget is not null)
+            {
+                continue;
+            }
+
+            long mtimeTicks = DateTime.UnixEpoch.Ticks + (e.MtimeUnixNs / 100);
+            if (fi.Length == e.Size && fi.LastWriteTimeUtc.Ticks == mtimeTicks && e.Size > 0)
+            {
+                _inPlace[f] = true;
+                _plan.FileRemaining[f] = 0;
+                _filesDone++;
+                long off = 0;
+                foreach (var c in e.Chunks)
+                {
+                    sources.TryAdd(chunks[c].Hash, (fi.FullName, off));
+                    off += chunks[c].Length;
+                }
+            }
+        }
+
+        long reused = 0;
+        var journal = _store.DoneChunks(_transferId);
+        var newlyDone = new List<int>();
+        byte[] scratch = [];
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            bool anyOpen = false;
+            int probeSlot = -1;
+            for (int s = _plan.LocationStart[c]; s < _plan.LocationStart[c + 1]; s++)
+            {
+                if (!_inPlace[_plan.LocationFile[s]])
+                {
+                    anyOpen = true;
+                    if (probeSlot < 0 && File.Exists(TempPath(_plan.LocationFile[s])))
+                    {
+                        probeSlot = s;
+                    }
+                }
+            }
+
+            if (!anyOpen)
+            {
+                _state[c] = ChunkState.NotNeeded;
+                continue;
+            }
+
+            if (journal.Contains(c) && probeSlot >= 0)
+            {
+                if (scratch.Length < chunks[c].Length)
+                {
+                    scratch = new byte[Math.Max(chunks[c].Length, 1 << 20)];
+                }
+
+                var span = scratch.AsSpan(0, chunks[c].Length);
+                if (ReadExact(TempPath(_plan.LocationFile[probeSlot]), _plan.LocationOffset[probeSlot], span) && Hash256.Of(span) == chunks[c].Hash)
+                {
+                    MarkPlaced(c, writeData: null);
+                    reused += chunks[c].Length;
+                }
+            }
+        }
+
+        // Older versions of the same files: index their chunks and copy the ones still needed.
+        for (int f = 0; f < _inPlace.Length; f++)
+        {
+            var e = _plan.File(f);
+            var fi = new FileInfo(FinalPath(e.Path));
+            if (_inPlace[f] || !fi.Exists || fi.LinkTarget is not null || fi.Length == 0)
+            {
+                continue;
+            }
+
+            long off = 0;
+            foreach (var ci in FileChunker.Chunk(fi.FullName, fi.Length, new FastCdc()))
+            {
+                sources.TryAdd(ci.Hash, (fi.FullName, off));
+                off += ci.Length;
+            }
+        }
+
+        if (sources.Count > 0)
+        {
+            for (int c = 0; c < chunks.Length; c++)
+            {
+                if (_state[c] != ChunkState.Needed || !sources.TryGetValue(chunks[c].Hash, out var src))
+                {
+                    continue;
+                }
+
+                var buf = new byte[chunks[c].Length];
+                if (ReadExact(src.Path, src.Offset, buf) && Hash256.Of(buf) == chunks[c].Hash)
+                {
+                    MarkPlaced(c, buf);
+                    newlyDone.Add(c);
+                    reused += buf.Length;
+                }
+            }
+        }
+
+        _store.MarkChunksDone(_transferId, newlyDone);
+        for (int f = 0; f < _inPlace.Length; f++)
+        {
+            if (!_inPlace[f] && _plan.FileRemaining[f] == 0 && _plan.File(f).Size > 0)
+            {
+                FinalizeFile(f);
+            }
+        }
+
+        return reused;
+    }
+
+    private static bool ReadExact(string path, long offset, Span<byte> into)
+    {
+        try
+        {
+            using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            int got = 0;
+            while (got < into.Length)
+            {
+                int n = RandomAccess.Read(h, into[got..], offset + got);
+                if (n == 0)
+                {
+                    return false;
+                }
+
+                got += n;
+            }
+
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Writes a verified chunk to every open place it occurs (null data: already there) and finalizes files it completes.</summary>
+    private void MarkPlaced(int c, byte[]? writeData)
+    {
+        int len = _manifest.Chunks[c].Length;
+        bool zero = writeData is not null && writeData.AsSpan(0, len).IndexOfAnyExcept((byte)0) < 0;
+        for (int s = _plan.LocationStart[c]; s < _plan.LocationStart[c + 1]; s++)
+        {
+            int f = _plan.LocationFile[s];
+            if (_inPlace[f])
+            {
+                continue;
+            }
+
+            if (writeData is not null)
+            {
+                var h = Handle(f);
+                // Temporary files are created at full length, so an all-zero chunk is already there
+                // as a hole: skipping the write keeps sparse files sparse.
+                if (!zero)
+                {
+                    RandomAccess.Write(h, writeData.AsSpan(0, len), _plan.LocationOffset[s]);
+                }
+            }
+
+            if (--_plan.FileRemaining[f] == 0)
+            {
+                FinalizeFile(f);
+            }
+        }
+
+        Volatile.Write(ref StateRef((uint)c), (byte)ChunkState.Done);
+    }
+
+    private SafeFileHandle Handle(int f)
+    {
+        if (!_handles.TryGetValue(f, out var h))
+        {
+            h = File.OpenHandle(TempPath(f), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            long size = _plan.File(f).Size;
+            if (RandomAccess.GetLength(h) != size)
+            {
+                RandomAccess.SetLength(h, size);
+            }
+
+            _handles[f] = h;
+        }
+
+        return h;
+    }
+
+    private async Task WriteLoopAsync(CancellationToken ct)
+    {
+        var pending = new List<int>();
+        var reader = _toWriter.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    await WriteOneAsync(item, pending, ct).ConfigureAwait(false);
+                    if (pending.Count >= 256)
+                    {
+                        await FlushDoneAsync(pending, ct).ConfigureAwait(false);
+                    }
+                }
+
+                await FlushDoneAsync(pending, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Anything verified and written is journaled even when the transfer is cut short.
+            _store.MarkChunksDone(_transferId, pending);
+            while (reader.TryRead(out var left))
+            {
+                Release(left);
+            }
+        }
+    }
+
+    private async Task WriteOneAsync(CompletedChunk item, List<int> pending, CancellationToken ct)
+    {
+        try
+        {
+            var info = _manifest.Chunks[item.Chunk];
+            if (Hash256.Of(item.Buffer.AsSpan(0, item.Length)) != info.Hash)
+            {
+                Interlocked.Increment(ref _badChunks);
+                Volatile.Write(ref StateRef((uint)item.Chunk), (byte)ChunkState.Needed);
+                await _ctl.SendAsync(FrameType.ChunkBad, Messages.EncodeChunkIndex(item.Chunk), ct).ConfigureAwait(false);
+                return;
+            }
+
+            MarkPlaced(item.Chunk, item.Buffer);
+            pending.Add(item.Chunk);
+        }
+        finally
+        {
+            Release(item);
+        }
+
+        if (Interlocked.Decrement(ref _neededRemaining) == 0)
+        {
+            await FlushDoneAsync(pending, ct).ConfigureAwait(false);
+            _allWritten.TrySetResult();
+        }
+    }
+
+    private void Release(CompletedChunk item)
+    {
+        if (item.Pooled)
+        {
+            BufferPool.Chunks.Return(item.Buffer);
+            ReleaseAssembly(item.Length);
+        }
+    }
+
+    /// <summary>Journals then acknowledges: a chunk the sender hears is done survives a crash of this node.</summary>
+    private async Task FlushDoneAsync(List<int> pending, CancellationToken ct)
+    {
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        _store.MarkChunksDone(_transferId, pending);
+        var msg = new Messages.ChunkDone([.. pending], Volatile.Read(ref _filesDone));
+        pending.Clear();
+        await _ctl.SendAsync(FrameType.ChunkDone, msg.Encode(), ct).ConfigureAwait(false);
+    }
+
+    private void FinalizeFile(int f)
+    {
+        if (_handles.Remove(f, out var h))
+        {
+            h.Dispose();
+        }
+
+        var e = _plan.File(f);
+        string temp = TempPath(f);
+        if (!File.Exists(temp))
+        {
+            using (File.Create(temp))
+            {
+            }
+        }
+
+        File.SetUnixFileMode(temp, e.Mode);
+        File.SetLastWriteTimeUtc(temp, DateTime.UnixEpoch.AddTicks(e.MtimeUnixNs / 100));
+        string final = PrepareFinal(e.Path);
+        if (Directory.Exists(final) && new DirectoryInfo(final).LinkTarget is null)
+        {
+            throw new HaulException(ErrorCode.UnsafePath, $"cannot place file '{e.Path}': a directory is in the way", "remove or rename that directory on the receiving node");
+        }
+
+        File.Move(temp, final, overwrite: true);
+        Interlocked.Increment(ref _filesDone);
+    }
+
+    /// <summary>Creates the parents of <paramref name="rel"/> under the root, refusing any that is a symlink or a file.</summary>
+    private string PrepareFinal(string rel)
+    {
+        string cur = _root;
+        int start = 0;
+        while (true)
+        {
+            int slash = rel.IndexOf('/', start);
+            if (slash < 0)
+            {
+                break;
+            }
+
+            cur = Path.Combine(_root, rel[..slash]);
+            start = slash + 1;
+            if (_checkedDirs.Contains(cur))
+            {
+                continue;
+            }
+
+            var di = new DirectoryInfo(cur);
+            if (di.LinkTarget is not null)
+            {
+                throw new HaulException(ErrorCode.UnsafePath, $"refused '{rel}': '{rel[..slash]}' is a symlink on the receiving node", "remove that symlink on the receiving node");
+            }
+
+            if (File.Exists(cur))
+            {
+                throw new HaulException(ErrorCode.UnsafePath, $"cannot place '{rel}': '{rel[..slash]}' is a file on the receiving node", "remove or rename it on the receiving node");
+            }
+
+            if (!di.Exists)
+            {
+                Directory.CreateDirectory(cur);
+            }
+
+            _checkedDirs.Add(cur);
+        }
+
+        return Path.Combine(_root, rel);
+    }
+
+    /// <summary>Empty files, directories, symlinks and directory metadata, once every file is in place.</summary>
+    private void FinalizeTree()
+    {
+        for (int f = 0; f < _inPlace.Length; f++)
+        {
+            var e = _plan.File(f);
+            if (!_inPlace[f] && e.Size == 0)
+            {
+                FinalizeFile(f);
+            }
+            else if (_inPlace[f])
+            {
+                File.SetUnixFileMode(FinalPath(e.Path), e.Mode);
+            }
+        }
+
+        var dirs = new List<ManifestEntry>();
+        foreach (var e in _manifest.Entries)
+        {
+            switch (e.Kind)
+            {
+                case EntryKind.Directory:
+                    string d = PrepareFinal(e.Path + "/x")[..^2];
+                    if (new DirectoryInfo(d).LinkTarget is not null || File.Exists(d))
+                    {
+                        throw new HaulException(ErrorCode.UnsafePath, $"cannot create directory '{e.Path}': something else is in the way", "remove it on the receiving node");
+                    }
+
+                    Directory.CreateDirectory(d);
+                    dirs.Add(e);
+                    break;
+                case EntryKind.Symlink:
+                    string link = PrepareFinal(e.Path);
+                    var existing = new FileInfo(link);
+                    if (existing.LinkTarget is not null || existing.Exists)
+                    {
+                        existing.Delete();
+                    }
+                    else if (Directory.Exists(link))
+                    {
+                        throw new HaulException(ErrorCode.UnsafePath, $"cannot create symlink '{e.Path}': a directory is in the way", "remove it on the receiving node");
+                    }
+
+                    File.CreateSymbolicLink(link, e.LinkTarget!);
+                    break;
+            }
+        }
+
+        dirs.Sort((a, b) => b.Path.Length.CompareTo(a.Path.Length));
+        foreach (var d in dirs)
+        {
+            string p = FinalPath(d.Path);
+            File.SetUnixFileMode(p, d.Mode | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.SetLastWriteTimeUtc(p, DateTime.UnixEpoch.AddTicks(d.MtimeUnixNs / 100));
+        }
+
+        CloseHandles();
+        try
+        {
+            Directory.Delete(_partialDir, recursive: true);
+            var parent = Path.GetDirectoryName(_partialDir)!;
+            if (!Directory.EnumerateFileSystemEntries(parent).Any())
+            {
+                Directory.Delete(parent);
+            }
+        }
+        catch (IOException)
+        {
+            // A concurrent transfer into the same inbox still uses the folder.
+        }
+
+        Native.SyncFileSystem(_root);
+    }
+
+    private void CloseHandles()
+    {
+        foreach (var h in _handles.Values)
+        {
+            h.Dispose();
+        }
+
+        _handles.Clear();
+    }
+}

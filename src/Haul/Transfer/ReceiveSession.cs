@@ -1,0 +1,268 @@
+using System.Net;
+using System.Threading.Channels;
+using Haul.Content;
+using Haul.Protocol;
+using Haul.Security;
+using Haul.State;
+using Haul.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Haul.Transfer;
+
+/// <summary>
+/// The receiving half of one transfer: takes the manifest, works out what is already here (journal,
+/// files in place, identical chunks in existing files), asks for the rest, verifies and writes each
+/// chunk into temporary files, moves every completed file into place atomically and signs a receipt.
+/// Split by concern: this file is the control flow, .Udp the packet path, .Write the disk path.
+/// </summary>
+internal sealed partial class ReceiveSession : IUdpSession
+{
+    private readonly ControlChannel _ctl;
+    private readonly NodeStore _store;
+    private readonly NodeIdentity _me;
+    private readonly PeerRecord _peer;
+    private readonly string _root;
+    private readonly UdpEndpoint? _udp;
+    private readonly string _udpAdvertiseHost;
+    private readonly ILogger _log;
+    private readonly Channel<CompletedChunk> _toWriter = Channel.CreateUnbounded<CompletedChunk>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource _allWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private Manifest _manifest = null!;
+    private ReceivePlan _plan = null!;
+    private ChunkState[] _state = [];
+    private bool[] _inPlace = [];
+    private long _transferId;
+    private string _partialDir = string.Empty;
+    private int _neededRemaining;
+    private int _filesDone;
+
+    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string inboxRoot, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log)
+    {
+        _ctl = ctl;
+        _store = store;
+        _me = me;
+        _peer = peer;
+        _root = Path.Combine(inboxRoot, peer.Name);
+        _udp = udp;
+        _udpAdvertiseHost = udpAdvertiseHost ?? string.Empty;
+        _log = log;
+    }
+
+    public long BadChunks => Interlocked.Read(ref _badChunks);
+
+    /// <summary>Runs the transfer that <paramref name="offerFrame"/> opened. Errors are reported to the sender and rethrown.</summary>
+    public async Task RunAsync(Frame offerFrame, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunCoreAsync(offerFrame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Classify(ex) is not null)
+        {
+            var hx = Classify(ex)!;
+            if (hx.Code != ErrorCode.PeerWentAway)
+            {
+                await _ctl.SendErrorAsync(hx, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (ReferenceEquals(hx, ex))
+            {
+                throw;
+            }
+
+            throw hx;
+        }
+        finally
+        {
+            _udp?.Unregister(_sessionId);
+            _toWriter.Writer.TryComplete();
+            CloseHandles();
+            if (_transferId != 0 && _store.TransferState(_transferId) == "running")
+            {
+                _store.FinishTransfer(_transferId, "interrupted");
+            }
+
+            _s2r?.Dispose();
+            _r2s?.Dispose();
+        }
+    }
+
+    private async Task RunCoreAsync(Frame offerFrame, CancellationToken ct)
+    {
+        var offer = Messages.Offer.Decode(offerFrame.Payload);
+        var encoded = new byte[offer.Length];
+        long got = 0;
+        while (got < offer.Length)
+        {
+            var f = await _ctl.ExpectAsync(FrameType.ManifestPart, ct).ConfigureAwait(false);
+            var r = new SpanReader(f.Payload);
+            ulong off = r.U64();
+            var part = r.Bytes(r.Remaining);
+            if (off != (ulong)got || part.Length == 0 || got + part.Length > offer.Length)
+            {
+                ThrowHelper.Protocol("manifest parts out of order");
+            }
+
+            part.CopyTo(encoded.AsSpan((int)got));
+            got += part.Length;
+        }
+
+        if (Hash256.Of(encoded) != offer.ManifestHash)
+        {
+            throw new HaulException(ErrorCode.CorruptData, "the manifest does not match its hash", "run the send again");
+        }
+
+        _manifest = ManifestCodec.Decode(encoded);
+        _plan = new ReceivePlan(_manifest);
+        string hex = _manifest.Hash.ToHex();
+        _log.LogInformation("receiving '{Root}' from {Peer}: {Files} files, {Bytes} bytes, manifest {Hash}", _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, hex[..16]);
+
+        Directory.CreateDirectory(_root);
+        _partialDir = Path.Combine(_root, ".haul-partial", hex[..16]);
+        Directory.CreateDirectory(_partialDir);
+        _transferId = _store.BeginTransfer("in", hex, _peer.Id.Canonical, _manifest.RootName, _manifest.FileCount, _manifest.TotalBytes);
+
+        long reusedBytes = PrepareExisting();
+        var need = new List<(int, int)>();
+        for (int c = 0; c < _state.Length; c++)
+        {
+            if (_state[c] != ChunkState.Needed)
+            {
+                continue;
+            }
+
+            _neededRemaining++;
+            if (need.Count > 0 && need[^1].Item1 + need[^1].Item2 == c)
+            {
+                need[^1] = (need[^1].Item1, need[^1].Item2 + 1);
+            }
+            else
+            {
+                need.Add((c, 1));
+            }
+        }
+
+        _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+        var receiverSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        ushort port = (ushort)(_udp?.LocalEndPoint.Port ?? 0);
+        var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, reusedBytes, _filesDone, _udpAdvertiseHost);
+        await _ctl.SendAsync(FrameType.Accept, accept.Encode(), ct).ConfigureAwait(false);
+
+        var start = Messages.Start.Decode((await _ctl.ExpectAsync(FrameType.Start, ct).ConfigureAwait(false)).Payload);
+        var keys = SessionKeys.Derive(start.SenderSecret, receiverSecret, _manifest.Hash);
+        _s2r = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
+        _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        if (start.Mode == Messages.DataMode.Udp && _udp is not null)
+        {
+            _udp.Register(_sessionId, this);
+        }
+        else
+        {
+            _log.LogInformation("data for '{Root}' flows over the TLS connection (UDP not used)", _manifest.RootName);
+        }
+
+        var writer = Task.Run(() => WriteLoopAsync(ct), ct);
+        if (_neededRemaining == 0)
+        {
+            _allWritten.TrySetResult();
+        }
+
+        using var controlCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var control = ControlLoopAsync(controlCts.Token);
+        var first = await Task.WhenAny(_allWritten.Task, control, writer).ConfigureAwait(false);
+        if (first != _allWritten.Task)
+        {
+            // The sender went away or the writer failed: keep temporary files and journal for resume.
+            _toWriter.Writer.TryComplete();
+            await first.ConfigureAwait(false);
+            await writer.ConfigureAwait(false);
+            throw new HaulException(ErrorCode.PeerWentAway, "the sender stopped before the transfer finished", "run the send again to resume");
+        }
+
+        _toWriter.Writer.TryComplete();
+        await writer.ConfigureAwait(false);
+        FinalizeTree();
+
+        var receipt = new Receipt(_manifest.Hash, _peer.Id.Canonical, _me.Id.Canonical, _manifest.FileCount, _manifest.TotalBytes, DateTimeOffset.UtcNow);
+        var body = receipt.EncodeBody();
+        var sig = _me.Sign(body);
+        _store.FinishTransfer(_transferId, "done");
+        _store.ForgetChunks(_transferId);
+        await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
+        _log.LogInformation("received '{Root}' from {Peer}: {Files} files, {Bytes} bytes; forged {Forged}, replayed {Replayed}, duplicate pieces {Dup}, bad chunks {Bad}",
+            _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r.Forged, _s2r.Replayed, _dupPieces, _badChunks);
+
+        // Wait briefly for BYE so the sender has read the receipt before the socket closes.
+        controlCts.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await control.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HaulException or OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ControlLoopAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var f = await _ctl.ReceiveAsync(ct).ConfigureAwait(false);
+            switch (f.Type)
+            {
+                case FrameType.Bye:
+                    return;
+                case FrameType.ChunkData:
+                    OnTcpChunk(f.Payload);
+                    break;
+                default:
+                    ThrowHelper.Protocol($"unexpected {f.Type} during the data phase");
+                    break;
+            }
+        }
+    }
+
+    private void OnTcpChunk(byte[] payload)
+    {
+        var r = new SpanReader(payload);
+        uint c = r.U32();
+        if (c >= (uint)_state.Length)
+        {
+            ThrowHelper.Protocol($"chunk index {c} is out of range");
+        }
+
+        int len = r.Remaining;
+        if (len != _manifest.Chunks[c].Length)
+        {
+            ThrowHelper.Protocol($"chunk {c} has the wrong length");
+        }
+
+        if (Volatile.Read(ref StateRef(c)) != (byte)ChunkState.Needed)
+        {
+            Interlocked.Increment(ref _dupPieces);
+            return;
+        }
+
+        Volatile.Write(ref StateRef(c), (byte)ChunkState.Complete);
+        var buf = new byte[len];
+        r.Bytes(len).CopyTo(buf);
+        _toWriter.Writer.TryWrite(new CompletedChunk((int)c, buf, len, false));
+    }
+
+    private ref byte StateRef(uint c) => ref System.Runtime.CompilerServices.Unsafe.As<ChunkState, byte>(ref _state[c]);
+
+    private static HaulException? Classify(Exception ex) => ex switch
+    {
+        HaulException h => h,
+        UnauthorizedAccessException u => new HaulException(ErrorCode.PermissionDenied, $"the receiver cannot write: {u.Message}", "fix permissions on the receiving node's inbox", u),
+        IOException io when IsDiskFull(io) => new HaulException(ErrorCode.DiskFull, "the receiver's disk is full", "free space on the receiving node, then send again: finished chunks are kept", io),
+        IOException io => new HaulException(ErrorCode.Internal, $"the receiver hit an I/O error: {io.Message}", "check the receiving node's disk", io),
+        _ => null,
+    };
+
+    internal static bool IsDiskFull(IOException io) =>
+        io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+
+    internal static IPEndPoint? ParseEndpoint(string? text) => text is null ? null : IPEndPoint.Parse(text);
+}

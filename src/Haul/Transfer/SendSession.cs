@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Haul.Content;
+using Haul.Node;
+using Haul.Protocol;
+using Haul.Security;
+using Haul.State;
+using Haul.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Haul.Transfer;
+
+/// <summary>
+/// The sending half of one transfer over an authenticated <see cref="PeerConnection"/>: offer the
+/// manifest, learn what the receiver lacks, move those chunks over UDP (or TCP when UDP is blocked),
+/// then verify and store the receiver's signed receipt.
+/// </summary>
+internal sealed class SendSession
+{
+    private readonly NodeIdentity _me;
+    private readonly NodeStore _store;
+    private readonly PeerRecord _peer;
+    private readonly SendOptions _options;
+    private readonly Action<TransferProgress>? _progress;
+    private readonly ILogger _log;
+
+    public SendSession(NodeIdentity me, NodeStore store, PeerRecord peer, SendOptions options, Action<TransferProgress>? progress, ILogger log)
+    {
+        _me = me;
+        _store = store;
+        _peer = peer;
+        _options = options;
+        _progress = progress;
+        _log = log;
+    }
+
+    public async Task<SendResult> RunAsync(PeerConnection conn, ScannedTree tree, CancellationToken cancellationToken)
+    {
+        var sw = Stopwatch.StartNew();
+        var m = tree.Manifest;
+        var ctl = conn.Channel;
+        string hex = m.Hash.ToHex();
+        long journalId = _store.BeginTransfer("out", hex, _peer.Id.Canonical, m.RootName, m.FileCount, m.TotalBytes);
+
+        await ctl.SendAsync(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length).Encode(), cancellationToken).ConfigureAwait(false);
+        const int part = 1 << 20;
+        for (int off = 0; off < m.Encoded.Length; off += part)
+        {
+            int n = Math.Min(part, m.Encoded.Length - off);
+            var w = new WireWriter(n + 8).U64((ulong)off).Bytes(m.Encoded.AsSpan(off, n));
+            await ctl.SendAsync(FrameType.ManifestPart, w, cancellationToken).ConfigureAwait(false);
+        }
+
+        var accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, cancellationToken).ConfigureAwait(false)).Payload, m.Chunks.Length);
+        var needed = new List<int>();
+        foreach (var (s, c) in accept.Need)
+        {
+            for (int i = 0; i < c; i++)
+            {
+                needed.Add(s + i);
+            }
+        }
+
+        // Progress counts file bytes in place: a chunk that occurs k times is worth k × its length.
+        var weight = new long[m.Chunks.Length];
+        foreach (var e in m.Entries)
+        {
+            foreach (var c in e.Chunks)
+            {
+                weight[c] += m.Chunks[c].Length;
+            }
+        }
+
+        long neededWeight = 0, chunkBytes = 0;
+        foreach (var c in needed)
+        {
+            neededWeight += weight[c];
+            chunkBytes += m.Chunks[c].Length;
+        }
+
+        long bytesDone = m.TotalBytes - neededWeight;
+        int filesDone = accept.FilesAlreadyDone;
+
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var keys = SessionKeys.Derive(secret, accept.ReceiverSecret, m.Hash);
+        using var seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
+        using var open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        bool wantUdp = accept.UdpPort != 0 && !_options.ForceTcp && needed.Count > 0;
+        await ctl.SendAsync(FrameType.Start, new Messages.Start(secret, wantUdp ? Messages.DataMode.Udp : Messages.DataMode.Tcp).Encode(), cancellationToken).ConfigureAwait(false);
+
+        using var source = new ChunkSource(tree.Locations);
+        Socket? udp = null;
+        string? notice = null;
+        if (wantUdp)
+        {
+            var target = _options.UdpOverride ?? new IPEndPoint(
+                accept.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(accept.UdpHost, cancellationToken).ConfigureAwait(false))[0] : conn.Remote.Address,
+                accept.UdpPort);
+            if (target.Address.IsIPv4MappedToIPv6)
+            {
+                target = new IPEndPoint(target.Address.MapToIPv4(), target.Port);
+            }
+
+            udp = await ProbeAsync(target, seal, open, accept.SessionId, cancellationToken).ConfigureAwait(false);
+            if (udp is null)
+            {
+                notice = $"UDP to {target} is blocked or lost: falling back to the TLS connection (TCP)";
+                _log.LogWarning("{Notice}", notice);
+            }
+        }
+
+        var rate = new RateController(_options.InitialRateBytesPerSec, _options.MinRateBytesPerSec, _options.MaxRateBytesPerSec);
+        bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.MaxPacket);
+        IDataPlane plane = udp is not null
+            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso)
+            : new TcpSender(ctl, m, source, [.. needed]);
+        string mode = udp is not null ? (gso ? "udp+gso" : "udp") : "tcp";
+
+        var receiptTcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var control = Task.Run(
+            async () =>
+            {
+                while (true)
+                {
+                    var f = await ctl.ReceiveAsync(linked.Token).ConfigureAwait(false);
+                    switch (f.Type)
+                    {
+                        case FrameType.ChunkDone:
+                            var done = Messages.ChunkDone.Decode(f.Payload, m.Chunks.Length);
+                            long add = 0;
+                            foreach (var c in done.Chunks)
+                            {
+                                add += weight[c];
+                            }
+
+                            Interlocked.Add(ref bytesDone, add);
+                            Volatile.Write(ref filesDone, done.FilesDone);
+                            plane.OnChunksDone(done.Chunks);
+                            break;
+                        case FrameType.ChunkBad:
+                            plane.OnChunkBad(Messages.DecodeChunkIndex(f.Payload, m.Chunks.Length));
+                            break;
+                        case FrameType.Receipt:
+                            receiptTcs.TrySetResult(f.Payload);
+                            return;
+                        default:
+                            ThrowHelper.Protocol($"unexpected {f.Type} from the receiver");
+                            break;
+                    }
+                }
+            },
+            linked.Token);
+
+        var reporter = ReportAsync(() => Interlocked.Read(ref bytesDone), () => Volatile.Read(ref filesDone), m, mode, notice, sw, linked.Token);
+        try
+        {
+            var run = plane.RunAsync(linked.Token);
+            // Whichever ends first: the data plane (all chunks done), the control loop (receipt or error).
+            var first = await Task.WhenAny(run, control).ConfigureAwait(false);
+            await first.ConfigureAwait(false);
+            await control.ConfigureAwait(false);
+        }
+        finally
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            plane.Dispose();
+            udp?.Dispose();
+            try
+            {
+                await reporter.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            if (_store.TransferState(journalId) == "running")
+            {
+                _store.FinishTransfer(journalId, "interrupted");
+            }
+        }
+
+        var (body, sig) = Receipt.DecodeFrame(await receiptTcs.Task.ConfigureAwait(false));
+        var receipt = Receipt.DecodeBody(body);
+        if (!NodeIdentity.Verify(conn.PeerCertificate, body, sig) || receipt.ManifestHash != m.Hash
+            || receipt.ReceiverId != _peer.Id.Canonical || receipt.SenderId != _me.Id.Canonical)
+        {
+            throw new HaulException(ErrorCode.CorruptData, "the receipt from the peer does not verify", "do not trust this delivery; send again and report it");
+        }
+
+        try
+        {
+            await ctl.SendAsync(FrameType.Bye, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HaulException)
+        {
+            // The receipt is in hand; a lost BYE changes nothing.
+        }
+
+        _store.AddReceipt(new ReceiptRecord(hex, _peer.Id.Canonical, _peer.Name, receipt.Files, receipt.Bytes, receipt.DeliveredAt, body, sig));
+        _store.FinishTransfer(journalId, "done");
+        _progress?.Invoke(new TransferProgress("done", m.TotalBytes, m.TotalBytes, m.FileCount, m.FileCount, m.TotalBytes / Math.Max(sw.Elapsed.TotalSeconds, 1e-6), mode, notice));
+
+        long wire = plane switch { UdpSender u => u.WireBytes, TcpSender t => t.WireBytes, _ => 0 };
+        long packets = (plane as UdpSender)?.PacketsSent ?? 0;
+        long retx = (plane as UdpSender)?.Retransmitted ?? 0;
+        double srtt = (plane as UdpSender)?.SrttMs ?? 0;
+        return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt);
+    }
+
+    private async Task<Socket?> ProbeAsync(IPEndPoint target, PacketCodec seal, PacketCodec open, uint sessionId, CancellationToken ct)
+    {
+        var s = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            s.Connect(target);
+            UdpOffload.SetBuffers(s, 16 * 1024 * 1024);
+            var pkt = new byte[64];
+            var rx = new byte[2048];
+            var plain = new byte[2048];
+            var deadline = Stopwatch.GetTimestamp() + (long)(_options.ProbeTimeout.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                ct.ThrowIfCancellationRequested();
+                int n = seal.Seal(PacketType.Probe, sessionId, "probe..."u8, pkt);
+                try
+                {
+                    s.Send(pkt.AsSpan(0, n));
+                }
+                catch (SocketException)
+                {
+                }
+
+                var wait = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
+                while (Stopwatch.GetTimestamp() < wait)
+                {
+                    if (!s.Poll(20_000, SelectMode.SelectRead))
+                    {
+                        continue;
+                    }
+
+                    int got;
+                    try
+                    {
+                        got = s.Receive(rx);
+                    }
+                    catch (SocketException)
+                    {
+                        await Task.Delay(20, ct).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    if (got > 0 && (PacketType)rx[0] == PacketType.ProbeAck && open.Open(rx.AsSpan(0, got), plain) >= 0)
+                    {
+                        return s;
+                    }
+                }
+            }
+        }
+        catch (SocketException)
+        {
+        }
+
+        s.Dispose();
+        return null;
+    }
+
+    private async Task ReportAsync(Func<long> bytes, Func<int> files, Manifest m, string mode, string? notice, Stopwatch sw, CancellationToken ct)
+    {
+        if (_progress is null)
+        {
+            return;
+        }
+
+        if (notice is not null)
+        {
+            _progress(new TransferProgress("notice", bytes(), m.TotalBytes, files(), m.FileCount, 0, mode, notice));
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        long lastBytes = bytes();
+        double lastT = sw.Elapsed.TotalSeconds;
+        double rate = 0;
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            long b = bytes();
+            double t = sw.Elapsed.TotalSeconds;
+            double inst = (b - lastBytes) / Math.Max(t - lastT, 1e-3);
+            rate = rate == 0 ? inst : (0.7 * rate) + (0.3 * inst);
+            (lastBytes, lastT) = (b, t);
+            _progress(new TransferProgress("transfer", b, m.TotalBytes, files(), m.FileCount, rate, mode));
+        }
+    }
+}

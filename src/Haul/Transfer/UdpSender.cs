@@ -1,0 +1,484 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Haul.Content;
+using Haul.Transport;
+
+namespace Haul.Transfer;
+
+/// <summary>
+/// The sending data plane over UDP. Three workers: a reader that loads needed chunks from disk, a
+/// paced send thread that seals pieces into GSO batches (retransmissions first), and a feedback
+/// thread that turns the receiver's ACKs into known-received bits, NACK-driven retransmissions, RTT
+/// and rate updates. Chunk completion arrives from the control channel via <see cref="OnChunksDone"/>.
+/// </summary>
+internal sealed class UdpSender : IDataPlane
+{
+    private const int WindowLimit = 48 * 1024 * 1024;
+    private const int MaxSegments = 44;
+
+    private readonly Socket _socket;
+    private readonly PacketCodec _seal;
+    private readonly PacketCodec _open;
+    private readonly uint _sessionId;
+    private readonly Manifest _manifest;
+    private readonly ChunkSource _source;
+    private readonly int[] _needed;
+    private readonly RateController _rate;
+    private readonly bool _gso;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, SendChunk> _window = [];
+    private readonly List<SendChunk> _windowOrder = [];
+    private readonly Queue<(SendChunk Chunk, int Piece)> _retransmit = new();
+    private readonly List<SendChunk> _release = [];
+    private readonly Channel<SendChunk> _loaded = Channel.CreateBounded<SendChunk>(new BoundedChannelOptions(6) { SingleReader = true, SingleWriter = true });
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly long _t0 = Stopwatch.GetTimestamp();
+    private int _doneCount;
+    private long _windowBytes;
+    private double _srtt = 0.01;
+    private double _rttvar = 0.005;
+    private bool _haveRtt;
+    private volatile bool _stop;
+
+    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, RateController rate, bool gso)
+    {
+        _socket = connectedSocket;
+        _seal = seal;
+        _open = open;
+        _sessionId = sessionId;
+        _manifest = manifest;
+        _source = source;
+        _needed = needed;
+        _rate = rate;
+        _gso = gso;
+    }
+
+    public long PacketsSent { get; private set; }
+
+    public long Retransmitted { get; private set; }
+
+    public long WireBytes { get; private set; }
+
+    public double SrttMs => _srtt * 1000;
+
+    public double RateBytesPerSec => _rate.Rate;
+
+    public Task Finished => _finished.Task;
+
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (_needed.Length == 0)
+        {
+            _finished.TrySetResult();
+            return Task.CompletedTask;
+        }
+
+        var reader = Task.Run(() => LoadLoopAsync(cancellationToken), cancellationToken);
+        var send = new Thread(() => Guard(SendLoop)) { IsBackground = true, Name = "haul-udp-tx", Priority = ThreadPriority.AboveNormal };
+        var feedback = new Thread(() => Guard(FeedbackLoop)) { IsBackground = true, Name = "haul-udp-ack" };
+        send.Start();
+        feedback.Start();
+        reader.ContinueWith(t => _finished.TrySetException(t.Exception!.InnerExceptions), TaskContinuationOptions.OnlyOnFaulted);
+        cancellationToken.Register(() => _finished.TrySetCanceled(cancellationToken));
+        return _finished.Task;
+    }
+
+    public void OnChunksDone(int[] chunks)
+    {
+        lock (_lock)
+        {
+            foreach (int c in chunks)
+            {
+                if (_window.Remove(c, out var ch) && !ch.Done)
+                {
+                    ch.Done = true;
+                    _windowOrder.Remove(ch);
+                    _windowBytes -= ch.Length;
+                    _release.Add(ch);
+                    _doneCount++;
+                }
+            }
+
+            if (_doneCount == _needed.Length)
+            {
+                _stop = true;
+                _finished.TrySetResult();
+            }
+        }
+
+        _wake.Release();
+    }
+
+    public void OnChunkBad(int chunk)
+    {
+        lock (_lock)
+        {
+            if (_window.TryGetValue(chunk, out var ch))
+            {
+                if (++ch.BadCount > 3)
+                {
+                    _finished.TrySetException(new HaulException(ErrorCode.CorruptData, $"chunk {chunk} failed verification at the receiver {ch.BadCount} times", "the source changed during the send or the data is being corrupted; run the send again"));
+                    return;
+                }
+
+                ch.Reset();
+            }
+        }
+
+        _wake.Release();
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _wake.Release();
+        _wake.Dispose();
+    }
+
+    private void Guard(Action body)
+    {
+        try
+        {
+            body();
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException && _stop)
+        {
+        }
+        catch (Exception ex)
+        {
+            _stop = true;
+            _finished.TrySetException(ex);
+        }
+    }
+
+    private async Task LoadLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            foreach (int c in _needed)
+            {
+                int len = _manifest.Chunks[c].Length;
+                var buf = BufferPool.Chunks.Rent(len);
+                _source.Read(c, buf.AsSpan(0, len));
+                await _loaded.Writer.WriteAsync(new SendChunk(c, len, buf), ct).ConfigureAwait(false);
+                _wake.Release();
+            }
+        }
+        finally
+        {
+            _loaded.Writer.TryComplete();
+        }
+    }
+
+    private long Now => Stopwatch.GetTimestamp();
+
+    private uint NowMicros => (uint)((Stopwatch.GetTimestamp() - _t0) * 1_000_000 / Stopwatch.Frequency);
+
+    private void SendLoop()
+    {
+        var batch = GC.AllocateArray<byte>(MaxSegments * DataFormat.MaxPacket, pinned: true);
+        var picks = new List<(SendChunk Chunk, int Piece, bool Retx)>(MaxSegments);
+        var shorts = new List<(SendChunk Chunk, int Piece, bool Retx)>(8);
+        long freq = Stopwatch.Frequency;
+        double nextSend = Now;
+        long lastRto = Now;
+        while (!_stop)
+        {
+            picks.Clear();
+            long now = Now;
+            lock (_lock)
+            {
+                foreach (var r in _release)
+                {
+                    BufferPool.Chunks.Return(r.Data);
+                }
+
+                _release.Clear();
+                if (now - lastRto > freq / 500)
+                {
+                    RtoScan(now);
+                    lastRto = now;
+                }
+
+                while (_windowBytes < WindowLimit && _loaded.Reader.TryRead(out var ch))
+                {
+                    _window[ch.Index] = ch;
+                    _windowOrder.Add(ch);
+                    _windowBytes += ch.Length;
+                }
+
+                while (picks.Count < MaxSegments && _retransmit.TryDequeue(out var rt))
+                {
+                    SendChunk.Clear(rt.Chunk.Queued, rt.Piece);
+                    if (!rt.Chunk.Done && !SendChunk.Get(rt.Chunk.Known, rt.Piece))
+                    {
+                        picks.Add((rt.Chunk, rt.Piece, true));
+                    }
+                }
+
+                for (int i = 0; i < _windowOrder.Count && picks.Count < MaxSegments; i++)
+                {
+                    var ch = _windowOrder[i];
+                    while (ch.NextNew < ch.Pieces && picks.Count < MaxSegments)
+                    {
+                        picks.Add((ch, ch.NextNew++, false));
+                    }
+                }
+
+                foreach (var p in picks)
+                {
+                    p.Chunk.LastSent[p.Piece] = now;
+                    p.Chunk.LastSendTicks = now;
+                }
+            }
+
+            if (picks.Count == 0)
+            {
+                _wake.Wait(2);
+                continue;
+            }
+
+            // GSO needs equal-sized segments; a chunk's short last piece goes on its own.
+            shorts.Clear();
+            int nFull = 0;
+            int off = 0;
+            uint ts = NowMicros;
+            foreach (var p in picks)
+            {
+                int len = DataFormat.PieceLength(p.Chunk.Length, p.Piece);
+                if (len != DataFormat.PieceSize)
+                {
+                    shorts.Add(p);
+                    continue;
+                }
+
+                off += SealPiece(p.Chunk, p.Piece, len, ts, batch.AsSpan(off));
+                nFull++;
+                if (p.Retx)
+                {
+                    Retransmitted++;
+                }
+            }
+
+            int sent = off;
+            if (nFull > 0)
+            {
+                Transmit(batch.AsSpan(0, off), nFull);
+            }
+
+            foreach (var p in shorts)
+            {
+                int len = DataFormat.PieceLength(p.Chunk.Length, p.Piece);
+                int n = SealPiece(p.Chunk, p.Piece, len, ts, batch);
+                Transmit(batch.AsSpan(0, n), 1);
+                sent += n;
+                if (p.Retx)
+                {
+                    Retransmitted++;
+                }
+            }
+
+            PacketsSent += picks.Count;
+            WireBytes += sent;
+
+            // Pacing: a rate, not a window. Credit is capped at 2 ms so an idle spell does not become a burst.
+            now = Now;
+            double ticksPerByte = freq / _rate.Rate;
+            nextSend = Math.Max(nextSend, now - (freq / 500.0)) + (sent * ticksPerByte);
+            while (!_stop && (now = Now) < nextSend)
+            {
+                if (nextSend - now > freq / 667.0)
+                {
+                    Thread.Sleep(1);
+                }
+                else
+                {
+                    Thread.Yield();
+                }
+            }
+        }
+    }
+
+    private int SealPiece(SendChunk ch, int piece, int len, uint ts, Span<byte> dest)
+    {
+        var plain = dest[PacketCodec.HeaderSize..];
+        BinaryPrimitives.WriteUInt32BigEndian(plain, (uint)ch.Index);
+        BinaryPrimitives.WriteUInt32BigEndian(plain[4..], (uint)(piece * DataFormat.PieceSize));
+        BinaryPrimitives.WriteUInt32BigEndian(plain[8..], ts);
+        ch.Data.AsSpan(piece * DataFormat.PieceSize, len).CopyTo(plain[DataFormat.DataHeader..]);
+        return _seal.SealInPlace(PacketType.Data, _sessionId, DataFormat.DataHeader + len, dest);
+    }
+
+    private void Transmit(ReadOnlySpan<byte> datagrams, int count)
+    {
+        if (count == 1 || _gso)
+        {
+            try
+            {
+                _socket.Send(datagrams);
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.NoBufferSpaceAvailable or SocketError.ConnectionRefused or SocketError.WouldBlock)
+            {
+                // Dropped locally or refused by an ICMP error; loss recovery resends it.
+                return;
+            }
+        }
+
+        // No GSO: one datagram per packet, split by each packet's length field.
+        int off = 0;
+        while (off < datagrams.Length)
+        {
+            int len = BinaryPrimitives.ReadUInt16BigEndian(datagrams[(off + 2)..]);
+            try
+            {
+                _socket.Send(datagrams.Slice(off, len));
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.NoBufferSpaceAvailable or SocketError.ConnectionRefused or SocketError.WouldBlock)
+            {
+            }
+
+            off += len;
+        }
+    }
+
+    /// <summary>Timeout path: pieces of a fully sent chunk that the receiver never confirmed. Under the lock.</summary>
+    private void RtoScan(long now)
+    {
+        long rto = (long)(Math.Max(_srtt + (4 * _rttvar), 0.03) * Stopwatch.Frequency);
+        foreach (var ch in _windowOrder)
+        {
+            if (ch.AllKnown || ch.NextNew < ch.Pieces || now - ch.LastSendTicks < rto)
+            {
+                continue;
+            }
+
+            for (int p = 0; p < ch.Pieces; p++)
+            {
+                if (!SendChunk.Get(ch.Known, p) && !SendChunk.Get(ch.Queued, p) && now - ch.LastSent[p] >= rto)
+                {
+                    SendChunk.Set(ch.Queued, p);
+                    _retransmit.Enqueue((ch, p));
+                }
+            }
+        }
+    }
+
+    private void FeedbackLoop()
+    {
+        var buf = new byte[2048];
+        var plain = new byte[2048];
+        _socket.ReceiveTimeout = 50;
+        while (!_stop)
+        {
+            int n;
+            try
+            {
+                n = _socket.Receive(buf);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionRefused or SocketError.ConnectionReset)
+            {
+                continue;
+            }
+
+            if (n < PacketCodec.Overhead || (PacketType)buf[0] != PacketType.Ack)
+            {
+                continue;
+            }
+
+            int m = _open.Open(buf.AsSpan(0, n), plain);
+            if (m >= 26)
+            {
+                OnAck(plain.AsSpan(0, m));
+            }
+        }
+    }
+
+    private void OnAck(ReadOnlySpan<byte> a)
+    {
+        long now = Now;
+        uint echo = BinaryPrimitives.ReadUInt32BigEndian(a);
+        uint hold = BinaryPrimitives.ReadUInt32BigEndian(a[4..]);
+        ulong maxPn = BinaryPrimitives.ReadUInt64BigEndian(a[8..]);
+        ulong received = BinaryPrimitives.ReadUInt64BigEndian(a[16..]);
+        int entries = BinaryPrimitives.ReadUInt16BigEndian(a[24..]);
+        long sample = (long)NowMicros - echo - hold;
+        if (sample > 0 && sample < 60_000_000)
+        {
+            double s = sample / 1e6;
+            if (!_haveRtt)
+            {
+                (_srtt, _rttvar, _haveRtt) = (s, s / 2, true);
+            }
+            else
+            {
+                _rttvar = (0.75 * _rttvar) + (0.25 * Math.Abs(_srtt - s));
+                _srtt = (0.875 * _srtt) + (0.125 * s);
+            }
+        }
+
+        _rate.OnFeedback(now, Stopwatch.Frequency, maxPn, received, _srtt, DataFormat.MaxPacket);
+        long guard = (long)(((_srtt * 1.25) + 0.002) * Stopwatch.Frequency);
+        int pos = 26;
+        bool queued = false;
+        lock (_lock)
+        {
+            for (int e = 0; e < entries && pos + 10 <= a.Length; e++)
+            {
+                int c = (int)BinaryPrimitives.ReadUInt32BigEndian(a[pos..]);
+                int seen = (int)BinaryPrimitives.ReadUInt32BigEndian(a[(pos + 4)..]);
+                int ranges = BinaryPrimitives.ReadUInt16BigEndian(a[(pos + 8)..]);
+                pos += 10;
+                if (pos + (ranges * 8) > a.Length)
+                {
+                    break;
+                }
+
+                _window.TryGetValue(c, out var ch);
+                int cursor = 0;
+                bool valid = ch is not null && seen <= ch.Pieces;
+                for (int r = 0; r < ranges; r++)
+                {
+                    int start = (int)BinaryPrimitives.ReadUInt32BigEndian(a[pos..]);
+                    int count = (int)BinaryPrimitives.ReadUInt32BigEndian(a[(pos + 4)..]);
+                    pos += 8;
+                    if (!valid || start < cursor || count <= 0 || start + count > seen)
+                    {
+                        valid = false;
+                        continue;
+                    }
+
+                    SendChunk.SetRange(ch!.Known, cursor, start);
+                    for (int p = start; p < start + count; p++)
+                    {
+                        if (!SendChunk.Get(ch.Queued, p) && now - ch.LastSent[p] >= guard)
+                        {
+                            SendChunk.Set(ch.Queued, p);
+                            _retransmit.Enqueue((ch, p));
+                            queued = true;
+                        }
+                    }
+
+                    cursor = start + count;
+                }
+
+                if (valid)
+                {
+                    SendChunk.SetRange(ch!.Known, cursor, seen);
+                    if (seen == ch.Pieces && ranges == 0)
+                    {
+                        ch.AllKnown = true;
+                    }
+                }
+            }
+        }
+
+        if (queued)
+        {
+            _wake.Release();
+        }
+    }
+}
