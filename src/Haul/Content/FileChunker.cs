@@ -1,12 +1,15 @@
 using System.Buffers;
-using System.IO.MemoryMappedFiles;
 
 namespace Haul.Content;
 
-/// <summary>Cuts one file into content-defined chunks and hashes them.</summary>
+/// <summary>
+/// Cuts one file into content-defined chunks and hashes them. Reads in blocks into a pooled buffer
+/// (mapping the file would count the whole file in the process's RSS) and hashes the chunks of each
+/// block in parallel.
+/// </summary>
 internal static class FileChunker
 {
-    private const long MapThreshold = 8L * 1024 * 1024;
+    private const int Block = 32 * 1024 * 1024;
 
     public static List<ChunkInfo> Chunk(string path, long size, FastCdc cdc)
     {
@@ -16,107 +19,74 @@ internal static class FileChunker
             return result;
         }
 
-        if (size < MapThreshold)
+        int cap = (int)Math.Min(size, Block + cdc.Max);
+        byte[] buf = ArrayPool<byte>.Shared.Rent(cap);
+        var cuts = new List<(int Start, int Length)>();
+        try
         {
-            byte[] buf = ArrayPool<byte>.Shared.Rent((int)size);
-            try
+            using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            long fileOff = 0;
+            int have = 0;
+            while (true)
             {
-                using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                int got = 0;
-                while (got < size)
+                while (have < cap && fileOff < size)
                 {
-                    int n = RandomAccess.Read(h, buf.AsSpan(got, (int)size - got), got);
+                    int n = RandomAccess.Read(h, buf.AsSpan(have, (int)Math.Min(cap - have, size - fileOff)), fileOff);
                     if (n == 0)
                     {
                         throw new HaulException(ErrorCode.CorruptData, $"'{path}' shrank while it was read", "retry when the file is no longer being written");
                     }
 
-                    got += n;
+                    have += n;
+                    fileOff += n;
                 }
 
-                CutAndHash(buf.AsSpan(0, (int)size), cdc, result, parallel: false);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buf);
-            }
-
-            return result;
-        }
-
-        using var mmf = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        using var view = mmf.CreateViewAccessor(0, size, MemoryMappedFileAccess.Read);
-        unsafe
-        {
-            byte* basePtr = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
-            try
-            {
-                basePtr += view.PointerOffset;
-                long pos = 0;
-                // Spans are int-sized: walk the mapping in windows and carry the unfinished tail forward.
-                const int window = 1 << 30;
-                while (pos < size)
+                bool final = fileOff >= size;
+                cuts.Clear();
+                int pos = 0;
+                while (pos < have)
                 {
-                    int len = (int)Math.Min(window, size - pos);
-                    bool final = pos + len == size;
-                    var span = new ReadOnlySpan<byte>(basePtr + pos, len);
-                    int consumed = CutAndHash(span, cdc, result, parallel: true, final);
-                    pos += consumed;
+                    int n = cdc.NextCut(buf.AsSpan(pos, have - pos), final);
+                    if (n < 0)
+                    {
+                        break;
+                    }
+
+                    cuts.Add((pos, n));
+                    pos += n;
                 }
-            }
-            finally
-            {
-                view.SafeMemoryMappedViewHandle.ReleasePointer();
+
+                HashInto(buf, cuts, result);
+                if (final && pos == have)
+                {
+                    return result;
+                }
+
+                Buffer.BlockCopy(buf, pos, buf, 0, have - pos);
+                have -= pos;
             }
         }
-
-        return result;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buf);
+        }
     }
 
-    /// <summary>Cuts <paramref name="data"/> into chunks; returns how many bytes were consumed.</summary>
-    private static unsafe int CutAndHash(ReadOnlySpan<byte> data, FastCdc cdc, List<ChunkInfo> into, bool parallel, bool final = true)
+    private static void HashInto(byte[] buf, List<(int Start, int Length)> cuts, List<ChunkInfo> into)
     {
-        var cuts = new List<(int Start, int Length)>();
-        int pos = 0;
-        while (pos < data.Length)
-        {
-            int n = cdc.NextCut(data[pos..], final);
-            if (n < 0)
-            {
-                break;
-            }
-
-            cuts.Add((pos, n));
-            pos += n;
-        }
-
         var hashes = new Hash256[cuts.Count];
-        if (parallel && cuts.Count > 1)
+        if (cuts.Count > 1)
         {
-            fixed (byte* p = data)
-            {
-                byte* basePtr = p;
-                Parallel.For(0, cuts.Count, i =>
-                {
-                    var (s, l) = cuts[i];
-                    hashes[i] = Hash256.Of(new ReadOnlySpan<byte>(basePtr + s, l));
-                });
-            }
+            Parallel.For(0, cuts.Count, i => hashes[i] = Hash256.Of(buf.AsSpan(cuts[i].Start, cuts[i].Length)));
         }
-        else
+        else if (cuts.Count == 1)
         {
-            for (int i = 0; i < cuts.Count; i++)
-            {
-                hashes[i] = Hash256.Of(data.Slice(cuts[i].Start, cuts[i].Length));
-            }
+            hashes[0] = Hash256.Of(buf.AsSpan(cuts[0].Start, cuts[0].Length));
         }
 
         for (int i = 0; i < cuts.Count; i++)
         {
             into.Add(new ChunkInfo(hashes[i], cuts[i].Length));
         }
-
-        return pos;
     }
 }

@@ -119,22 +119,28 @@ internal static class Messages
     }
 
     /// <summary>Sender → receiver: its half of the key material and where the data will flow.</summary>
-    internal sealed record Start(byte[] SenderSecret, DataMode Mode)
+    internal sealed record Start(byte[] SenderSecret, DataMode Mode, int PieceSize)
     {
-        public WireWriter Encode() => new WireWriter().Bytes(SenderSecret).U8((byte)Mode);
+        public WireWriter Encode() => new WireWriter().Bytes(SenderSecret).U8((byte)Mode).U16((ushort)PieceSize);
 
         public static Start Decode(byte[] p)
         {
             var r = new SpanReader(p);
             var secret = r.Bytes(32).ToArray();
             var mode = (DataMode)r.U8();
+            int piece = r.U16();
             r.End();
             if (mode is not (DataMode.Udp or DataMode.Tcp))
             {
                 ThrowHelper.Protocol($"unknown data mode {(byte)mode}");
             }
 
-            return new Start(secret, mode);
+            if (piece < Transfer.DataFormat.MinPiece || piece > Transfer.DataFormat.LargePiece)
+            {
+                ThrowHelper.Protocol($"piece size {piece} is out of range");
+            }
+
+            return new Start(secret, mode, piece);
         }
     }
 

@@ -6,12 +6,12 @@ namespace Haul.Transfer;
 /// </summary>
 internal sealed class ChunkAssembly
 {
-    public ChunkAssembly(int chunk, int length, byte[] buffer)
+    public ChunkAssembly(int chunk, int length, byte[] buffer, int pieceSize)
     {
         Chunk = chunk;
         Length = length;
         Buffer = buffer;
-        Pieces = DataFormat.PieceCount(length);
+        Pieces = DataFormat.PieceCount(length, pieceSize);
         Bits = new ulong[(Pieces + 63) / 64];
     }
 

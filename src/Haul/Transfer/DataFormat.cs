@@ -1,20 +1,34 @@
+using Haul.Transport;
+
 namespace Haul.Transfer;
 
 /// <summary>
-/// Plaintext layouts inside sealed data-channel packets (docs/protocol.md).
-/// DATA: u32 chunk, u32 offset in chunk, u32 sender time (µs), payload (≤ <see cref="PieceSize"/>).
-/// ACK: u32 echoed time, u32 hold time (µs), u64 highest packet number, u64 packets received,
+/// Sizes on the data channel (docs/protocol.md). A DATA packet carries one piece of a chunk; the
+/// piece size is chosen per session by the sender from the path MTU and announced in START.
+/// ACK plaintext: u32 echoed time, u32 hold time (µs), u64 highest packet number, u64 packets received,
 /// u16 entries of { u32 chunk, u32 pieces seen up to, u16 ranges of { u32 first missing, u32 count } }.
 /// </summary>
 internal static class DataFormat
 {
-    /// <summary>Payload bytes per packet: 1400 + 12 + 32 = 1444-byte UDP payload, 1472 with IPv4+UDP, 1492 with IPv6.</summary>
-    public const int PieceSize = 1400;
-    public const int DataHeader = 12;
-    public const int MaxPacket = Transport.PacketCodec.Overhead + DataHeader + PieceSize;
+    /// <summary>Fits a 1500-byte path: 1400 + 44 = 1444-byte UDP payload, 1472 with IPv4+UDP headers, 1492 with IPv6.</summary>
+    public const int SmallPiece = 1400;
+
+    /// <summary>Largest piece: four packets still fit one 64 KiB GSO send.</summary>
+    public const int LargePiece = 16000;
+
+    public const int MinPiece = 256;
     public const int MaxAckPlain = 1400;
 
-    public static int PieceCount(int chunkLength) => (chunkLength + PieceSize - 1) / PieceSize;
+    public static int PacketSize(int pieceSize) => pieceSize + PacketCodec.DataOverhead;
 
-    public static int PieceLength(int chunkLength, int piece) => Math.Min(PieceSize, chunkLength - (piece * PieceSize));
+    public static int PieceCount(int chunkLength, int pieceSize) => (chunkLength + pieceSize - 1) / pieceSize;
+
+    public static int PieceLength(int chunkLength, int piece, int pieceSize) => Math.Min(pieceSize, chunkLength - (piece * pieceSize));
+
+    /// <summary>Piece size for a path MTU: the largest that fits one unfragmented IP packet, capped at <see cref="LargePiece"/>.</summary>
+    public static int ForMtu(int mtu, bool ipv6)
+    {
+        int room = mtu - (ipv6 ? 40 : 20) - 8 - PacketCodec.DataOverhead;
+        return Math.Clamp(room, SmallPiece, LargePiece);
+    }
 }

@@ -18,6 +18,7 @@ internal sealed partial class ReceiveSession
     private PacketCodec? _s2r;
     private PacketCodec? _r2s;
     private uint _sessionId;
+    private int _pieceSize = DataFormat.SmallPiece;
     private SocketAddress? _peerAddress;
     private long _assemblyBytes;
     private long _dupPieces;
@@ -38,20 +39,31 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        int n = codec.Open(packet, _plain);
-        if (n < 0)
+        var type = (PacketType)packet[0];
+        if (type == PacketType.Data)
         {
-            return;
+            if (!OnData(packet, codec))
+            {
+                return;
+            }
+        }
+        else
+        {
+            int n = PacketCodec.PlainLength(packet);
+            if (n < 0 || n > _plain.Length || !codec.Open(packet, _plain.AsSpan(0, n)))
+            {
+                return;
+            }
+
+            if (type == PacketType.Probe)
+            {
+                Learn(from);
+                int len = _r2s!.Seal(PacketType.ProbeAck, _sessionId, _plain.AsSpan(0, n), _ackPacket);
+                endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress!);
+            }
         }
 
-        // Only authenticated packets may set where feedback goes, so a spoofer cannot redirect it.
-        if (_peerAddress is null || !_peerAddress.Equals(from))
-        {
-            var copy = new SocketAddress(from.Family, from.Size);
-            from.Buffer.Span.CopyTo(copy.Buffer.Span);
-            _peerAddress = copy;
-        }
-
+        Learn(from);
         ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
         if (pn > _maxPn)
         {
@@ -59,20 +71,9 @@ internal sealed partial class ReceiveSession
         }
 
         _received++;
-        switch ((PacketType)packet[0])
+        if (type == PacketType.Data && ++_sinceAck >= 64)
         {
-            case PacketType.Probe:
-                int len = _r2s!.Seal(PacketType.ProbeAck, _sessionId, _plain.AsSpan(0, n), _ackPacket);
-                endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
-                break;
-            case PacketType.Data when n >= DataFormat.DataHeader:
-                OnData(_plain.AsSpan(0, n));
-                if (++_sinceAck >= 128)
-                {
-                    SendAck(Stopwatch.GetTimestamp(), endpoint);
-                }
-
-                break;
+            SendAck(Stopwatch.GetTimestamp(), endpoint);
         }
     }
 
@@ -91,59 +92,96 @@ internal sealed partial class ReceiveSession
         }
     }
 
-    private void OnData(ReadOnlySpan<byte> p)
+    /// <summary>Only authenticated packets may set where feedback goes, so a spoofer cannot redirect it.</summary>
+    private void Learn(SocketAddress from)
     {
-        uint chunk = BinaryPrimitives.ReadUInt32BigEndian(p);
-        uint off = BinaryPrimitives.ReadUInt32BigEndian(p[4..]);
-        _lastTs = BinaryPrimitives.ReadUInt32BigEndian(p[8..]);
-        _lastTsAt = Stopwatch.GetTimestamp();
-        var payload = p[DataFormat.DataHeader..];
+        if (_peerAddress is null || !_peerAddress.Equals(from))
+        {
+            var copy = new SocketAddress(from.Family, from.Size);
+            from.Buffer.Span.CopyTo(copy.Buffer.Span);
+            _peerAddress = copy;
+        }
+    }
+
+    /// <summary>
+    /// Places one DATA packet. The cleartext header says where the payload belongs; duplicates are
+    /// dropped before any crypto, and the payload is decrypted straight into the chunk buffer, so a
+    /// forged packet can only ever touch a region that holds no data yet.
+    /// </summary>
+    private bool OnData(ReadOnlySpan<byte> packet, PacketCodec codec)
+    {
+        if (packet.Length < PacketCodec.DataOverhead)
+        {
+            return false;
+        }
+
+        uint chunk = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]);
+        uint off = BinaryPrimitives.ReadUInt32BigEndian(packet[20..]);
+        uint ts = BinaryPrimitives.ReadUInt32BigEndian(packet[24..]);
+        int payload = packet.Length - PacketCodec.DataOverhead;
         if (chunk >= (uint)_state.Length)
         {
-            return;
+            return false;
         }
 
         int c = (int)chunk;
+        int length = _manifest.Chunks[c].Length;
+        if (off % _pieceSize != 0 || off >= (uint)length)
+        {
+            return false;
+        }
+
+        int piece = (int)(off / _pieceSize);
+        if (payload != DataFormat.PieceLength(length, piece, _pieceSize))
+        {
+            return false;
+        }
+
         var st = (ChunkState)Volatile.Read(ref StateRef(chunk));
         ChunkAssembly? asm;
+        bool fresh = false;
         if (st == ChunkState.Needed)
         {
-            int length = _manifest.Chunks[c].Length;
             if (Interlocked.Read(ref _assemblyBytes) + length > AssemblyBudget)
             {
-                return; // Over budget: the sender retransmits after its timeout.
+                return false; // Over budget: the sender retransmits after its timeout.
             }
 
             Interlocked.Add(ref _assemblyBytes, length);
-            asm = new ChunkAssembly(c, length, BufferPool.Chunks.Rent(length));
-            _active[c] = asm;
-            _activeOrder.Add(c);
-            Volatile.Write(ref StateRef(chunk), (byte)ChunkState.Assembling);
+            asm = new ChunkAssembly(c, length, BufferPool.Chunks.Rent(length), _pieceSize);
+            fresh = true;
         }
         else if (st != ChunkState.Assembling || !_active.TryGetValue(c, out asm))
         {
             _dupPieces++;
-            return;
+            return false;
         }
-
-        if (off % DataFormat.PieceSize != 0 || off >= (uint)asm.Length)
-        {
-            return;
-        }
-
-        int piece = (int)(off / DataFormat.PieceSize);
-        if (payload.Length != DataFormat.PieceLength(asm.Length, piece))
-        {
-            return;
-        }
-
-        if (asm.Has(piece))
+        else if (asm.Has(piece))
         {
             _dupPieces++;
-            return;
+            return false;
         }
 
-        payload.CopyTo(asm.Buffer.AsSpan((int)off));
+        if (!codec.Open(packet, asm.Buffer.AsSpan((int)off, payload)))
+        {
+            if (fresh)
+            {
+                BufferPool.Chunks.Return(asm.Buffer);
+                ReleaseAssembly(length);
+            }
+
+            return false;
+        }
+
+        if (fresh)
+        {
+            _active[c] = asm;
+            _activeOrder.Add(c);
+            Volatile.Write(ref StateRef(chunk), (byte)ChunkState.Assembling);
+        }
+
+        _lastTs = ts;
+        _lastTsAt = Stopwatch.GetTimestamp();
         asm.Mark(piece);
         asm.Received++;
         if (piece + 1 > asm.SeenUpTo)
@@ -159,6 +197,8 @@ internal sealed partial class ReceiveSession
             _recentComplete.Add(c);
             _toWriter.Writer.TryWrite(new CompletedChunk(c, asm.Buffer, asm.Length, true));
         }
+
+        return true;
     }
 
     private void SendAck(long now, UdpEndpoint endpoint)
@@ -192,7 +232,7 @@ internal sealed partial class ReceiveSession
             }
 
             BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)c);
-            BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)DataFormat.PieceCount(_manifest.Chunks[c].Length));
+            BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)DataFormat.PieceCount(_manifest.Chunks[c].Length, _pieceSize));
             BinaryPrimitives.WriteUInt16BigEndian(a[(pos + 8)..], 0);
             pos += 10;
             entries++;
@@ -211,6 +251,12 @@ internal sealed partial class ReceiveSession
             int p = 0;
             while (p < asm.SeenUpTo && pos + 8 <= a.Length)
             {
+                if ((p & 63) == 0 && asm.Bits[p >> 6] == ulong.MaxValue)
+                {
+                    p += 64;
+                    continue;
+                }
+
                 if (asm.Has(p))
                 {
                     p++;
@@ -227,6 +273,11 @@ internal sealed partial class ReceiveSession
                 BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)(p - start));
                 pos += 8;
                 ranges++;
+            }
+
+            if (p > asm.SeenUpTo)
+            {
+                p = asm.SeenUpTo;
             }
 
             if (p < asm.SeenUpTo)

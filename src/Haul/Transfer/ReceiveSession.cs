@@ -153,6 +153,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         var keys = SessionKeys.Derive(start.SenderSecret, receiverSecret, _manifest.Hash);
         _s2r = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
         _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        _pieceSize = start.PieceSize;
         if (start.Mode == Messages.DataMode.Udp && _udp is not null)
         {
             _udp.Register(_sessionId, this);

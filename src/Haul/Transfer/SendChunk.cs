@@ -7,12 +7,12 @@ namespace Haul.Transfer;
 /// </summary>
 internal sealed class SendChunk
 {
-    public SendChunk(int index, int length, byte[] data)
+    public SendChunk(int index, int length, byte[] data, int pieceSize)
     {
         Index = index;
         Length = length;
         Data = data;
-        Pieces = DataFormat.PieceCount(length);
+        Pieces = DataFormat.PieceCount(length, pieceSize);
         LastSent = new long[Pieces];
         Known = new ulong[(Pieces + 63) / 64];
         Queued = new ulong[(Pieces + 63) / 64];

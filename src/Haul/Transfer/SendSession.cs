@@ -88,14 +88,14 @@ internal sealed class SendSession
         using var seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
         using var open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
         bool wantUdp = accept.UdpPort != 0 && !_options.ForceTcp && needed.Count > 0;
-        await ctl.SendAsync(FrameType.Start, new Messages.Start(secret, wantUdp ? Messages.DataMode.Udp : Messages.DataMode.Tcp).Encode(), cancellationToken).ConfigureAwait(false);
-
         using var source = new ChunkSource(tree.Locations);
         Socket? udp = null;
         string? notice = null;
+        int pieceSize = DataFormat.SmallPiece;
+        IPEndPoint? target = null;
         if (wantUdp)
         {
-            var target = _options.UdpOverride ?? new IPEndPoint(
+            target = _options.UdpOverride ?? new IPEndPoint(
                 accept.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(accept.UdpHost, cancellationToken).ConfigureAwait(false))[0] : conn.Remote.Address,
                 accept.UdpPort);
             if (target.Address.IsIPv4MappedToIPv6)
@@ -103,18 +103,25 @@ internal sealed class SendSession
                 target = new IPEndPoint(target.Address.MapToIPv4(), target.Port);
             }
 
-            udp = await ProbeAsync(target, seal, open, accept.SessionId, cancellationToken).ConfigureAwait(false);
-            if (udp is null)
-            {
-                notice = $"UDP to {target} is blocked or lost: falling back to the TLS connection (TCP)";
-                _log.LogWarning("{Notice}", notice);
-            }
+            udp = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            udp.Connect(target);
+            UdpOffload.SetBuffers(udp, 16 * 1024 * 1024);
+            pieceSize = DataFormat.ForMtu(UdpOffload.PathMtu(udp), target.AddressFamily == AddressFamily.InterNetworkV6);
+        }
+
+        await ctl.SendAsync(FrameType.Start, new Messages.Start(secret, wantUdp ? Messages.DataMode.Udp : Messages.DataMode.Tcp, pieceSize).Encode(), cancellationToken).ConfigureAwait(false);
+        if (udp is not null && !await ProbeAsync(udp, seal, open, accept.SessionId, cancellationToken).ConfigureAwait(false))
+        {
+            udp.Dispose();
+            udp = null;
+            notice = $"UDP to {target} is blocked or lost: falling back to the TLS connection (TCP)";
+            _log.LogWarning("{Notice}", notice);
         }
 
         var rate = new RateController(_options.InitialRateBytesPerSec, _options.MinRateBytesPerSec, _options.MaxRateBytesPerSec);
-        bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.MaxPacket);
+        bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
         IDataPlane plane = udp is not null
-            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso)
+            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso, pieceSize)
             : new TcpSender(ctl, m, source, [.. needed]);
         string mode = udp is not null ? (gso ? "udp+gso" : "udp") : "tcp";
 
@@ -210,61 +217,57 @@ internal sealed class SendSession
         return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt);
     }
 
-    private async Task<Socket?> ProbeAsync(IPEndPoint target, PacketCodec seal, PacketCodec open, uint sessionId, CancellationToken ct)
+    /// <summary>Sends sealed probes until the receiver answers one or the probe timeout passes.</summary>
+    private async Task<bool> ProbeAsync(Socket s, PacketCodec seal, PacketCodec open, uint sessionId, CancellationToken ct)
     {
-        var s = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
+        var pkt = new byte[64];
+        var rx = new byte[2048];
+        var plain = new byte[2048];
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.ProbeTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
         {
-            s.Connect(target);
-            UdpOffload.SetBuffers(s, 16 * 1024 * 1024);
-            var pkt = new byte[64];
-            var rx = new byte[2048];
-            var plain = new byte[2048];
-            var deadline = Stopwatch.GetTimestamp() + (long)(_options.ProbeTimeout.TotalSeconds * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < deadline)
+            ct.ThrowIfCancellationRequested();
+            int n = seal.Seal(PacketType.Probe, sessionId, "probe..."u8, pkt);
+            try
             {
-                ct.ThrowIfCancellationRequested();
-                int n = seal.Seal(PacketType.Probe, sessionId, "probe..."u8, pkt);
+                s.Send(pkt.AsSpan(0, n));
+            }
+            catch (SocketException)
+            {
+            }
+
+            var wait = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
+            while (Stopwatch.GetTimestamp() < wait)
+            {
+                if (!s.Poll(20_000, SelectMode.SelectRead))
+                {
+                    continue;
+                }
+
+                int got;
                 try
                 {
-                    s.Send(pkt.AsSpan(0, n));
+                    got = s.Receive(rx);
                 }
                 catch (SocketException)
                 {
+                    await Task.Delay(20, ct).ConfigureAwait(false);
+                    continue;
                 }
 
-                var wait = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
-                while (Stopwatch.GetTimestamp() < wait)
+                var p = rx.AsSpan(0, got);
+                if (got >= PacketCodec.Overhead && (PacketType)rx[0] == PacketType.ProbeAck)
                 {
-                    if (!s.Poll(20_000, SelectMode.SelectRead))
+                    int m = PacketCodec.PlainLength(p);
+                    if (m >= 0 && open.Open(p, plain.AsSpan(0, m)))
                     {
-                        continue;
-                    }
-
-                    int got;
-                    try
-                    {
-                        got = s.Receive(rx);
-                    }
-                    catch (SocketException)
-                    {
-                        await Task.Delay(20, ct).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    if (got > 0 && (PacketType)rx[0] == PacketType.ProbeAck && open.Open(rx.AsSpan(0, got), plain) >= 0)
-                    {
-                        return s;
+                        return true;
                     }
                 }
             }
         }
-        catch (SocketException)
-        {
-        }
 
-        s.Dispose();
-        return null;
+        return false;
     }
 
     private async Task ReportAsync(Func<long> bytes, Func<int> files, Manifest m, string mode, string? notice, Stopwatch sw, CancellationToken ct)

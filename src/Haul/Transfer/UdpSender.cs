@@ -16,7 +16,6 @@ namespace Haul.Transfer;
 internal sealed class UdpSender : IDataPlane
 {
     private const int WindowLimit = 48 * 1024 * 1024;
-    private const int MaxSegments = 44;
 
     private readonly Socket _socket;
     private readonly PacketCodec _seal;
@@ -27,6 +26,9 @@ internal sealed class UdpSender : IDataPlane
     private readonly int[] _needed;
     private readonly RateController _rate;
     private readonly bool _gso;
+    private readonly int _pieceSize;
+    private readonly int _packetSize;
+    private readonly int _maxSegments;
     private readonly Lock _lock = new();
     private readonly Dictionary<int, SendChunk> _window = [];
     private readonly List<SendChunk> _windowOrder = [];
@@ -43,8 +45,12 @@ internal sealed class UdpSender : IDataPlane
     private bool _haveRtt;
     private volatile bool _stop;
 
-    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, RateController rate, bool gso)
+    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, RateController rate, bool gso, int pieceSize)
     {
+        _pieceSize = pieceSize;
+        _packetSize = DataFormat.PacketSize(pieceSize);
+        // One GSO send carries at most 64 segments and 65,507 bytes.
+        _maxSegments = Math.Clamp(65000 / _packetSize, 1, 44);
         _socket = connectedSocket;
         _seal = seal;
         _open = open;
@@ -81,6 +87,17 @@ internal sealed class UdpSender : IDataPlane
         var feedback = new Thread(() => Guard(FeedbackLoop)) { IsBackground = true, Name = "haul-udp-ack" };
         send.Start();
         feedback.Start();
+        if (Environment.GetEnvironmentVariable("HAUL_DEBUG") == "1")
+        {
+            _ = Task.Run(async () =>
+            {
+                while (!_stop)
+                {
+                    await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+                    Console.Error.WriteLine($"[udp] rate {_rate.Rate / 1e6:0} MB/s loss {_rate.LastLoss:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count}");
+                }
+            }, cancellationToken);
+        }
         reader.ContinueWith(t => _finished.TrySetException(t.Exception!.InnerExceptions), TaskContinuationOptions.OnlyOnFaulted);
         cancellationToken.Register(() => _finished.TrySetCanceled(cancellationToken));
         return _finished.Task;
@@ -163,7 +180,7 @@ internal sealed class UdpSender : IDataPlane
                 int len = _manifest.Chunks[c].Length;
                 var buf = BufferPool.Chunks.Rent(len);
                 _source.Read(c, buf.AsSpan(0, len));
-                await _loaded.Writer.WriteAsync(new SendChunk(c, len, buf), ct).ConfigureAwait(false);
+                await _loaded.Writer.WriteAsync(new SendChunk(c, len, buf, _pieceSize), ct).ConfigureAwait(false);
                 _wake.Release();
             }
         }
@@ -179,8 +196,8 @@ internal sealed class UdpSender : IDataPlane
 
     private void SendLoop()
     {
-        var batch = GC.AllocateArray<byte>(MaxSegments * DataFormat.MaxPacket, pinned: true);
-        var picks = new List<(SendChunk Chunk, int Piece, bool Retx)>(MaxSegments);
+        var batch = GC.AllocateArray<byte>(_maxSegments * _packetSize, pinned: true);
+        var picks = new List<(SendChunk Chunk, int Piece, bool Retx)>(_maxSegments);
         var shorts = new List<(SendChunk Chunk, int Piece, bool Retx)>(8);
         long freq = Stopwatch.Frequency;
         double nextSend = Now;
@@ -210,7 +227,7 @@ internal sealed class UdpSender : IDataPlane
                     _windowBytes += ch.Length;
                 }
 
-                while (picks.Count < MaxSegments && _retransmit.TryDequeue(out var rt))
+                while (picks.Count < _maxSegments && _retransmit.TryDequeue(out var rt))
                 {
                     SendChunk.Clear(rt.Chunk.Queued, rt.Piece);
                     if (!rt.Chunk.Done && !SendChunk.Get(rt.Chunk.Known, rt.Piece))
@@ -219,10 +236,10 @@ internal sealed class UdpSender : IDataPlane
                     }
                 }
 
-                for (int i = 0; i < _windowOrder.Count && picks.Count < MaxSegments; i++)
+                for (int i = 0; i < _windowOrder.Count && picks.Count < _maxSegments; i++)
                 {
                     var ch = _windowOrder[i];
-                    while (ch.NextNew < ch.Pieces && picks.Count < MaxSegments)
+                    while (ch.NextNew < ch.Pieces && picks.Count < _maxSegments)
                     {
                         picks.Add((ch, ch.NextNew++, false));
                     }
@@ -248,8 +265,8 @@ internal sealed class UdpSender : IDataPlane
             uint ts = NowMicros;
             foreach (var p in picks)
             {
-                int len = DataFormat.PieceLength(p.Chunk.Length, p.Piece);
-                if (len != DataFormat.PieceSize)
+                int len = DataFormat.PieceLength(p.Chunk.Length, p.Piece, _pieceSize);
+                if (len != _pieceSize)
                 {
                     shorts.Add(p);
                     continue;
@@ -271,7 +288,7 @@ internal sealed class UdpSender : IDataPlane
 
             foreach (var p in shorts)
             {
-                int len = DataFormat.PieceLength(p.Chunk.Length, p.Piece);
+                int len = DataFormat.PieceLength(p.Chunk.Length, p.Piece, _pieceSize);
                 int n = SealPiece(p.Chunk, p.Piece, len, ts, batch);
                 Transmit(batch.AsSpan(0, n), 1);
                 sent += n;
@@ -302,15 +319,8 @@ internal sealed class UdpSender : IDataPlane
         }
     }
 
-    private int SealPiece(SendChunk ch, int piece, int len, uint ts, Span<byte> dest)
-    {
-        var plain = dest[PacketCodec.HeaderSize..];
-        BinaryPrimitives.WriteUInt32BigEndian(plain, (uint)ch.Index);
-        BinaryPrimitives.WriteUInt32BigEndian(plain[4..], (uint)(piece * DataFormat.PieceSize));
-        BinaryPrimitives.WriteUInt32BigEndian(plain[8..], ts);
-        ch.Data.AsSpan(piece * DataFormat.PieceSize, len).CopyTo(plain[DataFormat.DataHeader..]);
-        return _seal.SealInPlace(PacketType.Data, _sessionId, DataFormat.DataHeader + len, dest);
-    }
+    private int SealPiece(SendChunk ch, int piece, int len, uint ts, Span<byte> dest) =>
+        _seal.SealData(_sessionId, (uint)ch.Index, (uint)(piece * _pieceSize), ts, ch.Data.AsSpan(piece * _pieceSize, len), dest);
 
     private void Transmit(ReadOnlySpan<byte> datagrams, int count)
     {
@@ -389,8 +399,9 @@ internal sealed class UdpSender : IDataPlane
                 continue;
             }
 
-            int m = _open.Open(buf.AsSpan(0, n), plain);
-            if (m >= 26)
+            var pkt = buf.AsSpan(0, n);
+            int m = PacketCodec.PlainLength(pkt);
+            if (m >= 26 && m <= plain.Length && _open.Open(pkt, plain.AsSpan(0, m)))
             {
                 OnAck(plain.AsSpan(0, m));
             }
@@ -420,7 +431,7 @@ internal sealed class UdpSender : IDataPlane
             }
         }
 
-        _rate.OnFeedback(now, Stopwatch.Frequency, maxPn, received, _srtt, DataFormat.MaxPacket);
+        _rate.OnFeedback(now, Stopwatch.Frequency, maxPn, received, _srtt, _packetSize);
         long guard = (long)(((_srtt * 1.25) + 0.002) * Stopwatch.Frequency);
         int pos = 26;
         bool queued = false;

@@ -8,21 +8,25 @@ namespace Haul.Transport;
 /// <code>
 /// 0  u8  type      1 u8 flags (0)   2 u16 total packet length
 /// 4  u32 session id                 8 u64 packet number
-/// 16 ciphertext ...                 last 16 bytes: GCM tag
+/// DATA only: 16 u32 chunk   20 u32 offset in chunk   24 u32 sender time (µs)
+/// then ciphertext, and the 16-byte GCM tag last
 /// </code>
-/// The 16-byte header is the AEAD's associated data; the nonce is the 4-byte direction salt followed
-/// by the packet number, which increments per packet and never repeats under one key. The length field
-/// lets a receiver split datagrams the kernel coalesced (UDP GRO) without ancillary data.
-/// Not thread-safe: one sealer per sending thread, one opener per receiving thread.
+/// Everything before the ciphertext is the AEAD's associated data: readable, so a DATA payload can
+/// be decrypted straight into its place in the chunk buffer, and authenticated, so it cannot be
+/// altered. The nonce is the 4-byte direction salt followed by the packet number, which increments
+/// per packet and never repeats under one key. The length field lets a receiver split datagrams the
+/// kernel coalesced (UDP GRO) without ancillary data.
+/// Not thread-safe: one codec per direction, used by one thread at a time.
 /// </summary>
 internal sealed class PacketCodec : IDisposable
 {
     public const int HeaderSize = 16;
+    public const int DataHeaderSize = 28;
     public const int TagSize = 16;
     public const int Overhead = HeaderSize + TagSize;
+    public const int DataOverhead = DataHeaderSize + TagSize;
 
     private readonly AesGcm _aes;
-    private readonly byte[] _salt;
     private readonly byte[] _nonce = new byte[12];
     private readonly ReplayWindow _window = new();
     private ulong _next;
@@ -30,7 +34,6 @@ internal sealed class PacketCodec : IDisposable
     public PacketCodec(byte[] key, byte[] salt)
     {
         _aes = new AesGcm(key, TagSize);
-        _salt = salt;
         salt.CopyTo(_nonce, 0);
     }
 
@@ -38,7 +41,9 @@ internal sealed class PacketCodec : IDisposable
 
     public long Replayed { get; private set; }
 
-    /// <summary>Seals <paramref name="plaintext"/> into <paramref name="dest"/>; returns the packet length.</summary>
+    public static int AadLength(PacketType type) => type == PacketType.Data ? DataHeaderSize : HeaderSize;
+
+    /// <summary>Seals a control packet (probe, ack) with <paramref name="plaintext"/>; returns the packet length.</summary>
     public int Seal(PacketType type, uint sessionId, ReadOnlySpan<byte> plaintext, Span<byte> dest)
     {
         int total = HeaderSize + plaintext.Length + TagSize;
@@ -47,69 +52,61 @@ internal sealed class PacketCodec : IDisposable
             throw new ArgumentException("packet too large", nameof(plaintext));
         }
 
-        ulong pn = _next++;
-        dest[0] = (byte)type;
-        dest[1] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(dest[2..], (ushort)total);
-        BinaryPrimitives.WriteUInt32BigEndian(dest[4..], sessionId);
-        BinaryPrimitives.WriteUInt64BigEndian(dest[8..], pn);
-        BinaryPrimitives.WriteUInt64BigEndian(_nonce.AsSpan(4), pn);
+        WriteHeader(type, sessionId, total, dest);
         _aes.Encrypt(_nonce, plaintext, dest.Slice(HeaderSize, plaintext.Length), dest.Slice(HeaderSize + plaintext.Length, TagSize), dest[..HeaderSize]);
         return total;
     }
 
-    /// <summary>
-    /// Seals a packet whose plaintext (<paramref name="plainLength"/> bytes) is already at offset
-    /// <see cref="HeaderSize"/> of <paramref name="packet"/>, encrypting in place. Returns the packet length.
-    /// </summary>
-    public int SealInPlace(PacketType type, uint sessionId, int plainLength, Span<byte> packet)
+    /// <summary>Seals a DATA packet, encrypting <paramref name="payload"/> straight from the chunk buffer.</summary>
+    public int SealData(uint sessionId, uint chunk, uint offset, uint micros, ReadOnlySpan<byte> payload, Span<byte> dest)
     {
-        int total = HeaderSize + plainLength + TagSize;
-        ulong pn = _next++;
-        packet[0] = (byte)type;
-        packet[1] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(packet[2..], (ushort)total);
-        BinaryPrimitives.WriteUInt32BigEndian(packet[4..], sessionId);
-        BinaryPrimitives.WriteUInt64BigEndian(packet[8..], pn);
-        BinaryPrimitives.WriteUInt64BigEndian(_nonce.AsSpan(4), pn);
-        var body = packet.Slice(HeaderSize, plainLength);
-        _aes.Encrypt(_nonce, body, body, packet.Slice(HeaderSize + plainLength, TagSize), packet[..HeaderSize]);
+        int total = DataHeaderSize + payload.Length + TagSize;
+        WriteHeader(PacketType.Data, sessionId, total, dest);
+        BinaryPrimitives.WriteUInt32BigEndian(dest[16..], chunk);
+        BinaryPrimitives.WriteUInt32BigEndian(dest[20..], offset);
+        BinaryPrimitives.WriteUInt32BigEndian(dest[24..], micros);
+        _aes.Encrypt(_nonce, payload, dest.Slice(DataHeaderSize, payload.Length), dest.Slice(DataHeaderSize + payload.Length, TagSize), dest[..DataHeaderSize]);
         return total;
     }
 
     /// <summary>
-    /// Authenticates and decrypts one packet into <paramref name="plaintext"/>. Returns the plaintext
-    /// length, or -1 for a forged, corrupted or replayed packet (counted, never delivered).
+    /// Authenticates and decrypts the ciphertext of one packet into <paramref name="plaintext"/> (which
+    /// must be exactly the ciphertext's length). Returns false for a forged, corrupted or replayed packet,
+    /// which is counted and never delivered; on failure the content of <paramref name="plaintext"/> is unspecified.
     /// </summary>
-    public int Open(ReadOnlySpan<byte> packet, Span<byte> plaintext)
+    public bool Open(ReadOnlySpan<byte> packet, Span<byte> plaintext)
     {
-        if (packet.Length < Overhead || BinaryPrimitives.ReadUInt16BigEndian(packet[2..]) != packet.Length)
+        int aad = AadLength((PacketType)packet[0]);
+        if (packet.Length < aad + TagSize || BinaryPrimitives.ReadUInt16BigEndian(packet[2..]) != packet.Length || plaintext.Length != packet.Length - aad - TagSize)
         {
             Forged++;
-            return -1;
+            return false;
         }
 
         ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
-        int n = packet.Length - Overhead;
+        int n = packet.Length - aad - TagSize;
         BinaryPrimitives.WriteUInt64BigEndian(_nonce.AsSpan(4), pn);
         try
         {
-            _aes.Decrypt(_nonce, packet.Slice(HeaderSize, n), packet.Slice(HeaderSize + n, TagSize), plaintext[..n], packet[..HeaderSize]);
+            _aes.Decrypt(_nonce, packet.Slice(aad, n), packet.Slice(aad + n, TagSize), plaintext, packet[..aad]);
         }
         catch (AuthenticationTagMismatchException)
         {
             Forged++;
-            return -1;
+            return false;
         }
 
         if (!_window.TryAccept(pn))
         {
             Replayed++;
-            return -1;
+            return false;
         }
 
-        return n;
+        return true;
     }
+
+    /// <summary>Ciphertext length of a packet whose header has been peeked.</summary>
+    public static int PlainLength(ReadOnlySpan<byte> packet) => packet.Length - AadLength((PacketType)packet[0]) - TagSize;
 
     /// <summary>Reads the cleartext header fields of a packet at the start of a datagram.</summary>
     public static bool TryPeek(ReadOnlySpan<byte> datagram, out PacketType type, out int length, out uint sessionId)
@@ -125,8 +122,19 @@ internal sealed class PacketCodec : IDisposable
         type = (PacketType)datagram[0];
         length = BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
         sessionId = BinaryPrimitives.ReadUInt32BigEndian(datagram[4..]);
-        return length >= Overhead && length <= datagram.Length;
+        return length >= AadLength(type) + TagSize && length <= datagram.Length;
     }
 
     public void Dispose() => _aes.Dispose();
+
+    private void WriteHeader(PacketType type, uint sessionId, int total, Span<byte> dest)
+    {
+        ulong pn = _next++;
+        dest[0] = (byte)type;
+        dest[1] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(dest[2..], (ushort)total);
+        BinaryPrimitives.WriteUInt32BigEndian(dest[4..], sessionId);
+        BinaryPrimitives.WriteUInt64BigEndian(dest[8..], pn);
+        BinaryPrimitives.WriteUInt64BigEndian(_nonce.AsSpan(4), pn);
+    }
 }

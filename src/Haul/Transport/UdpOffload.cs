@@ -33,6 +33,26 @@ internal static class UdpOffload
         }
     }
 
+    /// <summary>
+    /// The kernel's path MTU for a connected socket (IP_MTU / IPV6_MTU), with don't-fragment set so a
+    /// datagram that no longer fits is refused rather than fragmented. 1500 when unknown.
+    /// </summary>
+    public static int PathMtu(Socket s)
+    {
+        bool v6 = s.AddressFamily == AddressFamily.InterNetworkV6;
+        TrySet(s, v6 ? 41 : 0, v6 ? 23 : 10, 2); // IP(V6)_MTU_DISCOVER = IP_PMTUDISC_DO
+        try
+        {
+            Span<byte> v = stackalloc byte[4];
+            int n = s.GetRawSocketOption(v6 ? 41 : 0, v6 ? 24 : 14, v);
+            return n == 4 ? Math.Max(576, BitConverter.ToInt32(v)) : 1500;
+        }
+        catch (SocketException)
+        {
+            return 1500;
+        }
+    }
+
     private static bool TrySet(Socket s, int level, int name, int value)
     {
         try
