@@ -70,7 +70,8 @@ internal static class PathSafety
 
             if (part == "..")
             {
-                if (stack.Count == 0)
+                // Leaving the top-level entry would reach the inbox and other peers' or sends' files.
+                if (stack.Count <= 1)
                 {
                     return false;
                 }
@@ -83,8 +84,6 @@ internal static class PathSafety
             }
         }
 
-        // The link must not resolve to the destination root's parent; staying within the top-level
-        // entry keeps a send from reaching sibling transfers in the inbox.
         return stack.Count >= 1;
     }
 }

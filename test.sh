@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite: builds, runs every test, then the quick start as a smoke test.
+# Installs what it needs; safe to run on a fresh machine of this project's kind.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+need_pkgs=()
+command -v du >/dev/null || need_pkgs+=(coreutils)
+command -v mount >/dev/null || need_pkgs+=(mount)
+if ((${#need_pkgs[@]})) && [[ $(id -u) == 0 ]]; then
+  apt-get update -qq && apt-get install -y -qq "${need_pkgs[@]}"
+fi
+
+log=$(mktemp)
+set +e
+dotnet test tests/Haul.Tests/Haul.Tests.csproj -c Release --nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+" "$log" | tail -1 || true)
+rm -f "$log"
+if [[ -n "$summary" ]]; then
+  failed=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")
+  passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")
+  skipped=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")
+else
+  failed=1 passed=0 skipped=0
+fi
+
+smoke=0
+if [[ $status == 0 ]]; then
+  echo "--- smoke: ./haul quickstart --size-mb 50"
+  if ./haul quickstart --size-mb 50; then passed=$((passed + 1)); else failed=$((failed + 1)); smoke=1; fi
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ $status == 0 && $smoke == 0 ]]

@@ -1,0 +1,173 @@
+using Haul.Node;
+using Haul.Tests.Support;
+using Haul.Transfer;
+
+namespace Haul.Tests.Node;
+
+/// <summary>Two real nodes on loopback: real TLS, real UDP, real files, real SQLite.</summary>
+[Collection("nodes")]
+public sealed class TransferTests
+{
+    [Fact]
+    public async Task Send_MovesAMixedTreeByteForByte()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string src = Trees.Mixed(tmp.Sub("src"));
+
+        var progress = new List<TransferProgress>();
+        var result = await a.Node.SendAsync(src, "lab-b", progress: p => { lock (progress) { progress.Add(p); } });
+
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+        Assert.StartsWith("udp", result.Mode, StringComparison.Ordinal);
+        Assert.Equal(result.Bytes, result.Receipt.Bytes);
+        Assert.Contains(progress, p => p.Phase == "done" && p.BytesDone == p.BytesTotal);
+        Assert.Single(a.Node.Store.ListReceipts());
+        Assert.False(Directory.Exists(Path.Combine(b.Inbox, "lab-a", ".haul-partial")));
+    }
+
+    [Fact]
+    public async Task Send_OfAMultiGigabyteSparseFile_KeepsItIdenticalAndSparse()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string dir = tmp.Sub("src/sparse");
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "disk.img");
+        const long size = 3L * 1024 * 1024 * 1024 + 12345;
+        using (var fs = new FileStream(file, FileMode.Create))
+        {
+            fs.SetLength(size);
+            var block = new byte[3_000_000];
+            new Random(5).NextBytes(block);
+            fs.Position = 1L << 30;
+            fs.Write(block);
+            fs.Position = size - 1000;
+            fs.Write(block, 0, 1000);
+        }
+
+        var result = await a.Node.SendAsync(dir, "lab-b");
+
+        string landed = Path.Combine(b.Inbox, "lab-a", "sparse", "disk.img");
+        Assert.Equal(size, new FileInfo(landed).Length);
+        Assert.True(Trees.SameBytes(file, landed));
+        // Zero chunks are deduplicated on the wire and left as holes on disk.
+        Assert.True(result.ChunkBytesSent < 64L * 1024 * 1024, $"{result.ChunkBytesSent} chunk bytes sent");
+        Assert.True(AllocatedBytes(landed) < 256L * 1024 * 1024, $"{AllocatedBytes(landed)} bytes allocated");
+    }
+
+    [Fact]
+    public async Task Send_SurvivesDropDuplicateReorderAndCorruption()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 30, maxSize: 400_000);
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 12_000_000, 77);
+        using var relay = new LossyRelay(b.Server!.UdpEndPoint!, drop: 0.05, duplicate: 0.03, reorder: 0.05, corrupt: 0.01);
+
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { UdpOverride = relay.EndPoint });
+
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+        Assert.StartsWith("udp", result.Mode, StringComparison.Ordinal);
+        Assert.True(relay.Dropped > 0 && relay.Duplicated > 0 && relay.Reordered > 0 && relay.Corrupted > 0);
+        Assert.True(result.Retransmitted > 0);
+        // Corrupted packets fail authentication and are counted, never written.
+        Assert.Contains(b.Logs.Lines, l => l.Contains("received 'dataset'", StringComparison.Ordinal) && !l.Contains("forged 0,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Send_FallsBackToTcpWhenUdpIsBlocked()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 10);
+        using var relay = new LossyRelay(b.Server!.UdpEndPoint!, 0, 0, 0, 0, blackhole: true);
+        var notices = new List<string>();
+
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { UdpOverride = relay.EndPoint, ProbeTimeout = TimeSpan.FromMilliseconds(500) }, p =>
+        {
+            if (p.Notice is not null)
+            {
+                lock (notices)
+                {
+                    notices.Add(p.Notice);
+                }
+            }
+        });
+
+        Assert.Equal("tcp", result.Mode);
+        Assert.Contains(notices, n => n.Contains("falling back", StringComparison.Ordinal));
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+    }
+
+    [Fact]
+    public async Task Resend_OfAnUnchangedTree_MovesNothing_AndOfAnEditedFile_MovesOnlyItsChangedChunks()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string src = tmp.Sub("src/models");
+        Trees.WriteRandom(Path.Combine(src, "w.bin"), 40_000_000, 1);
+        await a.Node.SendAsync(src, "lab-b");
+
+        var again = await a.Node.SendAsync(src, "lab-b");
+        Assert.Equal(0, again.ChunkBytesSent);
+
+        using (var fs = new FileStream(Path.Combine(src, "w.bin"), FileMode.Open))
+        {
+            fs.Position = 20_000_000;
+            fs.Write(new byte[100]);
+        }
+
+        var edited = await a.Node.SendAsync(src, "lab-b");
+        Assert.InRange(edited.ChunkBytesSent, 1, 2 * 4 * 1024 * 1024);
+        Assert.True(edited.ReusedBytes > 30_000_000);
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "models"));
+    }
+
+    [Fact]
+    public async Task Send_OverTcpWhenAsked()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 8);
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { ForceTcp = true });
+        Assert.Equal("tcp", result.Mode);
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+    }
+
+    [Fact]
+    public async Task Serve_InboxOption_ChangesWhereSendsLand()
+    {
+        using var tmp = new TempDir();
+        string inbox = tmp.Sub("custom-inbox");
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve(new ServeOptions { Inbox = inbox });
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string src = tmp.Sub("src/one.txt");
+        Directory.CreateDirectory(tmp.Sub("src"));
+        File.WriteAllText(src, "hello");
+        await a.Node.SendAsync(src, "lab-b");
+        Assert.Equal("hello", File.ReadAllText(Path.Combine(inbox, "lab-a", "one.txt")));
+    }
+
+    private static long AllocatedBytes(string path)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("du", ["-B1", path]) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,83 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Haul.Content;
+using Haul.Protocol;
+
+namespace Haul.Tests.Protocol;
+
+public sealed class MessagesTests
+{
+    [Fact]
+    public void Accept_RoundTrips()
+    {
+        var a = new Messages.Accept(7, 7400, new byte[32], [(0, 3), (5, 10)], 99, 2, "10.0.0.1");
+        var d = Messages.Accept.Decode(a.Encode().ToArray(), 20);
+        Assert.Equal(a.Need, d.Need);
+        Assert.Equal((7u, (ushort)7400, 99L, 2, "10.0.0.1"), (d.SessionId, d.UdpPort, d.ReusedBytes, d.FilesAlreadyDone, d.UdpHost));
+    }
+
+    [Theory]
+    [InlineData(5, 10, 12)] // beyond chunk count
+    [InlineData(0, 0, 12)] // empty range
+    public void Accept_RejectsBadRanges(int start, int count, int chunks)
+    {
+        var a = new Messages.Accept(1, 1, new byte[32], [(start, count)], 0, 0, string.Empty);
+        Assert.Throws<HaulException>(() => Messages.Accept.Decode(a.Encode().ToArray(), chunks));
+    }
+
+    [Fact]
+    public void ChunkDone_RejectsOutOfRangeIndexes()
+    {
+        var m = new Messages.ChunkDone([1, 2, 50], 0);
+        Assert.Throws<HaulException>(() => Messages.ChunkDone.Decode(m.Encode().ToArray(), 10));
+        Assert.Equal([1, 2, 50], Messages.ChunkDone.Decode(m.Encode().ToArray(), 51).Chunks);
+    }
+
+    [Fact]
+    public void EveryDecoder_OnRandomBytes_OnlyThrowsHaulException() =>
+        Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), raw =>
+        {
+            var b = raw ?? [];
+            var decoders = new Action[]
+            {
+                () => Messages.Hello.Decode(b),
+                () => Messages.ErrorMessage.Decode(b),
+                () => Messages.Offer.Decode(b),
+                () => Messages.Accept.Decode(b, 1000),
+                () => Messages.Start.Decode(b),
+                () => Messages.ChunkDone.Decode(b, 1000),
+                () => Messages.Join.Decode(b),
+                () => Messages.DecodeChunkIndex(b, 1000),
+                () => Haul.Transfer.Receipt.DecodeFrame(b),
+                () => Haul.Transfer.Receipt.DecodeBody(b),
+            };
+            foreach (var d in decoders)
+            {
+                try
+                {
+                    d();
+                }
+                catch (HaulException)
+                {
+                }
+            }
+
+            return true;
+        }).QuickCheckThrowOnFailure();
+
+    [Fact]
+    public void Start_RejectsPieceSizesOutOfRange()
+    {
+        var bad = new WireWriter().Bytes(new byte[32]).U8(0).U16(10).ToArray();
+        Assert.Throws<HaulException>(() => Messages.Start.Decode(bad));
+        Assert.Equal(16000, Messages.Start.Decode(new Messages.Start(new byte[32], Messages.DataMode.Udp, 16000).Encode().ToArray()).PieceSize);
+    }
+
+    [Fact]
+    public void Offer_RejectsAbsurdManifestLengths()
+    {
+        var w = new WireWriter().Bytes(new byte[32]).U64(1UL << 40);
+        Assert.Throws<HaulException>(() => Messages.Offer.Decode(w.ToArray()));
+        Assert.Equal(100, Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 100).Encode().ToArray()).Length);
+    }
+}

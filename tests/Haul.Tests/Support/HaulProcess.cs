@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Haul.Tests.Support;
+
+/// <summary>Runs the real CLI binary as a separate process, so tests can kill it with SIGKILL.</summary>
+internal sealed class HaulProcess : IDisposable
+{
+    private readonly Process _p;
+    private readonly List<string> _out = [];
+    private readonly List<string> _err = [];
+
+    private HaulProcess(Process p)
+    {
+        _p = p;
+        p.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (_out)
+                {
+                    _out.Add(e.Data);
+                }
+            }
+        };
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (_err)
+                {
+                    _err.Add(e.Data);
+                }
+            }
+        };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+    }
+
+    public static string Binary => Path.Combine(AppContext.BaseDirectory, "haul");
+
+    public int Pid => _p.Id;
+
+    public static HaulProcess Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Binary, args) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        return new HaulProcess(Process.Start(psi)!);
+    }
+
+    /// <summary>Runs to completion and returns exit code, stdout and stderr.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var p = Start(args);
+        int code = await p.WaitAsync(TimeSpan.FromMinutes(3));
+        return (code, p.Stdout, p.Stderr);
+    }
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_out)
+            {
+                return string.Join('\n', _out);
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_err)
+            {
+                return string.Join('\n', _err);
+            }
+        }
+    }
+
+    public IReadOnlyList<JsonElement> JsonLines()
+    {
+        lock (_out)
+        {
+            return _out.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        }
+    }
+
+    public async Task<int> WaitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _p.WaitForExitAsync(cts.Token);
+        _p.WaitForExit();
+        return _p.ExitCode;
+    }
+
+    public void Kill9()
+    {
+        Process.Start("kill", ["-9", _p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        _p.WaitForExit();
+    }
+
+    public bool HasExited => _p.HasExited;
+
+    public void Dispose()
+    {
+        if (!_p.HasExited)
+        {
+            _p.Kill(entireProcessTree: true);
+        }
+
+        _p.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        // Free on both TCP and UDP, since a node listens on the same port number for both.
+        for (int i = 0; i < 50; i++)
+        {
+            using var t = new TcpListener(IPAddress.Loopback, 0);
+            t.Start();
+            int port = ((IPEndPoint)t.LocalEndpoint).Port;
+            try
+            {
+                using var u = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException("no free port");
+    }
+}
