@@ -100,7 +100,7 @@ internal sealed class FastCdc
         {
             input[9] = (byte)i;
             SHA256.HashData(input, seed);
-            table[i] = BitConverter.ToUInt64(seed);
+            table[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(seed);
         }
 
         return table;
