@@ -9,7 +9,7 @@ namespace Haul.Content;
 /// </summary>
 internal static class FileChunker
 {
-    private const int Block = 32 * 1024 * 1024;
+    private const int Block = 8 * 1024 * 1024;
 
     public static List<ChunkInfo> Chunk(string path, long size, FastCdc cdc)
     {

@@ -120,6 +120,11 @@ internal sealed class HaulNode : IDisposable
         var tree = await Task.Run(
             () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress("scan", b, 0, f, 0, 0, string.Empty)), cancellationToken: cancellationToken),
             cancellationToken).ConfigureAwait(false);
+        if (Environment.GetEnvironmentVariable("HAUL_DEBUG") == "1")
+        {
+            Console.Error.WriteLine($"[scan] {tree.Manifest.FileCount} files, {tree.Manifest.Chunks.Length} chunks; heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB, ws {Environment.WorkingSet / 1e6:0} MB, threads {System.Diagnostics.Process.GetCurrentProcess().Threads.Count}");
+        }
+
         await using var conn = await PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
         var session = new SendSession(Identity, Store, peer, options ?? new SendOptions(), progress, Loggers.CreateLogger("haul.send"));
         return await session.RunAsync(conn, tree, cancellationToken).ConfigureAwait(false);

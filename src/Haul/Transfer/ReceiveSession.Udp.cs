@@ -8,7 +8,7 @@ namespace Haul.Transfer;
 /// <summary>The packet path. Everything here runs on the UDP endpoint's receive thread.</summary>
 internal sealed partial class ReceiveSession
 {
-    private const long AssemblyBudget = 96L * 1024 * 1024;
+    private const long AssemblyBudget = 32L * 1024 * 1024;
     private readonly Dictionary<int, ChunkAssembly> _active = [];
     private readonly List<int> _activeOrder = [];
     private readonly List<int> _recentComplete = [];
@@ -142,13 +142,15 @@ internal sealed partial class ReceiveSession
         bool fresh = false;
         if (st == ChunkState.Needed)
         {
-            if (Interlocked.Read(ref _assemblyBytes) + length > AssemblyBudget)
+            // Counted as rented (a power of two), so many small chunks are not undercounted.
+            long cost = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length);
+            if (Interlocked.Read(ref _assemblyBytes) + cost > AssemblyBudget)
             {
                 return false; // Over budget: the sender retransmits after its timeout.
             }
 
-            Interlocked.Add(ref _assemblyBytes, length);
             asm = new ChunkAssembly(c, length, BufferPool.Chunks.Rent(length), _pieceSize);
+            Interlocked.Add(ref _assemblyBytes, asm.Buffer.Length);
             fresh = true;
         }
         else if (st != ChunkState.Assembling || !_active.TryGetValue(c, out asm))
@@ -166,8 +168,8 @@ internal sealed partial class ReceiveSession
         {
             if (fresh)
             {
+                ReleaseAssembly(asm.Buffer.Length);
                 BufferPool.Chunks.Return(asm.Buffer);
-                ReleaseAssembly(length);
             }
 
             return false;

@@ -279,8 +279,8 @@ internal sealed partial class ReceiveSession
     {
         if (item.Pooled)
         {
+            ReleaseAssembly(item.Buffer.Length);
             BufferPool.Chunks.Return(item.Buffer);
-            ReleaseAssembly(item.Length);
         }
     }
 

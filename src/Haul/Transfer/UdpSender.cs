@@ -15,7 +15,9 @@ namespace Haul.Transfer;
 /// </summary>
 internal sealed class UdpSender : IDataPlane
 {
-    private const int WindowLimit = 48 * 1024 * 1024;
+    // Bytes of chunk buffers in flight (counted as rented, so many small chunks are not undercounted).
+    // Enough for the receiver's verify-and-write pipeline on a LAN; the WAN controller sizes it by rate × RTT.
+    private const int WindowLimit = 24 * 1024 * 1024;
 
     private readonly Socket _socket;
     private readonly PacketCodec _seal;
@@ -94,7 +96,7 @@ internal sealed class UdpSender : IDataPlane
                 while (!_stop)
                 {
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"[udp] rate {_rate.Rate / 1e6:0} MB/s loss {_rate.LastLoss:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count}");
+                    Console.Error.WriteLine($"[udp] rate {_rate.Rate / 1e6:0} MB/s loss {_rate.LastLoss:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count} heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
                 }
             }, cancellationToken);
         }
@@ -113,7 +115,7 @@ internal sealed class UdpSender : IDataPlane
                 {
                     ch.Done = true;
                     _windowOrder.Remove(ch);
-                    _windowBytes -= ch.Length;
+                    _windowBytes -= ch.Data.Length;
                     _release.Add(ch);
                     _doneCount++;
                 }
@@ -224,7 +226,7 @@ internal sealed class UdpSender : IDataPlane
                 {
                     _window[ch.Index] = ch;
                     _windowOrder.Add(ch);
-                    _windowBytes += ch.Length;
+                    _windowBytes += ch.Data.Length;
                 }
 
                 while (picks.Count < _maxSegments && _retransmit.TryDequeue(out var rt))
