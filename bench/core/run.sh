@@ -105,7 +105,8 @@ run_case() {  # label, dataset (big|small), tool
     esac
     # verify
     local dst="$work/dst-$tool/$set"; [[ $tool == haul ]] && dst="$work/dst-haul/bench-a/$set"
-    if ! diff -rq "$src" "$dst" >/dev/null; then echo "$tool produced a different tree" >&2; exit 1; fi
+    if ! diff -rq "$src" "$dst" >/dev/null; then echo "$tool produced a different tree: $(tail -3 "$work/cmd.err")" >&2; exit 1; fi
+    rm -rf "$work/dst-$tool"   # tmpfs is RAM: keep one copy at a time
     read -r secs peak_a jif <<<"$line"
     if [[ -z "$best" ]] || awk -v a="$secs" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best="$secs $peak_a $peak_b $jif"; fi
   done

@@ -69,7 +69,7 @@ internal sealed class NodeServer : IAsyncDisposable
 
         Directory.CreateDirectory(_inbox);
         _store.SetMeta("listen", bound.ToString());
-        _log.LogInformation("node {Name} ({Id}) serving on tcp {Tcp} and udp {Udp} (gro {Gro}); inbox {Inbox}", _name, _me.Id, bound, _udp?.LocalEndPoint.ToString() ?? "off", _udp?.GroEnabled ?? false, _inbox);
+        Log.Serving(_log, _name, _me.Id, bound, _udp?.LocalEndPoint.ToString() ?? "off", _udp?.GroEnabled ?? false, _inbox);
         _accept = AcceptLoopAsync(_stop.Token);
     }
 
@@ -104,7 +104,7 @@ internal sealed class NodeServer : IAsyncDisposable
             }
             catch (SocketException ex)
             {
-                _log.LogWarning("accept failed: {Error}", ex.SocketErrorCode);
+                Log.AcceptFailed(_log, ex.SocketErrorCode);
                 continue;
             }
 
@@ -142,11 +142,11 @@ internal sealed class NodeServer : IAsyncDisposable
         {
             if (seen != default && _store.FindPeer(seen) is null)
             {
-                _log.LogWarning("refused TLS connection from {Remote}: node {Id} is not trusted (add it with 'haul peer add {Id}' or pair with 'haul invite')", remote, seen, seen);
+                Log.RefusedUntrusted(_log, remote, seen);
             }
             else
             {
-                _log.LogWarning("TLS handshake with {Remote} failed: {Error}", remote, ex.Message);
+                Log.HandshakeFailed(_log, remote, ex.Message);
             }
 
             await ssl.DisposeAsync().ConfigureAwait(false);
@@ -203,14 +203,14 @@ internal sealed class NodeServer : IAsyncDisposable
         }
         catch (HaulException ex)
         {
-            _log.LogWarning("connection from {Remote} ({Id}) ended: {Message}", remote, seen.Short, ex.Message);
+            Log.ConnectionEnded(_log, remote, seen.Short, ex.Message);
         }
         catch (OperationCanceledException)
         {
         }
         catch (Exception ex)
         {
-            _log.LogError(ex, "connection from {Remote} failed", remote);
+            Log.ConnectionFailed(_log, ex, remote);
         }
     }
 
@@ -220,14 +220,14 @@ internal sealed class NodeServer : IAsyncDisposable
         var join = Messages.Join.Decode(f.Payload);
         if (!_store.ConsumeInvite(InviteToken.HashSecret(join.Secret)))
         {
-            _log.LogWarning("refused join from {Id}: the invite token is unknown, used or expired", joiner);
+            Log.JoinRefused(_log, joiner);
             await ctl.SendErrorAsync(new HaulException(ErrorCode.BadToken, "the invite token is unknown, already used or expired", "ask for a new one with 'haul invite'"), ct).ConfigureAwait(false);
             return;
         }
 
         string name = UniquePeerName(string.IsNullOrWhiteSpace(join.NodeName) ? helloName : join.NodeName, joiner);
         _store.AddPeer(joiner, name, null);
-        _log.LogInformation("paired with {Name} ({Id}) through an invite", name, joiner);
+        Log.Paired(_log, name, joiner);
         await ctl.SendAsync(FrameType.JoinOk, new WireWriter().String(_name), ct).ConfigureAwait(false);
     }
 

@@ -92,21 +92,31 @@ internal sealed partial class ReceiveSession
             }
         }
 
-        // Older versions of the same files: index their chunks and copy the ones still needed.
-        for (int f = 0; f < _inPlace.Length; f++)
+        // Older versions of the same files, and files under the destination tree that the new
+        // manifest no longer names (renamed or moved): index their chunks, copy the ones still needed.
+        // Only worth reading them while something is still needed.
+        if (_state.AsSpan().Contains(ChunkState.Needed))
         {
-            var e = _plan.File(f);
-            var fi = new FileInfo(FinalPath(e.Path));
-            if (_inPlace[f] || !fi.Exists || fi.LinkTarget is not null || fi.Length == 0)
+            var candidates = new List<FileInfo>();
+            for (int f = 0; f < _inPlace.Length; f++)
             {
-                continue;
+                var fi = new FileInfo(FinalPath(_plan.File(f).Path));
+                if (!_inPlace[f] && fi.Exists && fi.LinkTarget is null && fi.Length > 0)
+                {
+                    candidates.Add(fi);
+                }
             }
 
-            long off = 0;
-            foreach (var ci in FileChunker.Chunk(fi.FullName, fi.Length, new FastCdc()))
+            candidates.AddRange(UnnamedFilesUnderRoot());
+            var cdc = new FastCdc();
+            foreach (var fi in candidates)
             {
-                sources.TryAdd(ci.Hash, (fi.FullName, off));
-                off += ci.Length;
+                long off = 0;
+                foreach (var ci in FileChunker.Chunk(fi.FullName, fi.Length, cdc))
+                {
+                    sources.TryAdd(ci.Hash, (fi.FullName, off));
+                    off += ci.Length;
+                }
             }
         }
 
@@ -139,6 +149,47 @@ internal sealed partial class ReceiveSession
         }
 
         return reused;
+    }
+
+    /// <summary>Regular files under the sent tree's destination that the manifest does not name.</summary>
+    private List<FileInfo> UnnamedFilesUnderRoot()
+    {
+        var result = new List<FileInfo>();
+        var top = new DirectoryInfo(FinalPath(_manifest.RootName));
+        if (!top.Exists || top.LinkTarget is not null)
+        {
+            return result;
+        }
+
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in _manifest.Entries)
+        {
+            named.Add(FinalPath(e.Path));
+        }
+
+        var stack = new Stack<DirectoryInfo>();
+        stack.Push(top);
+        while (stack.Count > 0)
+        {
+            foreach (var child in stack.Pop().EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0 }))
+            {
+                if (child.LinkTarget is not null)
+                {
+                    continue;
+                }
+
+                if (child is DirectoryInfo d)
+                {
+                    stack.Push(d);
+                }
+                else if (child is FileInfo fi && fi.Length > 0 && !named.Contains(fi.FullName))
+                {
+                    result.Add(fi);
+                }
+            }
+        }
+
+        return result;
     }
 
     private static bool ReadExact(string path, long offset, Span<byte> into)

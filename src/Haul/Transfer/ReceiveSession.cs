@@ -116,7 +116,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _manifest = ManifestCodec.Decode(encoded);
         _plan = new ReceivePlan(_manifest);
         string hex = _manifest.Hash.ToHex();
-        _log.LogInformation("receiving '{Root}' from {Peer}: {Files} files, {Bytes} bytes, manifest {Hash}", _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, hex[..16]);
+        Log.Receiving(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, hex[..16]);
 
         Directory.CreateDirectory(_root);
         _partialDir = Path.Combine(_root, ".haul-partial", hex[..16]);
@@ -160,7 +160,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
         else
         {
-            _log.LogInformation("data for '{Root}' flows over the TLS connection (UDP not used)", _manifest.RootName);
+            Log.DataOverTls(_log, _manifest.RootName);
         }
 
         var writer = Task.Run(() => WriteLoopAsync(ct), ct);
@@ -191,8 +191,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _store.FinishTransfer(_transferId, "done");
         _store.ForgetChunks(_transferId);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
-        _log.LogInformation("received '{Root}' from {Peer}: {Files} files, {Bytes} bytes; forged {Forged}, replayed {Replayed}, duplicate pieces {Dup}, bad chunks {Bad}",
-            _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r.Forged, _s2r.Replayed, _dupPieces, _badChunks);
+        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r.Forged, _s2r.Replayed, _dupPieces, _badChunks);
 
         // Wait briefly for BYE so the sender has read the receipt before the socket closes.
         controlCts.CancelAfter(TimeSpan.FromSeconds(10));

@@ -115,7 +115,7 @@ internal sealed class SendSession
             udp.Dispose();
             udp = null;
             notice = $"UDP to {target} is blocked or lost: falling back to the TLS connection (TCP)";
-            _log.LogWarning("{Notice}", notice);
+            Log.Notice(_log, notice);
         }
 
         var rate = new RateController(_options.InitialRateBytesPerSec, _options.MinRateBytesPerSec, _options.MaxRateBytesPerSec);

@@ -20,6 +20,9 @@ internal sealed class UdpEndpoint : IDisposable
     private readonly ILogger _log;
     private volatile bool _stopping;
 
+    // Snapshot for the timer loop, rebuilt on (rare) register/unregister, so ticks allocate nothing.
+    private volatile IUdpSession[] _tickList = [];
+
     public UdpEndpoint(IPEndPoint bind, ILogger log)
     {
         _log = log;
@@ -42,9 +45,19 @@ internal sealed class UdpEndpoint : IDisposable
 
     public bool GroEnabled { get; }
 
-    public void Register(uint sessionId, IUdpSession session) => _sessions[sessionId] = session;
+    public void Register(uint sessionId, IUdpSession session)
+    {
+        _sessions[sessionId] = session;
+        _tickList = [.. _sessions.Values];
+    }
 
-    public void Unregister(uint sessionId) => _sessions.TryRemove(sessionId, out _);
+    public void Unregister(uint sessionId)
+    {
+        if (_sessions.TryRemove(sessionId, out _))
+        {
+            _tickList = [.. _sessions.Values];
+        }
+    }
 
     public void SendTo(ReadOnlySpan<byte> packet, SocketAddress to)
     {
@@ -92,7 +105,7 @@ internal sealed class UdpEndpoint : IDisposable
                     return;
                 }
 
-                _log.LogWarning("UDP receive failed: {Error}", ex.SocketErrorCode);
+                Log.UdpReceiveFailed(_log, ex.SocketErrorCode);
             }
 
             int off = 0;
@@ -116,7 +129,7 @@ internal sealed class UdpEndpoint : IDisposable
             if (now >= nextTick)
             {
                 nextTick = now + tickTicks;
-                foreach (var s in _sessions.Values)
+                foreach (var s in _tickList)
                 {
                     s.OnTick(now, this);
                 }

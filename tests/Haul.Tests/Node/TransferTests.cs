@@ -135,6 +135,26 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Resend_AfterRenamingAndMovingFiles_ReusesTheirChunksOnTheReceiver()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        await b.PairWith(a);
+        string src = tmp.Sub("src/runs");
+        Trees.WriteRandom(Path.Combine(src, "day1", "cam0.bin"), 9_000_000, 1);
+        Trees.WriteRandom(Path.Combine(src, "day1", "cam1.bin"), 9_000_000, 2);
+        await a.Node.SendAsync(src, "lab-b");
+
+        Directory.CreateDirectory(Path.Combine(src, "archive"));
+        File.Move(Path.Combine(src, "day1", "cam0.bin"), Path.Combine(src, "archive", "cam0-renamed.bin"));
+        var moved = await a.Node.SendAsync(src, "lab-b");
+
+        Assert.Equal(0, moved.ChunkBytesSent);
+        Assert.True(File.Exists(Path.Combine(b.Inbox, "lab-a", "runs", "archive", "cam0-renamed.bin")));
+    }
+
+    [Fact]
     public async Task Send_OverTcpWhenAsked()
     {
         using var tmp = new TempDir();

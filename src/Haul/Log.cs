@@ -1,0 +1,48 @@
+using System.Net;
+using Haul.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Haul;
+
+/// <summary>Every log message, source-generated, with one table of event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "node {Name} ({Id}) serving on tcp {Tcp} and udp {Udp} (gro {Gro}); inbox {Inbox}")]
+    public static partial void Serving(ILogger logger, string name, NodeId id, IPEndPoint tcp, string udp, bool gro, string inbox);
+
+    [LoggerMessage(2, LogLevel.Warning, "accept failed: {Error}")]
+    public static partial void AcceptFailed(ILogger logger, System.Net.Sockets.SocketError error);
+
+    [LoggerMessage(3, LogLevel.Warning, "refused TLS connection from {Remote}: node {Id} is not trusted (add it with 'haul peer add {Id}' or pair with 'haul invite')")]
+    public static partial void RefusedUntrusted(ILogger logger, IPEndPoint remote, NodeId id);
+
+    [LoggerMessage(4, LogLevel.Warning, "TLS handshake with {Remote} failed: {Error}")]
+    public static partial void HandshakeFailed(ILogger logger, IPEndPoint remote, string error);
+
+    [LoggerMessage(5, LogLevel.Warning, "connection from {Remote} ({Id}) ended: {Message}")]
+    public static partial void ConnectionEnded(ILogger logger, IPEndPoint remote, string id, string message);
+
+    [LoggerMessage(6, LogLevel.Error, "connection from {Remote} failed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, IPEndPoint remote);
+
+    [LoggerMessage(7, LogLevel.Warning, "refused join from {Id}: the invite token is unknown, used or expired")]
+    public static partial void JoinRefused(ILogger logger, NodeId id);
+
+    [LoggerMessage(8, LogLevel.Information, "paired with {Name} ({Id}) through an invite")]
+    public static partial void Paired(ILogger logger, string name, NodeId id);
+
+    [LoggerMessage(20, LogLevel.Information, "receiving '{Root}' from {Peer}: {Files} files, {Bytes} bytes, manifest {Hash}")]
+    public static partial void Receiving(ILogger logger, string root, string peer, int files, long bytes, string hash);
+
+    [LoggerMessage(21, LogLevel.Information, "data for '{Root}' flows over the TLS connection (UDP not used)")]
+    public static partial void DataOverTls(ILogger logger, string root);
+
+    [LoggerMessage(22, LogLevel.Information, "received '{Root}' from {Peer}: {Files} files, {Bytes} bytes; forged {Forged}, replayed {Replayed}, duplicate pieces {Dup}, bad chunks {Bad}")]
+    public static partial void Received(ILogger logger, string root, string peer, int files, long bytes, long forged, long replayed, long dup, long bad);
+
+    [LoggerMessage(30, LogLevel.Warning, "{Notice}")]
+    public static partial void Notice(ILogger logger, string notice);
+
+    [LoggerMessage(40, LogLevel.Warning, "UDP receive failed: {Error}")]
+    public static partial void UdpReceiveFailed(ILogger logger, System.Net.Sockets.SocketError error);
+}
