@@ -13,7 +13,7 @@ public sealed class PermissionTests
 {
     private static bool CanDropPrivileges => Environment.UserName == "root" && File.Exists("/usr/bin/setpriv");
 
-    private static async Task<(int Code, string Err)> AsNobody(params string[] args)
+    private static Process StartAsNobody(params string[] args)
     {
         var psi = new ProcessStartInfo("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", HaulProcess.Binary, .. args])
         {
@@ -21,7 +21,12 @@ public sealed class PermissionTests
             RedirectStandardOutput = true,
         };
         psi.Environment["HOME"] = "/tmp";
-        using var p = Process.Start(psi)!;
+        return Process.Start(psi)!;
+    }
+
+    private static async Task<(int Code, string Err)> AsNobody(params string[] args)
+    {
+        using var p = StartAsNobody(args);
         string err = await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         return (p.ExitCode, err);
@@ -74,12 +79,7 @@ public sealed class PermissionTests
         a.Store.AddPeer(Haul.Security.NodeId.Parse(idB), "lab-b", $"127.0.0.1:{port}");
         Assert.Equal(0, (await AsNobody("--home", homeB, "peer", "add", a.Identity.Id.ToString(), "--name", "lab-a")).Code);
 
-        var psi = new ProcessStartInfo("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", HaulProcess.Binary, "--home", homeB, "serve", "--listen", $"127.0.0.1:{port}", "--inbox", inbox])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        using var serve = Process.Start(psi)!;
+        using var serve = StartAsNobody("--home", homeB, "serve", "--listen", $"127.0.0.1:{port}", "--inbox", inbox);
         try
         {
             string line;

@@ -12,9 +12,8 @@ public sealed class TransferTests
     public async Task Send_MovesAMixedTreeByteForByte()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string src = Trees.Mixed(tmp.Sub("src"));
 
         var progress = new List<TransferProgress>();
@@ -32,9 +31,8 @@ public sealed class TransferTests
     public async Task Send_OfAMultiGigabyteSparseFile_KeepsItIdenticalAndSparse()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string dir = tmp.Sub("src/sparse");
         Directory.CreateDirectory(dir);
         string file = Path.Combine(dir, "disk.img");
@@ -64,9 +62,8 @@ public sealed class TransferTests
     public async Task Send_SurvivesDropDuplicateReorderAndCorruption()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string src = Trees.Mixed(tmp.Sub("src"), files: 30, maxSize: 400_000);
         Trees.WriteRandom(Path.Combine(src, "big.bin"), 12_000_000, 77);
         using var relay = new LossyRelay(b.Server!.UdpEndPoint!, drop: 0.05, duplicate: 0.03, reorder: 0.05, corrupt: 0.01);
@@ -85,9 +82,8 @@ public sealed class TransferTests
     public async Task Send_FallsBackToTcpWhenUdpIsBlocked()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string src = Trees.Mixed(tmp.Sub("src"), files: 10);
         using var relay = new LossyRelay(b.Server!.UdpEndPoint!, 0, 0, 0, 0, blackhole: true);
         var notices = new List<string>();
@@ -112,9 +108,8 @@ public sealed class TransferTests
     public async Task Resend_OfAnUnchangedTree_MovesNothing_AndOfAnEditedFile_MovesOnlyItsChangedChunks()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string src = tmp.Sub("src/models");
         Trees.WriteRandom(Path.Combine(src, "w.bin"), 40_000_000, 1);
         await a.Node.SendAsync(src, "lab-b");
@@ -138,9 +133,8 @@ public sealed class TransferTests
     public async Task Resend_AfterRenamingAndMovingFiles_ReusesTheirChunksOnTheReceiver()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string src = tmp.Sub("src/runs");
         Trees.WriteRandom(Path.Combine(src, "day1", "cam0.bin"), 9_000_000, 1);
         Trees.WriteRandom(Path.Combine(src, "day1", "cam1.bin"), 9_000_000, 2);
@@ -158,9 +152,8 @@ public sealed class TransferTests
     public async Task Send_OverTcpWhenAsked()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string src = Trees.Mixed(tmp.Sub("src"), files: 8);
         var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { ForceTcp = true });
         Assert.Equal("tcp", result.Mode);
@@ -172,9 +165,8 @@ public sealed class TransferTests
     {
         using var tmp = new TempDir();
         string inbox = tmp.Sub("custom-inbox");
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve(new ServeOptions { Inbox = inbox });
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { Inbox = inbox });
+        var (a, b) = (pair.A, pair.B);
         string src = tmp.Sub("src/one.txt");
         Directory.CreateDirectory(tmp.Sub("src"));
         File.WriteAllText(src, "hello");

@@ -78,9 +78,8 @@ public sealed class TrustAndSafetyTests
     public async Task RemovedPeer_IsRefused()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         Assert.True(b.Node.Store.RemovePeer("lab-a"));
         Directory.CreateDirectory(tmp.Sub("src"));
         File.WriteAllText(tmp.Sub("src/x"), "x");
@@ -95,9 +94,8 @@ public sealed class TrustAndSafetyTests
     public async Task ManifestPathsThatEscape_AreRefused_AndNothingIsWritten(string evilPath)
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         var chunk = new ChunkInfo(Hash256.Of("evil"u8), 4);
         var manifest = ManifestCodec.Create([new ManifestEntry(evilPath, EntryKind.File, (UnixFileMode)0x1A4, 0, 4, [0], null)], [chunk]);
 
@@ -116,9 +114,8 @@ public sealed class TrustAndSafetyTests
     public async Task ASymlinkOnTheReceiverInTheTargetPath_IsNotFollowed()
     {
         using var tmp = new TempDir();
-        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
-        await using var a = TestNode.Create(tmp.Path, "lab-a");
-        await b.PairWith(a);
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
         string outside = tmp.Sub("outside");
         Directory.CreateDirectory(outside);
         Directory.CreateDirectory(Path.Combine(b.Inbox, "lab-a", "ds"));
