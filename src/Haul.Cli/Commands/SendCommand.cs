@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Haul.Node;
 using Haul.Transfer;
+using Haul.Transfer.Congestion;
 using Microsoft.Extensions.Logging;
 
 namespace Haul.Cli.Commands;
@@ -14,7 +15,9 @@ internal static class SendCommand
         var json = new Option<bool>("--json") { Description = "Progress and result as JSON lines on stdout" };
         var tcp = new Option<bool>("--tcp") { Description = "Move data over the TLS connection instead of UDP" };
         var maxRate = new Option<string?>("--max-rate") { Description = "Upper bound on the sending rate, e.g. 200M (bytes/s) or 800Mbit" };
-        var cmd = new Command("send", "Send a file or folder to a peer; it lands in the peer's inbox/<this node>/") { path, peer, json, tcp, maxRate };
+        var minRate = new Option<string?>("--min-rate") { Description = "Never pace below this rate, e.g. 10Mbit" };
+        var mode = new Option<string>("--mode") { Description = "fair (default: share the bottleneck), background (yield to other traffic) or fixed (hold --max-rate)", DefaultValueFactory = _ => "fair" };
+        var cmd = new Command("send", "Send a file or folder to a peer; it lands in the peer's inbox/<this node>/") { path, peer, json, tcp, maxRate, minRate, mode };
         cmd.SetAction((pr, ct) =>
         {
             bool asJson = pr.GetValue(json);
@@ -23,11 +26,7 @@ internal static class SendCommand
                 {
                     using var loggers = Logging.Create(LogLevel.Warning);
                     using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
-                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp) };
-                    if (pr.GetValue(maxRate) is { } mr)
-                    {
-                        options = options with { MaxRateBytesPerSec = Units.ParseRate(mr), InitialRateBytesPerSec = Math.Min(options.InitialRateBytesPerSec, Units.ParseRate(mr)) };
-                    }
+                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp), Rate = ParsePolicy(pr.GetValue(mode)!, pr.GetValue(minRate), pr.GetValue(maxRate)) };
 
                     var renderer = new ProgressRenderer(asJson);
                     var result = await node.SendAsync(pr.GetValue(path)!, pr.GetValue(peer)!, options, renderer.Report, ct).ConfigureAwait(false);
@@ -37,6 +36,40 @@ internal static class SendCommand
                 asJson);
         });
         return cmd;
+    }
+
+    /// <summary>Builds the rate policy from the flags; every problem is listed in one line.</summary>
+    internal static RatePolicy ParsePolicy(string mode, string? minRate, string? maxRate)
+    {
+        var errors = new List<string>();
+        var policy = new RatePolicy();
+        if (Enum.TryParse<RateMode>(mode, ignoreCase: true, out var m) && !int.TryParse(mode, out _))
+        {
+            policy = policy with { Mode = m };
+        }
+        else
+        {
+            errors.Add($"--mode '{mode}' is not fair, background or fixed");
+        }
+
+        if (minRate is not null)
+        {
+            policy = policy with { MinBytesPerSec = Units.ParseRate(minRate) };
+        }
+
+        if (maxRate is not null)
+        {
+            double max = Units.ParseRate(maxRate);
+            policy = policy with { MaxBytesPerSec = max, InitialBytesPerSec = Math.Min(policy.InitialBytesPerSec, max) };
+        }
+
+        errors.AddRange(policy.Validate());
+        if (errors.Count > 0)
+        {
+            throw new HaulException(ErrorCode.Usage, string.Join("; ", errors), "see 'haul send --help'");
+        }
+
+        return policy;
     }
 
     internal static void PrintResult(SendResult r, HaulNode node, bool json)

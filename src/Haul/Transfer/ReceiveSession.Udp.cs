@@ -25,6 +25,9 @@ internal sealed partial class ReceiveSession
     private long _badChunks;
     private ulong _maxPn;
     private ulong _received;
+    private ulong _receivedBytes;
+    private int _lastOwd;
+    private readonly long _rxEpoch = Stopwatch.GetTimestamp();
     private uint _lastTs;
     private long _lastTsAt;
     private long _lastAckAt;
@@ -71,6 +74,7 @@ internal sealed partial class ReceiveSession
         }
 
         _received++;
+        _receivedBytes += (ulong)packet.Length;
         if (type == PacketType.Data && ++_sinceAck >= 64)
         {
             SendAck(Stopwatch.GetTimestamp(), endpoint);
@@ -184,6 +188,7 @@ internal sealed partial class ReceiveSession
 
         _lastTs = ts;
         _lastTsAt = Stopwatch.GetTimestamp();
+        _lastOwd = unchecked((int)(RxMicros(_lastTsAt) - ts));
         asm.Mark(piece);
         asm.Received++;
         if (piece + 1 > asm.SeenUpTo)
@@ -215,7 +220,10 @@ internal sealed partial class ReceiveSession
         BinaryPrimitives.WriteUInt32BigEndian(a[4..], (uint)Math.Min(uint.MaxValue, (now - _lastTsAt) * 1_000_000 / Stopwatch.Frequency));
         BinaryPrimitives.WriteUInt64BigEndian(a[8..], _maxPn);
         BinaryPrimitives.WriteUInt64BigEndian(a[16..], _received);
-        int pos = 26;
+        BinaryPrimitives.WriteUInt64BigEndian(a[24..], _receivedBytes);
+        BinaryPrimitives.WriteUInt32BigEndian(a[32..], RxMicros(now));
+        BinaryPrimitives.WriteInt32BigEndian(a[36..], _lastOwd);
+        int pos = AckHeader;
         int entries = 0;
 
         // Chunks complete but not yet written: tell the sender so it does not time them out.
@@ -293,12 +301,17 @@ internal sealed partial class ReceiveSession
         }
 
         _ackRotate = count == 0 ? 0 : (_ackRotate + 1) % count;
-        BinaryPrimitives.WriteUInt16BigEndian(a[24..], (ushort)entries);
+        BinaryPrimitives.WriteUInt16BigEndian(a[40..], (ushort)entries);
         int len = _r2s.Seal(PacketType.Ack, _sessionId, a[..pos], _ackPacket);
         endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
         _lastAckAt = now;
         _sinceAck = 0;
     }
+
+    /// <summary>Bytes before the per-chunk entries of an ACK.</summary>
+    internal const int AckHeader = 42;
+
+    private uint RxMicros(long ticks) => unchecked((uint)((ticks - _rxEpoch) * 1_000_000 / Stopwatch.Frequency));
 
     private void ReleaseAssembly(int length) => Interlocked.Add(ref _assemblyBytes, -length);
 }

@@ -9,11 +9,8 @@ internal sealed record SendOptions
     /// <summary>How long to wait for the receiver to answer UDP probes before falling back to TCP.</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
-    public double MaxRateBytesPerSec { get; init; } = 5e9;
-
-    public double MinRateBytesPerSec { get; init; } = 1e6;
-
-    public double InitialRateBytesPerSec { get; init; } = 100e6;
+    /// <summary>Rate mode and bounds (--mode, --min-rate, --max-rate).</summary>
+    public Congestion.RatePolicy Rate { get; init; } = new();
 
     /// <summary>Send UDP here instead of the address the receiver gives (a relay, a NAT mapping).</summary>
     public System.Net.IPEndPoint? UdpOverride { get; init; }

@@ -118,7 +118,7 @@ internal sealed class SendSession
             Log.Notice(_log, notice);
         }
 
-        var rate = new RateController(_options.InitialRateBytesPerSec, _options.MinRateBytesPerSec, _options.MaxRateBytesPerSec);
+        var rate = new Congestion.PacingController(_options.Rate);
         bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
         IDataPlane plane = udp is not null
             ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso, pieceSize)

@@ -26,7 +26,7 @@ internal sealed class UdpSender : IDataPlane
     private readonly Manifest _manifest;
     private readonly ChunkSource _source;
     private readonly int[] _needed;
-    private readonly RateController _rate;
+    private readonly Congestion.PacingController _rate;
     private readonly bool _gso;
     private readonly int _pieceSize;
     private readonly int _packetSize;
@@ -45,9 +45,10 @@ internal sealed class UdpSender : IDataPlane
     private double _srtt = 0.01;
     private double _rttvar = 0.005;
     private bool _haveRtt;
+    private long _rxClock;
     private volatile bool _stop;
 
-    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, RateController rate, bool gso, int pieceSize)
+    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, Congestion.PacingController rate, bool gso, int pieceSize)
     {
         _pieceSize = pieceSize;
         _packetSize = DataFormat.PacketSize(pieceSize);
@@ -72,7 +73,7 @@ internal sealed class UdpSender : IDataPlane
 
     public double SrttMs => _srtt * 1000;
 
-    public double RateBytesPerSec => _rate.Rate;
+    public double RateBytesPerSec => _rate.PacingRate;
 
     public Task Finished => _finished.Task;
 
@@ -96,7 +97,7 @@ internal sealed class UdpSender : IDataPlane
                 while (!_stop)
                 {
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"[udp] rate {_rate.Rate / 1e6:0} MB/s loss {_rate.LastLoss:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count} heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
+                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count} heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
                 }
             }, cancellationToken);
         }
@@ -193,6 +194,8 @@ internal sealed class UdpSender : IDataPlane
     }
 
     private long Now => Stopwatch.GetTimestamp();
+
+    private long NowMicros64 => (Stopwatch.GetTimestamp() - _t0) * 1_000_000 / Stopwatch.Frequency;
 
     private uint NowMicros => (uint)((Stopwatch.GetTimestamp() - _t0) * 1_000_000 / Stopwatch.Frequency);
 
@@ -305,7 +308,7 @@ internal sealed class UdpSender : IDataPlane
 
             // Pacing: a rate, not a window. Credit is capped at 2 ms so an idle spell does not become a burst.
             now = Now;
-            double ticksPerByte = freq / _rate.Rate;
+            double ticksPerByte = freq / _rate.PacingRate;
             nextSend = Math.Max(nextSend, now - (freq / 500.0)) + (sent * ticksPerByte);
             while (!_stop && (now = Now) < nextSend)
             {
@@ -403,7 +406,7 @@ internal sealed class UdpSender : IDataPlane
 
             var pkt = buf.AsSpan(0, n);
             int m = PacketCodec.PlainLength(pkt);
-            if (m >= 26 && m <= plain.Length && _open.Open(pkt, plain.AsSpan(0, m)))
+            if (m >= ReceiveSession.AckHeader && m <= plain.Length && _open.Open(pkt, plain.AsSpan(0, m)))
             {
                 OnAck(plain.AsSpan(0, m));
             }
@@ -417,7 +420,12 @@ internal sealed class UdpSender : IDataPlane
         uint hold = BinaryPrimitives.ReadUInt32BigEndian(a[4..]);
         ulong maxPn = BinaryPrimitives.ReadUInt64BigEndian(a[8..]);
         ulong received = BinaryPrimitives.ReadUInt64BigEndian(a[16..]);
-        int entries = BinaryPrimitives.ReadUInt16BigEndian(a[24..]);
+        long receivedBytes = (long)BinaryPrimitives.ReadUInt64BigEndian(a[24..]);
+        uint rxMicros = BinaryPrimitives.ReadUInt32BigEndian(a[32..]);
+        int owd = BinaryPrimitives.ReadInt32BigEndian(a[36..]);
+        int entries = BinaryPrimitives.ReadUInt16BigEndian(a[40..]);
+        // The receiver's 32-bit microsecond clock wraps every 71 minutes; extend it.
+        _rxClock += unchecked(rxMicros - (uint)_rxClock);
         long sample = (long)NowMicros - echo - hold;
         if (sample > 0 && sample < 60_000_000)
         {
@@ -433,9 +441,9 @@ internal sealed class UdpSender : IDataPlane
             }
         }
 
-        _rate.OnFeedback(now, Stopwatch.Frequency, maxPn, received, _srtt, _packetSize);
+        _rate.OnFeedback(new Congestion.RateSample(NowMicros64, sample > 0 ? sample : double.NaN, receivedBytes, _rxClock, owd, maxPn, received));
         long guard = (long)(((_srtt * 1.25) + 0.002) * Stopwatch.Frequency);
-        int pos = 26;
+        int pos = ReceiveSession.AckHeader;
         bool queued = false;
         lock (_lock)
         {
