@@ -25,6 +25,7 @@ internal sealed class SendSession
     private readonly SendOptions _options;
     private readonly Action<TransferProgress>? _progress;
     private readonly ILogger _log;
+    private double _probeRtt = double.NaN;
 
     public SendSession(NodeIdentity me, NodeStore store, PeerRecord peer, SendOptions options, Action<TransferProgress>? progress, ILogger log)
     {
@@ -121,7 +122,7 @@ internal sealed class SendSession
         var rate = new Congestion.PacingController(_options.Rate);
         bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
         IDataPlane plane = udp is not null
-            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso, pieceSize)
+            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso, pieceSize, _probeRtt)
             : new TcpSender(ctl, m, source, [.. needed]);
         string mode = udp is not null ? (gso ? "udp+gso" : "udp") : "tcp";
 
@@ -220,6 +221,7 @@ internal sealed class SendSession
     /// <summary>Sends sealed probes until the receiver answers one or the probe timeout passes.</summary>
     private async Task<bool> ProbeAsync(Socket s, PacketCodec seal, PacketCodec open, uint sessionId, CancellationToken ct)
     {
+        long sentAt = 0;
         var pkt = new byte[64];
         var rx = new byte[2048];
         var plain = new byte[2048];
@@ -228,6 +230,7 @@ internal sealed class SendSession
         {
             ct.ThrowIfCancellationRequested();
             int n = seal.Seal(PacketType.Probe, sessionId, "probe..."u8, pkt);
+            sentAt = Stopwatch.GetTimestamp();
             try
             {
                 s.Send(pkt.AsSpan(0, n));
@@ -261,6 +264,9 @@ internal sealed class SendSession
                     int m = PacketCodec.PlainLength(p);
                     if (m >= 0 && open.Open(p, plain.AsSpan(0, m)))
                     {
+                        // The probe's round trip seeds the RTT estimate, so the first retransmission
+                        // timeout on a long path is not a LAN default.
+                        _probeRtt = (Stopwatch.GetTimestamp() - sentAt) / (double)Stopwatch.Frequency;
                         return true;
                     }
                 }

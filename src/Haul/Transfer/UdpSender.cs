@@ -48,8 +48,13 @@ internal sealed class UdpSender : IDataPlane
     private long _rxClock;
     private volatile bool _stop;
 
-    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, Congestion.PacingController rate, bool gso, int pieceSize)
+    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, Congestion.PacingController rate, bool gso, int pieceSize, double initialRttSeconds = double.NaN)
     {
+        if (initialRttSeconds > 0)
+        {
+            (_srtt, _rttvar) = (initialRttSeconds, initialRttSeconds / 2);
+        }
+
         _pieceSize = pieceSize;
         _packetSize = DataFormat.PacketSize(pieceSize);
         // One GSO send carries at most 64 segments and 65,507 bytes.
