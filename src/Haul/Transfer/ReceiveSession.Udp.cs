@@ -12,6 +12,11 @@ internal sealed partial class ReceiveSession
     private readonly Dictionary<int, ChunkAssembly> _active = [];
     private readonly List<int> _activeOrder = [];
     private readonly List<int> _recentComplete = [];
+
+    // Chunks verified and journaled (from the writer), repeated in the next few ACKs so the sender
+    // can free its window without waiting on the TCP control connection's retransmissions.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<int> _journaled = new();
+    private readonly List<(int Chunk, int Left)> _doneToReport = [];
     private readonly byte[] _plain = new byte[64 * 1024];
     private readonly byte[] _ackPlain = new byte[DataFormat.MaxAckPlain];
     private readonly byte[] _ackPacket = new byte[DataFormat.MaxAckPlain + PacketCodec.Overhead];
@@ -236,7 +241,7 @@ internal sealed partial class ReceiveSession
                 continue;
             }
 
-            if (pos + 10 > a.Length)
+            if (pos + 10 > a.Length - 66)
             {
                 break;
             }
@@ -250,7 +255,9 @@ internal sealed partial class ReceiveSession
 
         // Partial chunks with their missing ranges, rotating the start so every chunk gets reported.
         int count = _activeOrder.Count;
-        for (int k = 0; k < count && pos + 10 <= a.Length; k++)
+        // Leave room for the done-chunk trailer (at least its count and a few ids).
+        var body = a[..(a.Length - 66)];
+        for (int k = 0; k < count && pos + 10 <= body.Length; k++)
         {
             var asm = _active[_activeOrder[(k + _ackRotate) % count]];
             int entryPos = pos;
@@ -259,7 +266,7 @@ internal sealed partial class ReceiveSession
             pos += 10;
             ushort ranges = 0;
             int p = 0;
-            while (p < asm.SeenUpTo && pos + 8 <= a.Length)
+            while (p < asm.SeenUpTo && pos + 8 <= body.Length)
             {
                 if ((p & 63) == 0 && asm.Bits[p >> 6] == ulong.MaxValue)
                 {
@@ -302,6 +309,42 @@ internal sealed partial class ReceiveSession
 
         _ackRotate = count == 0 ? 0 : (_ackRotate + 1) % count;
         BinaryPrimitives.WriteUInt16BigEndian(a[40..], (ushort)entries);
+
+        // Trailer: u16 n, n × u32 chunk verified and journaled (each repeated in four ACKs).
+        while (_journaled.TryDequeue(out int j))
+        {
+            _doneToReport.Add((j, 4));
+        }
+
+        if (_doneToReport.Count > 4096)
+        {
+            // Many tiny chunks: the oldest notices go; CHUNK_DONE on TLS still carries them.
+            _doneToReport.RemoveRange(0, _doneToReport.Count - 4096);
+        }
+
+        int donePos = pos;
+        int done = 0;
+        pos += 2;
+        for (int i = _doneToReport.Count - 1; i >= 0 && pos + 4 <= a.Length; i--)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)_doneToReport[i].Chunk);
+            pos += 4;
+            done++;
+            _doneToReport[i] = (_doneToReport[i].Chunk, _doneToReport[i].Left - 1);
+            if (_doneToReport[i].Left == 0)
+            {
+                _doneToReport.RemoveAt(i);
+            }
+        }
+
+        if (donePos + 2 <= a.Length)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(a[donePos..], (ushort)done);
+        }
+        else
+        {
+            pos = donePos;
+        }
         int len = _r2s.Seal(PacketType.Ack, _sessionId, a[..pos], _ackPacket);
         endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
         _lastAckAt = now;

@@ -344,6 +344,11 @@ internal sealed partial class ReceiveSession
         }
 
         _store.MarkChunksDone(_transferId, pending);
+        foreach (var c in pending)
+        {
+            _journaled.Enqueue(c);
+        }
+
         var msg = new Messages.ChunkDone([.. pending], Volatile.Read(ref _filesDone));
         pending.Clear();
         await _ctl.SendAsync(FrameType.ChunkDone, msg.Encode(), ct).ConfigureAwait(false);

@@ -506,5 +506,23 @@ internal sealed class UdpSender : IDataPlane
         {
             _wake.Release();
         }
+
+        // Trailer: chunks the receiver verified and journaled. The control connection reports them
+        // too; whichever arrives first frees the window.
+        if (pos + 2 <= a.Length)
+        {
+            int n = BinaryPrimitives.ReadUInt16BigEndian(a[pos..]);
+            pos += 2;
+            if (n > 0 && pos + (n * 4) <= a.Length)
+            {
+                var done = new int[n];
+                for (int i = 0; i < n; i++)
+                {
+                    done[i] = (int)BinaryPrimitives.ReadUInt32BigEndian(a[(pos + (i * 4))..]);
+                }
+
+                OnChunksDone(done);
+            }
+        }
     }
 }
