@@ -58,7 +58,7 @@ internal static class Cli
         {
             return Fail(new HaulException(ErrorCode.PermissionDenied, $"permission denied: {ex.Message}", "fix the permissions or use another --home"), json);
         }
-        catch (IOException ex) when (ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase))
+        catch (IOException ex) when (IoErrors.IsDiskFull(ex))
         {
             return Fail(new HaulException(ErrorCode.DiskFull, "disk full", "free some space and run the command again"), json);
         }

@@ -92,11 +92,7 @@ internal sealed class HaulNode : IDisposable
         var ok = await conn.Channel.ExpectAsync(FrameType.JoinOk, cancellationToken).ConfigureAwait(false);
         var r = new SpanReader(ok.Payload);
         string theirName = r.String();
-        string name = localName ?? theirName;
-        for (int i = 2; Store.FindPeer(name) is { } p && p.Id != token.NodeId; i++)
-        {
-            name = $"{localName ?? theirName}-{i}";
-        }
+        string name = Store.UniquePeerName(localName ?? theirName, token.NodeId);
 
         Store.AddPeer(token.NodeId, name, token.Address);
         return Store.FindPeer(token.NodeId)!;

@@ -225,20 +225,9 @@ internal sealed class NodeServer : IAsyncDisposable
             return;
         }
 
-        string name = UniquePeerName(string.IsNullOrWhiteSpace(join.NodeName) ? helloName : join.NodeName, joiner);
+        string name = _store.UniquePeerName(string.IsNullOrWhiteSpace(join.NodeName) ? helloName : join.NodeName, joiner);
         _store.AddPeer(joiner, name, null);
         Log.Paired(_log, name, joiner);
         await ctl.SendAsync(FrameType.JoinOk, new WireWriter().String(_name), ct).ConfigureAwait(false);
-    }
-
-    internal string UniquePeerName(string wanted, NodeId id)
-    {
-        string name = wanted;
-        for (int i = 2; _store.FindPeer(name) is { } p && p.Id != id; i++)
-        {
-            name = $"{wanted}-{i}";
-        }
-
-        return name;
     }
 }

@@ -113,6 +113,18 @@ internal sealed class NodeStore : IDisposable
 
     public PeerRecord? FindPeer(NodeId id) => FindPeer(id.Canonical);
 
+    /// <summary><paramref name="wanted"/>, or wanted-2, -3, … if another node already has that name.</summary>
+    public string UniquePeerName(string wanted, NodeId id)
+    {
+        string name = wanted;
+        for (int i = 2; FindPeer(name) is { } p && p.Id != id; i++)
+        {
+            name = $"{wanted}-{i}";
+        }
+
+        return name;
+    }
+
     public void AddInvite(byte[] secretHash, DateTimeOffset expires)
     {
         lock (_lock)

@@ -49,8 +49,6 @@ internal sealed partial class ReceiveSession : IUdpSession
         _log = log;
     }
 
-    public long BadChunks => Interlocked.Read(ref _badChunks);
-
     /// <summary>Runs the transfer that <paramref name="offerFrame"/> opened. Errors are reported to the sender and rethrown.</summary>
     public async Task RunAsync(Frame offerFrame, CancellationToken cancellationToken)
     {
@@ -256,13 +254,9 @@ internal sealed partial class ReceiveSession : IUdpSession
     {
         HaulException h => h,
         UnauthorizedAccessException u => new HaulException(ErrorCode.PermissionDenied, $"the receiver cannot write: {u.Message}", "fix permissions on the receiving node's inbox", u),
-        IOException io when IsDiskFull(io) => new HaulException(ErrorCode.DiskFull, "the receiver's disk is full", "free space on the receiving node, then send again: finished chunks are kept", io),
+        IOException io when IoErrors.IsDiskFull(io) => new HaulException(ErrorCode.DiskFull, "the receiver's disk is full", "free space on the receiving node, then send again: finished chunks are kept", io),
         IOException io => new HaulException(ErrorCode.Internal, $"the receiver hit an I/O error: {io.Message}", "check the receiving node's disk", io),
         _ => null,
     };
 
-    internal static bool IsDiskFull(IOException io) =>
-        io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
-
-    internal static IPEndPoint? ParseEndpoint(string? text) => text is null ? null : IPEndPoint.Parse(text);
 }

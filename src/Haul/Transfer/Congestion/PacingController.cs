@@ -60,16 +60,11 @@ internal sealed class PacingController
 
     public double BottleneckBytesPerSec => _btlBw;
 
-    public double MinRttMicros => _rtPropUs;
-
     public double QueueDelayMicros => _queueUs;
 
     public double LossRate => _loss;
 
     public string StateName => _policy.Mode == RateMode.Fair ? _state.ToString() : _policy.Mode.ToString();
-
-    /// <summary>Bytes that should be in flight to keep the pipe full: twice the bandwidth-delay product, for window sizing.</summary>
-    public double TargetInflightBytes => Math.Max(_btlBw, PacingRate) * Math.Max(_rtPropUs, 1000) / 1e6 * 2;
 
     public void OnFeedback(in RateSample s)
     {

@@ -1,0 +1,9 @@
+namespace Haul;
+
+/// <summary>Classifies I/O failures the same way everywhere a user can hit them.</summary>
+internal static class IoErrors
+{
+    /// <summary>ENOSPC as .NET reports it on Linux (errno in HResult, or the message), or ERROR_DISK_FULL.</summary>
+    public static bool IsDiskFull(IOException io) =>
+        io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+}
