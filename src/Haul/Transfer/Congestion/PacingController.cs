@@ -2,20 +2,26 @@ namespace Haul.Transfer.Congestion;
 
 /// <summary>
 /// Rate-based congestion control for the data channel (docs/protocol.md, "Rate control").
-/// The model is BBR's (Cardwell et al., 2016): the bottleneck bandwidth is the windowed maximum of
-/// the delivery rate, the propagation delay the windowed minimum of the RTT; the sender paces at
-/// gain × bandwidth, with a startup that multiplies the rate by 2.89 per round, a drain, and a probing
-/// cycle of gains 1.25, 0.75, 1 × 6. Random loss does not enter the model: a lost packet is simply not
-/// delivered. Congestion is read from one-way queueing delay (FASP- and LEDBAT-style): a queue
-/// growing past a target drains it at once; loss is compensated only while the queue is short (so it is
-/// random, not a full buffer). Background mode instead steers queueing delay to a 25 ms target, as LEDBAT
-/// does, and yields to anything that builds a queue. Fixed mode holds the maximum rate.
-/// Time is passed in, never read, so tests drive it on a virtual clock.
+/// Measurement is BBR's (Cardwell et al., 2016): the bottleneck bandwidth is the windowed maximum of the
+/// delivery rate measured at the receiver, the propagation delay the windowed minimum of the RTT, and a
+/// startup multiplies the rate by 2.89 per round, then drains. Congestion is read from one-way queueing
+/// delay (FASP- and LEDBAT-style), never from loss alone: random loss is compensated while the queue is
+/// short. In steady state the target rate moves by AIMD (additive increase scaled by √rate and
+/// accelerating as BIC's does; a 15% cut when the queue passes its target) so competing Haul flows
+/// converge to equal shares; a flow that has not seen an empty queue for 10 s halves for two rounds, as
+/// BBR's ProbeRTT does, so a latecomer cannot mistake a standing queue for the base delay. Background
+/// mode steers queueing delay to a 25 ms target, as LEDBAT does, and yields to anything that builds a
+/// queue. Fixed mode holds the maximum rate. Time is passed in, never read, so tests drive it on a
+/// virtual clock.
 /// </summary>
 internal sealed class PacingController
 {
     private const double StartupGain = 2.885;
-    private static readonly double[] Cycle = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
+    private const double DecreaseFactor = 0.85;
+    private const double IncreaseScale = 0.05;
+    private const double IncreaseUnit = 1.25e6;
+    private const long EmptyQueueMicros = 2_000;
+    private const long QueueProbeInterval = 10_000_000;
 
     private readonly RatePolicy _policy;
     private readonly Queue<(long ReceiverUs, long Bytes)> _deliveries = new();
@@ -25,13 +31,13 @@ internal sealed class PacingController
     private double _lastRate;
     private double _rtPropUs = double.NaN;
     private long _rtPropAt;
-    private long _baseOwd = long.MaxValue;
-    private long _baseOwdAt;
+    private readonly List<(long StartUs, long Min)> _owdBuckets = [];
+    private long _emptySeenAt;
+    private long _drainUntil;
     private double _queueUs;
     private long _roundStart;
     private double _roundBw;
     private int _flatRounds;
-    private int _phase;
     private long _phaseStart;
     private double _loss;
     private ulong _lossPn;
@@ -39,6 +45,9 @@ internal sealed class PacingController
     private long _lossAt;
     private double _bgRate;
     private long _bgAt;
+    private double _target;
+    private long _decreasedAt;
+    private int _quietRounds;
 
     public PacingController(RatePolicy policy)
     {
@@ -52,7 +61,7 @@ internal sealed class PacingController
     {
         Startup,
         Drain,
-        ProbeBandwidth,
+        Steady,
     }
 
     /// <summary>Wire bytes per second to pace at.</summary>
@@ -109,33 +118,84 @@ internal sealed class PacingController
                 PacingRate = Clamp(_btlBw / StartupGain);
                 if (_queueUs < queueTarget / 4 || s.NowMicros - _phaseStart > 4 * round)
                 {
-                    _state = State.ProbeBandwidth;
-                    _phase = 2;
+                    _state = State.Steady;
                     _phaseStart = s.NowMicros;
+                    _target = Clamp(_btlBw);
                 }
 
                 break;
             default:
-                if (s.NowMicros - _phaseStart >= round)
-                {
-                    _phase = (_phase + 1) % Cycle.Length;
-                    _phaseStart = s.NowMicros;
-                }
-
-                double gain = Cycle[_phase];
-                double basis = _btlBw;
-                if (_queueUs > queueTarget && gain >= 1)
-                {
-                    // A standing queue: the bottleneck delivers less than the max filter remembers
-                    // (capacity fell, or others arrived). Drain from what is delivered now.
-                    gain = 0.75;
-                    basis = Math.Min(_btlBw, _lastRate);
-                }
-
-                double comp = _queueUs < queueTarget / 4 ? 1 / (1 - Math.Min(_loss, 0.25)) : 1;
-                PacingRate = Clamp(gain * basis * comp);
+                Steady(s.NowMicros, round, queueTarget);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Steady state. The target delivery rate moves by AIMD, as TCP's window does, because that is what
+    /// makes competing flows converge to equal shares (Chiu and Jain, 1989): a standing queue past the
+    /// target cuts the rate by a fifth, at most once per two rounds (the time the cut takes to show), and
+    /// each round without one adds a step. The step is absolute, not a fraction of the rate: it grows
+    /// with the square root of the rate (so it scales from kbit/s to Gbit/s links, and a small flow gains
+    /// relatively faster than a big one) and doubles every three rounds since the last cut or the last
+    /// sign of a queue, as BIC/CUBIC's max probing does, so free capacity (a faster link, a competitor
+    /// gone) is found in a few seconds at any RTT while two flows still add the same amounts.
+    /// </summary>
+    private void Steady(long now, double round, double queueTarget)
+    {
+        if (now - _phaseStart >= round)
+        {
+            _phaseStart = now;
+            EndOfRound(now, round, queueTarget);
+        }
+
+        double comp = _queueUs < queueTarget / 4 ? 1 / (1 - Math.Min(_loss, 0.25)) : 1;
+        if (now < _drainUntil)
+        {
+            PacingRate = Clamp(0.5 * _target);
+            return;
+        }
+
+        if (now - _emptySeenAt > QueueProbeInterval)
+        {
+            // Ten seconds without once seeing an empty queue: either others keep a standing queue, or this
+            // flow's base delay was measured on top of one (the latecomer problem LEDBAT has). Halve for
+            // two rounds, as BBR's ProbeRTT does, so the queue drains and every flow sees the true base.
+            _drainUntil = now + (long)Math.Max(2 * round, 200_000);
+            _emptySeenAt = now;
+            PacingRate = Clamp(0.5 * _target);
+            return;
+        }
+
+        PacingRate = Clamp(_target * comp);
+    }
+
+    private void EndOfRound(long now, double round, double queueTarget)
+    {
+        bool settling = now - _decreasedAt < 2 * round;
+        if (_queueUs > queueTarget)
+        {
+            if (!settling)
+            {
+                _target = DecreaseFactor * Math.Min(_target, _lastRate > 0 ? _lastRate : _target);
+                _decreasedAt = now;
+            }
+
+            _quietRounds = 0;
+        }
+        else if (!settling)
+        {
+            _quietRounds = _queueUs > queueTarget / 4 ? 0 : Math.Min(_quietRounds + 1, 21);
+            _target += IncreaseScale * Math.Sqrt(_target * IncreaseUnit) * Math.Pow(2, _quietRounds / 3.0);
+        }
+
+        if (_btlBw > 0)
+        {
+            // Never ask for much more than the path has delivered lately: losses at a full drop-tail
+            // buffer must not feed a runaway.
+            _target = Math.Min(_target, 1.1 * _btlBw);
+        }
+
+        _target = Clamp(_target);
     }
 
     private void UpdateBackground(long now)
@@ -177,13 +237,32 @@ internal sealed class PacingController
 
     private void UpdateQueue(in RateSample s)
     {
-        if (s.OwdMicros <= _baseOwd || s.NowMicros - _baseOwdAt > 10_000_000)
+        // Base delay: the minimum over two minutes in 10 s buckets, as LEDBAT keeps it, so a standing
+        // queue never becomes the baseline while a route change still does, eventually.
+        if (_owdBuckets.Count == 0 || s.NowMicros - _owdBuckets[^1].StartUs >= 10_000_000)
         {
-            _baseOwd = s.OwdMicros;
-            _baseOwdAt = s.NowMicros;
+            _owdBuckets.Add((s.NowMicros, s.OwdMicros));
+            if (_owdBuckets.Count > 12)
+            {
+                _owdBuckets.RemoveAt(0);
+            }
+        }
+        else if (s.OwdMicros < _owdBuckets[^1].Min)
+        {
+            _owdBuckets[^1] = (_owdBuckets[^1].StartUs, s.OwdMicros);
         }
 
-        _queueUs = Math.Max(0, s.OwdMicros - _baseOwd);
+        long baseOwd = long.MaxValue;
+        foreach (var b in _owdBuckets)
+        {
+            baseOwd = Math.Min(baseOwd, b.Min);
+        }
+
+        _queueUs = Math.Max(0, s.OwdMicros - baseOwd);
+        if (_queueUs <= EmptyQueueMicros || _emptySeenAt == 0)
+        {
+            _emptySeenAt = s.NowMicros;
+        }
     }
 
     private void UpdateLoss(in RateSample s)

@@ -93,7 +93,7 @@ public sealed class PacingControllerTests
         Assert.True(halfQueue * 1000 <= Math.Max(40, rttMs), $"queue {halfQueue * 1000:0.0} ms");
     }
 
-    [Theory(Skip = "Open (issue #3): two fair-mode flows do not converge to equal shares; BBR-style multiplicative probing has no pull towards fairness. Needs an increase rule based on a shared signal (UDT's capacity-based increase or FAST's fixed queue occupancy).")]
+    [Theory]
     [InlineData(50)]
     [InlineData(200)]
     public void TwoFlows_ShareTheLinkFairly(double rttMs)
