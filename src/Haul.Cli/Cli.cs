@@ -25,6 +25,7 @@ internal static class Cli
         root.Subcommands.Add(PeerCommands.Create());
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(NodeCommands.Receipts());
+        root.Subcommands.Add(NodeCommands.Policy());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -11,6 +11,7 @@ internal sealed class ProgressRenderer
     private readonly bool _json;
     private readonly bool _tty;
     private readonly Lock _lock = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private DateTime _lastPlain = DateTime.MinValue;
     private int _lastWidth;
 
@@ -27,7 +28,7 @@ internal sealed class ProgressRenderer
             if (_json)
             {
                 double eta = p.RateBytesPerSec > 0 ? (p.BytesTotal - p.BytesDone) / p.RateBytesPerSec : -1;
-                Console.Out.WriteLine(Json.Line(("type", p.Phase == "notice" ? "notice" : "progress"), ("phase", p.Phase), ("bytes", p.BytesDone), ("totalBytes", p.BytesTotal), ("files", p.FilesDone), ("totalFiles", p.FilesTotal), ("rateBytesPerSec", p.RateBytesPerSec), ("etaSeconds", eta), ("mode", p.Mode), ("message", p.Notice)));
+                Console.Out.WriteLine(Json.Line(("type", p.Phase == "notice" ? "notice" : "progress"), ("phase", p.Phase), ("bytes", p.BytesDone), ("totalBytes", p.BytesTotal), ("files", p.FilesDone), ("totalFiles", p.FilesTotal), ("rateBytesPerSec", p.RateBytesPerSec), ("etaSeconds", eta), ("mode", p.Mode), ("elapsedSeconds", Math.Round(_clock.Elapsed.TotalSeconds, 3)), ("message", p.Notice)));
                 return;
             }
 

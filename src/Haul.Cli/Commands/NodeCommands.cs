@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Haul.Node;
+using Haul.Transfer.Congestion;
 
 namespace Haul.Cli.Commands;
 
@@ -46,6 +47,35 @@ internal static class NodeCommands
                     : $"{r.DeliveredAt:u}  {r.PeerName,-12} {r.Files,8} files {Units.Bytes(r.Bytes),10}  manifest {r.ManifestHash[..16]}");
             }
 
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    public static Command Policy()
+    {
+        var mode = new Option<string?>("--mode") { Description = "fair, background or fixed" };
+        var maxRate = new Option<string?>("--max-rate") { Description = "Upper bound, e.g. 200M (bytes/s) or 800Mbit" };
+        var minRate = new Option<string?>("--min-rate") { Description = "Lower bound, e.g. 10Mbit" };
+        var reset = new Option<bool>("--reset") { Description = "Back to the built-in default (fair, no bounds)" };
+        var cmd = new Command("policy", "Show or set this node's default rate policy for transfers it sends; 'haul send' flags override it") { mode, maxRate, minRate, reset };
+        cmd.SetAction((pr, ct) => Cli.Guard(() =>
+        {
+            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            string? m = pr.GetValue(mode), min = pr.GetValue(minRate), max = pr.GetValue(maxRate);
+            if (pr.GetValue(reset))
+            {
+                node.DefaultRatePolicy = new RatePolicy();
+            }
+
+            if (m is not null || min is not null || max is not null)
+            {
+                node.DefaultRatePolicy = SendCommand.ParsePolicy(m, min, max, node.DefaultRatePolicy, "haul policy --help");
+            }
+
+            var p = node.DefaultRatePolicy;
+            string bound(double v, double none) => v == none ? "none" : $"{Units.Bytes(v)}/s ({v * 8 / 1e6:0.#} Mbit/s)";
+            Console.Out.WriteLine($"mode {p.Mode.ToString().ToLowerInvariant()}, max rate {bound(p.MaxBytesPerSec, new RatePolicy().MaxBytesPerSec)}, min rate {bound(p.MinBytesPerSec, new RatePolicy().MinBytesPerSec)}");
             return Task.FromResult(0);
         }));
         return cmd;

@@ -16,7 +16,7 @@ internal static class SendCommand
         var tcp = new Option<bool>("--tcp") { Description = "Move data over the TLS connection instead of UDP" };
         var maxRate = new Option<string?>("--max-rate") { Description = "Upper bound on the sending rate, e.g. 200M (bytes/s) or 800Mbit" };
         var minRate = new Option<string?>("--min-rate") { Description = "Never pace below this rate, e.g. 10Mbit" };
-        var mode = new Option<string>("--mode") { Description = "fair (default: share the bottleneck), background (yield to other traffic) or fixed (hold --max-rate)", DefaultValueFactory = _ => "fair" };
+        var mode = new Option<string?>("--mode") { Description = "fair (share the bottleneck), background (yield to other traffic) or fixed (hold --max-rate); default: the node's policy ('haul policy'), else fair" };
         var cmd = new Command("send", "Send a file or folder to a peer; it lands in the peer's inbox/<this node>/") { path, peer, json, tcp, maxRate, minRate, mode };
         cmd.SetAction((pr, ct) =>
         {
@@ -26,11 +26,11 @@ internal static class SendCommand
                 {
                     using var loggers = Logging.Create(LogLevel.Warning);
                     using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
-                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp), Rate = ParsePolicy(pr.GetValue(mode)!, pr.GetValue(minRate), pr.GetValue(maxRate)) };
+                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp), Rate = ParsePolicy(pr.GetValue(mode), pr.GetValue(minRate), pr.GetValue(maxRate), node.DefaultRatePolicy, "haul send --help") };
 
                     var renderer = new ProgressRenderer(asJson);
                     var result = await node.SendAsync(pr.GetValue(path)!, pr.GetValue(peer)!, options, renderer.Report, ct).ConfigureAwait(false);
-                    PrintResult(result, node, asJson);
+                    PrintResult(result, node, asJson, options.Rate);
                     return 0;
                 },
                 asJson);
@@ -38,41 +38,51 @@ internal static class SendCommand
         return cmd;
     }
 
-    /// <summary>Builds the rate policy from the flags; every problem is listed in one line.</summary>
-    internal static RatePolicy ParsePolicy(string mode, string? minRate, string? maxRate)
+    /// <summary>Builds the rate policy from the flags over a baseline (the node's policy); every problem is listed in one line.</summary>
+    internal static RatePolicy ParsePolicy(string? mode, string? minRate, string? maxRate, RatePolicy baseline, string help)
     {
         var errors = new List<string>();
-        var policy = new RatePolicy();
-        if (Enum.TryParse<RateMode>(mode, ignoreCase: true, out var m) && !int.TryParse(mode, out _))
+        var policy = baseline;
+        if (mode is not null)
         {
-            policy = policy with { Mode = m };
-        }
-        else
-        {
-            errors.Add($"--mode '{mode}' is not fair, background or fixed");
-        }
-
-        if (minRate is not null)
-        {
-            policy = policy with { MinBytesPerSec = Units.ParseRate(minRate) };
+            if (Enum.TryParse<RateMode>(mode, ignoreCase: true, out var m) && !int.TryParse(mode, out _))
+            {
+                policy = policy with { Mode = m };
+            }
+            else
+            {
+                errors.Add($"--mode '{mode}' is not fair, background or fixed");
+            }
         }
 
-        if (maxRate is not null)
+        try
         {
-            double max = Units.ParseRate(maxRate);
-            policy = policy with { MaxBytesPerSec = max, InitialBytesPerSec = Math.Min(policy.InitialBytesPerSec, max) };
+            if (minRate is not null)
+            {
+                policy = policy with { MinBytesPerSec = Units.ParseRate(minRate) };
+            }
+
+            if (maxRate is not null)
+            {
+                double max = Units.ParseRate(maxRate);
+                policy = policy with { MaxBytesPerSec = max, InitialBytesPerSec = Math.Min(new RatePolicy().InitialBytesPerSec, max) };
+            }
+        }
+        catch (HaulException e)
+        {
+            errors.Add(e.Message);
         }
 
         errors.AddRange(policy.Validate());
         if (errors.Count > 0)
         {
-            throw new HaulException(ErrorCode.Usage, string.Join("; ", errors), "see 'haul send --help'");
+            throw new HaulException(ErrorCode.Usage, string.Join("; ", errors), $"see '{help}'");
         }
 
         return policy;
     }
 
-    internal static void PrintResult(SendResult r, HaulNode node, bool json)
+    internal static void PrintResult(SendResult r, HaulNode node, bool json, RatePolicy? policy = null)
     {
         var rc = r.Receipt;
         double secs = Math.Max(r.Elapsed.TotalSeconds, 1e-6);
@@ -81,7 +91,7 @@ internal static class SendCommand
             Console.Out.WriteLine(Json.Line(
                 ("type", "result"), ("ok", true), ("peer", r.PeerName), ("manifest", rc.ManifestHash.ToHex()), ("files", r.Files), ("bytes", r.Bytes),
                 ("seconds", secs), ("bytesPerSec", r.Bytes / secs), ("newChunkBytes", r.ChunkBytesSent), ("reusedBytes", r.ReusedBytes),
-                ("wireBytes", r.WireBytes), ("packets", r.Packets), ("retransmitted", r.Retransmitted), ("mode", r.Mode), ("srttMs", r.SrttMs),
+                ("wireBytes", r.WireBytes), ("packets", r.Packets), ("retransmitted", r.Retransmitted), ("mode", r.Mode), ("rateMode", (policy ?? new RatePolicy()).Mode.ToString().ToLowerInvariant()), ("maxRateBytesPerSec", (policy ?? new RatePolicy()).MaxBytesPerSec), ("srttMs", r.SrttMs),
                 ("receiver", rc.ReceiverId), ("deliveredAt", rc.DeliveredAt.ToString("o")), ("receiptVerified", true)));
             return;
         }

@@ -36,6 +36,38 @@ internal sealed class HaulNode : IDisposable
 
     public string Name => Store.GetMeta("name") ?? "haul";
 
+    /// <summary>The node's default rate policy ('haul policy'); a transfer's own flags override it.</summary>
+    public Transfer.Congestion.RatePolicy DefaultRatePolicy
+    {
+        get
+        {
+            var p = new Transfer.Congestion.RatePolicy();
+            if (Enum.TryParse<Transfer.Congestion.RateMode>(Store.GetMeta("rate.mode"), out var mode))
+            {
+                p = p with { Mode = mode };
+            }
+
+            if (double.TryParse(Store.GetMeta("rate.min"), System.Globalization.CultureInfo.InvariantCulture, out double min))
+            {
+                p = p with { MinBytesPerSec = min };
+            }
+
+            if (double.TryParse(Store.GetMeta("rate.max"), System.Globalization.CultureInfo.InvariantCulture, out double max))
+            {
+                p = p with { MaxBytesPerSec = max, InitialBytesPerSec = Math.Min(p.InitialBytesPerSec, max) };
+            }
+
+            return p;
+        }
+
+        set
+        {
+            Store.SetMeta("rate.mode", value.Mode.ToString());
+            Store.SetMeta("rate.min", value.MinBytesPerSec.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            Store.SetMeta("rate.max", value.MaxBytesPerSec.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
     public static HaulNode Init(string home, string name, ILoggerFactory? loggers = null)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || name.Any(c => char.IsWhiteSpace(c) || c == '/' || c == ':'))
