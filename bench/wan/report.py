@@ -2,20 +2,22 @@
 import csv, sys, collections
 rows = list(csv.DictReader(open(sys.argv[1])))
 out, size, secs, hsecs = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+stats = {r["point"]: r for r in csv.DictReader(open(sys.argv[6]))} if len(sys.argv) > 6 else {}
 tools = []
 for r in rows:
     if r["tool"] not in tools: tools.append(r["tool"])
 by = collections.OrderedDict()
 for r in rows: by.setdefault(r["point"], {})[r["tool"]] = float(r["mbps"])
 lines = [f"Run: `bench/wan/run.sh --size-mib {size} --seconds {secs} --haul-seconds {hsecs}`; goodput in Mbit/s (bytes that landed ÷ wall time, start-up included); goal = 0.9 × (1 − loss) × rate.", "",
-         "| link | RTT | loss | " + " | ".join(tools) + " | goal | haul ÷ goal | haul ÷ rsync |",
-         "|---|---:|---:|" + "---:|" * len(tools) + "---:|---:|---:|"]
+         "| link | RTT | loss | " + " | ".join(tools) + " | goal | haul ÷ goal | haul ÷ rsync | haul cold start to 90% | haul retransmitted |",
+         "|---|---:|---:|" + "---:|" * len(tools) + "---:|---:|---:|---:|---:|"]
 for p, v in by.items():
     rate, rtt, loss = p.split(":")
     goal = 0.9 * (1 - float(loss)) * float(rate)
     h = v.get("haul", 0); rs = v.get("rsync", 0)
     lines.append(f"| {rate} Mbit/s | {rtt} ms | {float(loss)*100:g}% | " + " | ".join(f"{v.get(t,0):.1f}" for t in tools)
-                 + f" | {goal:.1f} | {h/goal:.2f} | {(h/rs if rs else float('inf')):.1f}× |")
+                 + f" | {goal:.1f} | {h/goal:.2f} | {(h/rs if rs else float('inf')):.1f}× | "
+                 + (f"{stats[p]['coldstart_s']} s | {stats[p]['retx_pct']}% |" if p in stats else "– | – |"))
 open(f"{out}/wan.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 try:

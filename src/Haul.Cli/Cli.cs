@@ -26,6 +26,9 @@ internal static class Cli
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(NodeCommands.Receipts());
         root.Subcommands.Add(NodeCommands.Policy());
+        root.Subcommands.Add(SyncCommands.Sync());
+        root.Subcommands.Add(SyncCommands.Copy());
+        root.Subcommands.Add(SyncCommands.Check());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

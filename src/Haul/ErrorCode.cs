@@ -22,4 +22,13 @@ public enum ErrorCode
     ProtocolError = 19,
     UnsafePath = 20,
     Cancelled = 21,
+
+    /// <summary>'haul check' found differences between the two sides.</summary>
+    Differences = 22,
+
+    /// <summary>Some files of a sync or copy failed; nothing was deleted.</summary>
+    SyncIncomplete = 23,
+
+    /// <summary>The object store refused or failed a request (bucket missing, credentials wrong).</summary>
+    ObjectStore = 24,
 }

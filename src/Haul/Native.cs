@@ -22,6 +22,19 @@ internal static partial class Native
         return (mode & 0xF000) != 0x8000 && (mode & 0xF000) != 0x4000 && (mode & 0xF000) != 0xA000;
     }
 
+    /// <summary>Size, times and inode of a file (not following symlinks); throws if it is gone.</summary>
+    public static unsafe FileStat Stat(string path)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, 0x7ff /* STATX_BASIC_STATS */, buf) != 0)
+        {
+            throw new FileNotFoundException($"cannot stat {path} (errno {Marshal.GetLastPInvokeError()})", path);
+        }
+
+        static long Ns(byte* t) => (*(long*)t * 1_000_000_000L) + *(uint*)(t + 8);
+        return new FileStat(*(long*)(buf + 40), Ns(buf + 112), *(long*)(buf + 32), Ns(buf + 96));
+    }
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
 

@@ -1,0 +1,216 @@
+using System.CommandLine;
+using System.Globalization;
+using Haul.Node;
+using Haul.Sync;
+
+namespace Haul.Cli.Commands;
+
+/// <summary>copy, sync and check: rclone's verbs over Haul's ends.</summary>
+internal static class SyncCommands
+{
+    private static readonly Argument<string> Source = new("source") { Description = "Local path, s3://bucket/prefix or peer:folder/path" };
+    private static readonly Argument<string> Dest = new("dest") { Description = "Local path, s3://bucket/prefix or peer:folder/path" };
+    private static readonly Option<bool> DryRun = new("--dry-run", "-n") { Description = "Print the exact plan; change nothing" };
+    private static readonly Option<bool> Checksum = new("--checksum", "-c") { Description = "Compare by SHA-256, re-reading every file, instead of size and modification time" };
+    private static readonly Option<string[]> Exclude = new("--exclude") { Description = "Leave out paths matching this pattern (* ** ? [..] {a,b}); repeatable", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string[]> Include = new("--include") { Description = "Only paths matching this pattern; repeatable" };
+    private static readonly Option<string[]> ExcludeFrom = new("--exclude-from") { Description = "Read exclude patterns from a file" };
+    private static readonly Option<string[]> IncludeFrom = new("--include-from") { Description = "Read include patterns from a file" };
+    private static readonly Option<string?> MinSize = new("--min-size") { Description = "Only files at least this big (e.g. 100k, 10M)" };
+    private static readonly Option<string?> MaxSize = new("--max-size") { Description = "Only files at most this big" };
+    private static readonly Option<string?> MinAge = new("--min-age") { Description = "Only files older than this (e.g. 30m, 2h, 7d)" };
+    private static readonly Option<string?> MaxAge = new("--max-age") { Description = "Only files younger than this" };
+    private static readonly Option<string?> BackupDir = new("--backup-dir") { Description = "Move files that would be deleted or overwritten here (same end as the destination)" };
+    private static readonly Option<string?> BwLimit = new("--bwlimit") { Description = "Bandwidth limit: 10M, or a timetable like \"08:00,10M 18:00,off\"" };
+    private static readonly Option<int> Transfers = new("--transfers") { Description = "Files copied in parallel", DefaultValueFactory = _ => 8 };
+    private static readonly Option<long> MaxDelete = new("--max-delete") { Description = "Refuse to delete more than this many files (default: no limit)", DefaultValueFactory = _ => -1 };
+    private static readonly Option<string?> LogFile = new("--log-file") { Description = "Append the log to this file instead of standard error" };
+    private static readonly Option<bool> JsonLog = new("--json-log") { Description = "Log as JSON lines" };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print the summary (and a dry run's plan) as JSON lines on stdout" };
+    private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Log nothing but errors' summary" };
+
+    public static Command Sync() => Create("sync", SyncMode.Sync, "Make DEST match SOURCE: copy new and changed files, then (only if all succeeded) delete extras");
+
+    public static Command Copy() => Create("copy", SyncMode.Copy, "Copy new and changed files from SOURCE to DEST; never deletes");
+
+    public static Command Check() => Create("check", SyncMode.Check, "Compare SOURCE and DEST by size and SHA-256 and list every difference; changes nothing");
+
+    private static Command Create(string name, SyncMode mode, string description)
+    {
+        var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, Transfers, LogFile, JsonLog, Json, Quiet };
+        cmd.Options.Add(S3Options.Endpoint);
+        cmd.Options.Add(S3Options.Region);
+        cmd.Options.Add(S3Options.Profile);
+        if (mode != SyncMode.Check)
+        {
+            cmd.Options.Add(DryRun);
+            cmd.Options.Add(BackupDir);
+            cmd.Options.Add(BwLimit);
+        }
+
+        if (mode == SyncMode.Sync)
+        {
+            cmd.Options.Add(MaxDelete);
+        }
+
+        cmd.SetAction((pr, ct) => Cli.Guard(() => RunAsync(pr, mode, ct), pr.GetValue(Json)));
+        return cmd;
+    }
+
+    private static async Task<int> RunAsync(ParseResult pr, SyncMode mode, CancellationToken ct)
+    {
+        bool json = pr.GetValue(Json);
+        var options = new SyncOptions
+        {
+            Mode = mode,
+            DryRun = pr.GetValue(DryRun),
+            Checksum = pr.GetValue(Checksum),
+            Filter = BuildFilter(pr),
+            BackupDir = pr.GetValue(BackupDir),
+            Transfers = Math.Clamp(pr.GetValue(Transfers), 1, 256),
+            MaxDelete = pr.GetValue(MaxDelete),
+            BandwidthLimit = pr.GetValue(BwLimit) is { } bw ? BandwidthSchedule.Parse(bw) : null,
+        };
+
+        string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+        using var index = TreeIndex.ForHome(home);
+        var s3 = S3Options.From(pr);
+        await using var src = OpenEnd(pr.GetValue(Source)!, index, s3, home);
+        await using var dst = OpenEnd(pr.GetValue(Dest)!, index, s3, home);
+        if (src is LocalEnd ls && dst is LocalEnd ld)
+        {
+            SyncEnds.CheckOverlap(ls, ld, options.BackupDir);
+        }
+
+        using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (options.DryRun && pr.GetValue(LogFile) is null));
+        var runner = new SyncRunner(src, dst, options, log)
+        {
+            OnPlanned = options.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null,
+        };
+        var stats = await runner.RunAsync(ct).ConfigureAwait(false);
+        PrintSummary(pr.CommandResult.Command.Name, stats, options, json);
+        if (mode == SyncMode.Check && stats.Differences > 0)
+        {
+            throw new HaulException(ErrorCode.Differences, $"{stats.Differences} differences between {src.Display} and {dst.Display}", "run 'haul sync' to make the destination match");
+        }
+
+        if (stats.Errors > 0)
+        {
+            throw new HaulException(ErrorCode.SyncIncomplete, $"{stats.Errors} files failed{(stats.SkippedDeletes > 0 ? $"; {stats.SkippedDeletes} deletions skipped" : string.Empty)}", "see the log for each error, fix it and run again");
+        }
+
+        return 0;
+    }
+
+    private static ISyncEnd OpenEnd(string spec, TreeIndex index, S3Config s3, string home)
+    {
+        if (spec.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            return S3End.Open(spec, s3, index);
+        }
+
+        if (SyncEnds.IsPeer(spec, out string peer, out _))
+        {
+            using var node = NodeIdentityExists(home) ? HaulNode.Open(home) : null;
+            if (node?.Store.FindPeer(peer) is null)
+            {
+                throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peer}:' (no such peer, and not s3://)", "list peers with 'haul peer list'; write ./" + spec + " for a local path with ':'");
+            }
+
+            throw new HaulException(ErrorCode.Usage, $"syncing with a peer's folder ({spec}) is not available in this build", "sync between local folders and s3:// for now; use 'haul send' to push to a peer");
+        }
+
+        return new LocalEnd(spec, index);
+    }
+
+    private static bool NodeIdentityExists(string home) => Security.NodeIdentity.Exists(home);
+
+    private static SyncFilter BuildFilter(ParseResult pr)
+    {
+        var excludes = (pr.GetValue(Exclude) ?? []).Concat((pr.GetValue(ExcludeFrom) ?? []).SelectMany(SyncFilter.ReadRules)).ToList();
+        var includes = (pr.GetValue(Include) ?? []).Concat((pr.GetValue(IncludeFrom) ?? []).SelectMany(SyncFilter.ReadRules)).ToList();
+        return SyncFilter.Create(
+            excludes,
+            includes,
+            pr.GetValue(MinSize) is { } mn ? ParseSize(mn, "--min-size") : -1,
+            pr.GetValue(MaxSize) is { } mx ? ParseSize(mx, "--max-size") : -1,
+            pr.GetValue(MinAge) is { } a ? ParseAge(a, "--min-age") : null,
+            pr.GetValue(MaxAge) is { } b ? ParseAge(b, "--max-age") : null);
+    }
+
+    /// <summary>Sizes as rclone reads them: a number with an optional b/k/M/G/T suffix in powers of 1024.</summary>
+    internal static long ParseSize(string text, string flag)
+    {
+        string t = text.Trim();
+        double mul = 1;
+        if (t.Length > 0 && char.IsLetter(t[^1]))
+        {
+            mul = char.ToUpperInvariant(t[^1]) switch
+            {
+                'B' => 1,
+                'K' => 1024,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1L << 40,
+                _ => -1,
+            };
+            t = t[..^1];
+        }
+
+        if (mul < 0 || !double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v < 0)
+        {
+            throw new HaulException(ErrorCode.Usage, $"{flag} '{text}' is not a size", "write it like 100k, 10M or 2G");
+        }
+
+        return (long)(v * mul);
+    }
+
+    /// <summary>Ages like 90s, 30m, 2h, 7d or 2w.</summary>
+    internal static TimeSpan ParseAge(string text, string flag)
+    {
+        string t = text.Trim();
+        if (t.Length >= 2 && double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0)
+        {
+            switch (t[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(v);
+                case 'm': return TimeSpan.FromMinutes(v);
+                case 'h': return TimeSpan.FromHours(v);
+                case 'd': return TimeSpan.FromDays(v);
+                case 'w': return TimeSpan.FromDays(7 * v);
+            }
+        }
+
+        throw new HaulException(ErrorCode.Usage, $"{flag} '{text}' is not an age", "write it like 90s, 30m, 2h, 7d or 2w");
+    }
+
+    private static void PrintPlanned(SyncAction a, SyncMode mode, bool json)
+    {
+        string verb = (mode, a.Kind) switch
+        {
+            (SyncMode.Check, SyncActionKind.New) => "missing-on-dest",
+            (SyncMode.Check, SyncActionKind.Delete) => "missing-on-source",
+            (SyncMode.Check, _) => "differ",
+            (_, SyncActionKind.New) => "copy",
+            (_, SyncActionKind.Changed) => "update",
+            (_, SyncActionKind.Touch) => "touch",
+            _ => "delete",
+        };
+        long size = (a.Source ?? a.Dest)!.Size;
+        Console.Out.WriteLine(json ? Haul.Cli.Json.Line(("type", "plan"), ("action", verb), ("path", a.Path), ("size", size)) : $"{verb} {a.Path} ({Units.Bytes(size)})");
+    }
+
+    private static void PrintSummary(string verb, SyncStats s, SyncOptions o, bool json)
+    {
+        if (json)
+        {
+            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", o.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
+            return;
+        }
+
+        string what = o.Mode == SyncMode.Check
+            ? $"{s.Listed} files compared, {s.Differences} differences"
+            : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors";
+        Console.Error.WriteLine($"{verb}{(o.DryRun ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s");
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.RegularExpressions;
+
+namespace Haul.Sync;
+
+/// <summary>
+/// Turns what the user typed into an end, as rclone reads remotes: "s3://bucket/prefix" is object
+/// storage, "name:path" (no leading '/' or '.') is a peer's folder, anything else a local path.
+/// </summary>
+internal static partial class SyncEnds
+{
+    public static bool IsPeer(string spec, out string peer, out string path)
+    {
+        var m = PeerSpec().Match(spec);
+        (peer, path) = m.Success ? (m.Groups[1].Value, m.Groups[2].Value) : (string.Empty, string.Empty);
+        return m.Success && !spec.StartsWith("s3:", StringComparison.Ordinal);
+    }
+
+    /// <summary>Refuses local ends that overlap (a sync into its own source would copy or delete itself).</summary>
+    public static void CheckOverlap(LocalEnd source, LocalEnd dest, string? backupDir)
+    {
+        if (Inside(source.Root, dest.Root) || Inside(dest.Root, source.Root))
+        {
+            throw new HaulException(ErrorCode.Usage, $"source {source.Display} and destination {dest.Display} overlap", "sync into a folder outside the source (and not above it)");
+        }
+
+        if (backupDir is not null)
+        {
+            string b = Path.GetFullPath(backupDir).TrimEnd('/');
+            if (Inside(b, dest.Root) || Inside(dest.Root, b) || Inside(b, source.Root) || Inside(source.Root, b))
+            {
+                throw new HaulException(ErrorCode.Usage, $"--backup-dir {backupDir} overlaps the source or destination", "put the backup folder beside the destination, not inside it");
+            }
+        }
+    }
+
+    private static bool Inside(string inner, string outer) =>
+        inner == outer || inner.StartsWith(outer + "/", StringComparison.Ordinal);
+
+    [GeneratedRegex("^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):(.*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex PeerSpec();
+}

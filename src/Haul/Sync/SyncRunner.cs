@@ -1,0 +1,257 @@
+using System.Threading.Channels;
+
+namespace Haul.Sync;
+
+/// <summary>
+/// Runs copy, sync or check between two ends. Both listings stream in ordinal path order and are merged
+/// in one pass, so memory does not grow with the tree; the work (new, changed, touched files) goes
+/// through a bounded channel to parallel workers, so many small files cost no round trip each.
+/// Deletions wait in a list until every copy succeeded; any failure, or more deletions than
+/// --max-delete, means nothing is deleted. A dry run reports the exact plan and changes nothing.
+/// </summary>
+internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions options, SyncLog log, TimeProvider? time = null)
+{
+    private static readonly long MtimeWindowTicks = TimeSpan.FromMilliseconds(1).Ticks;
+    private readonly Throttle? _throttle = options.BandwidthLimit is { } bw ? new Throttle(bw, time ?? TimeProvider.System) : null;
+    private readonly SyncStats _stats = new();
+
+    /// <summary>Called for every planned action (the dry-run plan, or check's differences), in path order.</summary>
+    public Action<SyncAction>? OnPlanned { get; init; }
+
+    public async Task<SyncStats> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        if (!await source.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new HaulException(ErrorCode.PathNotFound, $"source not found: {source.Display}", "check the path, bucket or folder name");
+        }
+
+        var deletes = new List<SyncAction>();
+        var work = Channel.CreateBounded<SyncAction>(new BoundedChannelOptions(4 * Math.Max(options.Transfers, 1)) { SingleWriter = true });
+        using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var workers = new Task[options.DryRun || options.Mode == SyncMode.Check ? 0 : Math.Max(options.Transfers, 1)];
+        for (int i = 0; i < workers.Length; i++)
+        {
+            workers[i] = Task.Run(() => WorkAsync(work.Reader, failFast.Token), failFast.Token);
+        }
+
+        try
+        {
+            await foreach (var action in PlanAsync(cancellationToken).ConfigureAwait(false))
+            {
+                OnPlanned?.Invoke(action);
+                if (options.Mode == SyncMode.Check)
+                {
+                    _stats.Differences++;
+                    log.Action("differ", action.Path, detail: Describe(action.Kind));
+                }
+                else if (action.Kind == SyncActionKind.Delete)
+                {
+                    deletes.Add(action);
+                }
+                else if (!options.DryRun)
+                {
+                    await work.Writer.WriteAsync(action, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            work.Writer.TryComplete();
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+
+        if (options.Mode == SyncMode.Sync && !options.DryRun)
+        {
+            await DeleteAsync(deletes, cancellationToken).ConfigureAwait(false);
+        }
+
+        _stats.Elapsed = started.Elapsed;
+        return _stats;
+    }
+
+    private static string Describe(SyncActionKind k) => k switch
+    {
+        SyncActionKind.New => "only in source",
+        SyncActionKind.Delete => "only in destination",
+        _ => "contents differ",
+    };
+
+    private async Task DeleteAsync(List<SyncAction> deletes, CancellationToken ct)
+    {
+        if (deletes.Count == 0)
+        {
+            return;
+        }
+
+        if (Interlocked.Read(ref _stats.Errors) > 0)
+        {
+            _stats.SkippedDeletes = deletes.Count;
+            log.Action("notice", string.Empty, detail: $"not deleting {deletes.Count} files: {_stats.Errors} errors in this run");
+            return;
+        }
+
+        if (options.MaxDelete >= 0 && deletes.Count > options.MaxDelete)
+        {
+            _stats.SkippedDeletes = deletes.Count;
+            throw new HaulException(ErrorCode.SyncIncomplete, $"the sync would delete {deletes.Count} files, more than --max-delete {options.MaxDelete}; nothing was deleted", "check the source is complete, or raise --max-delete");
+        }
+
+        foreach (var d in deletes)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                if (options.BackupDir is not null)
+                {
+                    await dest.BackupAsync(d.Dest!, options.BackupDir, ct).ConfigureAwait(false);
+                    _stats.BackedUp++;
+                }
+                else
+                {
+                    await dest.DeleteAsync(d.Dest!, ct).ConfigureAwait(false);
+                }
+
+                _stats.Deleted++;
+                log.Action("deleted", d.Path, d.Dest!.Size);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HaulException)
+            {
+                _stats.Errors++;
+                log.Action("error", d.Path, detail: ex.Message);
+            }
+        }
+    }
+
+    /// <summary>The merge of both listings: one action per difference, in path order.</summary>
+    private async IAsyncEnumerable<SyncAction> PlanAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var a = source.ListAsync(options.Filter, ct).GetAsyncEnumerator(ct);
+        var b = dest.ListAsync(options.Filter, ct).GetAsyncEnumerator(ct);
+        try
+        {
+            bool ha = await a.MoveNextAsync().ConfigureAwait(false);
+            bool hb = await b.MoveNextAsync().ConfigureAwait(false);
+            while (ha || hb)
+            {
+                int c = !ha ? 1 : !hb ? -1 : string.CompareOrdinal(a.Current.Path, b.Current.Path);
+                if (c < 0)
+                {
+                    _stats.Listed++;
+                    yield return new SyncAction(SyncActionKind.New, a.Current.Path, a.Current, null);
+                    ha = await a.MoveNextAsync().ConfigureAwait(false);
+                }
+                else if (c > 0)
+                {
+                    if (options.Mode != SyncMode.Copy)
+                    {
+                        yield return new SyncAction(SyncActionKind.Delete, b.Current.Path, null, b.Current);
+                    }
+
+                    hb = await b.MoveNextAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    _stats.Listed++;
+                    var kind = await CompareAsync(a.Current, b.Current, ct).ConfigureAwait(false);
+                    if (kind is { } k)
+                    {
+                        yield return new SyncAction(k, a.Current.Path, a.Current, b.Current);
+                    }
+                    else
+                    {
+                        _stats.Same++;
+                    }
+
+                    ha = await a.MoveNextAsync().ConfigureAwait(false);
+                    hb = await b.MoveNextAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            await a.DisposeAsync().ConfigureAwait(false);
+            await b.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Null when the destination already holds this file.</summary>
+    private async Task<SyncActionKind?> CompareAsync(SyncEntry s, SyncEntry d, CancellationToken ct)
+    {
+        if (s.Size != d.Size)
+        {
+            return SyncActionKind.Changed;
+        }
+
+        bool byHash = options.Checksum || options.Mode == SyncMode.Check;
+        if (!byHash && Math.Abs(s.MtimeTicks - d.MtimeTicks) >= MtimeWindowTicks)
+        {
+            // An object listing carries the server's time, not the file's: look at the metadata.
+            s = await source.ResolveAsync(s, ct).ConfigureAwait(false);
+            d = await dest.ResolveAsync(d, ct).ConfigureAwait(false);
+        }
+
+        if (!byHash && Math.Abs(s.MtimeTicks - d.MtimeTicks) < MtimeWindowTicks)
+        {
+            return null;
+        }
+
+        // Same size, different time (or asked to compare content): the hashes decide, from the index
+        // where files are unchanged, so a touched-but-identical file costs a read at most once.
+        var hs = await source.HashAsync(s, options.Checksum, ct).ConfigureAwait(false);
+        var hd = await dest.HashAsync(d, options.Checksum, ct).ConfigureAwait(false);
+        if (hs != hd)
+        {
+            return SyncActionKind.Changed;
+        }
+
+        return byHash || Math.Abs(s.MtimeTicks - d.MtimeTicks) < MtimeWindowTicks ? null : SyncActionKind.Touch;
+    }
+
+    private async Task WorkAsync(ChannelReader<SyncAction> reader, CancellationToken ct)
+    {
+        await foreach (var a in reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                if (a.Kind == SyncActionKind.Touch)
+                {
+                    await dest.SetMtimeAsync(a.Dest!, a.Source!.MtimeTicks, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref _stats.Touched);
+                    log.Action("touched", a.Path);
+                    continue;
+                }
+
+                await CopyAsync(a, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HaulException && !ct.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _stats.Errors);
+                log.Action("error", a.Path, detail: ex.Message);
+            }
+        }
+    }
+
+    private async Task CopyAsync(SyncAction a, CancellationToken ct)
+    {
+        var s = a.Source!;
+        Content.Hash256? known = dest.NeedsHashBeforeWrite ? await source.HashAsync(s, options.Checksum, ct).ConfigureAwait(false) : null;
+        if (a.Kind == SyncActionKind.Changed && options.BackupDir is not null)
+        {
+            await dest.BackupAsync(a.Dest!, options.BackupDir, ct).ConfigureAwait(false);
+            Interlocked.Increment(ref _stats.BackedUp);
+        }
+
+        var raw = await source.OpenReadAsync(s, ct).ConfigureAwait(false);
+        using var hashing = new HashingStream(_throttle is null ? raw : new ThrottledStream(raw, _throttle));
+        await dest.WriteAsync(s, hashing, known, ct).ConfigureAwait(false);
+        if (known is { } k && hashing.Hash() != k)
+        {
+            throw new HaulException(ErrorCode.CorruptData, $"{a.Path} changed while it was copied", "run the sync again");
+        }
+
+        Interlocked.Increment(ref _stats.Copied);
+        Interlocked.Add(ref _stats.CopiedBytes, s.Size);
+        log.Action(a.Kind == SyncActionKind.New ? "copied" : "updated", a.Path, s.Size);
+    }
+}

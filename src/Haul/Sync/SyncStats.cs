@@ -1,0 +1,18 @@
+namespace Haul.Sync;
+
+/// <summary>What a run did; updated from parallel workers with Interlocked.</summary>
+internal sealed class SyncStats
+{
+    public long Listed;
+    public long Same;
+    public long Copied;
+    public long CopiedBytes;
+    public long Touched;
+    public long Deleted;
+    public long BackedUp;
+    public long Errors;
+    public long Differences;
+    public long SkippedDeletes;
+
+    public TimeSpan Elapsed { get; set; }
+}
