@@ -7,8 +7,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 need_pkgs=()
 command -v du >/dev/null || need_pkgs+=(coreutils)
 command -v mount >/dev/null || need_pkgs+=(mount)
+command -v rclone >/dev/null || need_pkgs+=(rclone)     # reads back what sync wrote to S3
+command -v node >/dev/null || need_pkgs+=(nodejs npm)   # runs s3rver, the S3-compatible test server
 if ((${#need_pkgs[@]})) && [[ $(id -u) == 0 ]]; then
   apt-get update -qq && apt-get install -y -qq "${need_pkgs[@]}"
+fi
+
+# s3rver 3.7.1 from npm, once, into .build/tools (the S3 tests start it on a free port).
+if [[ ! -x .build/tools/node_modules/.bin/s3rver ]]; then
+  mkdir -p .build/tools && npm install --prefix .build/tools --no-audit --no-fund --silent s3rver@3.7.1
 fi
 
 log=$(mktemp)

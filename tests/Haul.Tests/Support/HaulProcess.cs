@@ -43,10 +43,25 @@ internal sealed class HaulProcess : IDisposable
 
     public int Pid => _p.Id;
 
-    public static HaulProcess Start(params string[] args)
+    public static HaulProcess Start(params string[] args) => Start(null, args);
+
+    public static HaulProcess Start(IReadOnlyDictionary<string, string?>? env, params string[] args)
     {
         var psi = new ProcessStartInfo(Binary, args) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var (k, v) in env ?? new Dictionary<string, string?>())
+        {
+            psi.Environment[k] = v;
+        }
+
         return new HaulProcess(Process.Start(psi)!);
+    }
+
+    /// <summary>Runs to completion with extra environment variables (null removes one).</summary>
+    public static async Task<(int Code, string Out, string Err)> RunWithEnvAsync(IReadOnlyDictionary<string, string?> env, params string[] args)
+    {
+        using var p = Start(env, args);
+        int code = await p.WaitAsync(TimeSpan.FromMinutes(3));
+        return (code, p.Stdout, p.Stderr);
     }
 
     /// <summary>Runs to completion and returns exit code, stdout and stderr.</summary>

@@ -1,0 +1,71 @@
+using Haul.Sync;
+
+namespace Haul.Tests.Sync;
+
+public sealed class SyncFilterTests
+{
+    [Theory]
+    [InlineData("*.tmp", "a.tmp", true)]
+    [InlineData("*.tmp", "deep/dir/b.tmp", true)]
+    [InlineData("*.tmp", "a.tmpx", false)]
+    [InlineData("/*.tmp", "deep/b.tmp", false)]
+    [InlineData("/*.tmp", "b.tmp", true)]
+    [InlineData("cache/", "x/cache/f", true)]
+    [InlineData("cache/", "x/cachef", false)]
+    [InlineData("**/raw/*.jpg", "a/b/raw/c.jpg", true)]
+    [InlineData("img_?.png", "img_1.png", true)]
+    [InlineData("img_?.png", "img_10.png", false)]
+    [InlineData("*.{jpg,png}", "x/y.png", true)]
+    [InlineData("[ab]*.bin", "b1.bin", true)]
+    [InlineData("[!ab]*.bin", "b1.bin", false)]
+    public void Exclude_MatchesAsRcloneDoes(string pattern, string path, bool excluded)
+    {
+        var f = SyncFilter.Create([pattern], []);
+        Assert.Equal(!excluded, f.IncludesPath(path));
+    }
+
+    [Fact]
+    public void Includes_LeaveOutEverythingElse_AndExcludesWin()
+    {
+        var f = SyncFilter.Create(["secret/**"], ["*.parquet"]);
+        Assert.True(f.IncludesPath("a/b.parquet"));
+        Assert.False(f.IncludesPath("a/b.csv"));
+        Assert.False(f.IncludesPath("secret/x.parquet"));
+    }
+
+    [Fact]
+    public void SizeAndAgeLimits_ApplyToFiles()
+    {
+        var now = new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+        var f = SyncFilter.Create([], [], minSize: 10, maxSize: 100, minAge: TimeSpan.FromHours(1), maxAge: TimeSpan.FromDays(1), now: now);
+        long t(double hoursAgo) => now.AddHours(-hoursAgo).UtcTicks;
+        Assert.True(f.Includes(new SyncEntry("a", 50, t(2))));
+        Assert.False(f.Includes(new SyncEntry("a", 5, t(2))));
+        Assert.False(f.Includes(new SyncEntry("a", 500, t(2))));
+        Assert.False(f.Includes(new SyncEntry("a", 50, t(0.5))));
+        Assert.False(f.Includes(new SyncEntry("a", 50, t(30))));
+    }
+
+    [Fact]
+    public void SyntaxErrors_AreAllReportedInOneLine()
+    {
+        var e = Assert.Throws<HaulException>(() => SyncFilter.Create(["[a", "x}"], ["{a,b"]));
+        Assert.Equal(ErrorCode.Usage, e.Code);
+        Assert.Contains("'[a'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'x}'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'{a,b'", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void BandwidthTimetable_PicksTheSlotInForce()
+    {
+        var s = BandwidthSchedule.Parse("08:00,10M 18:00,off");
+        Assert.Equal(10 * 1024 * 1024, s.RateAt(new DateTime(2026, 1, 1, 9, 30, 0)));
+        Assert.True(double.IsPositiveInfinity(s.RateAt(new DateTime(2026, 1, 1, 19, 0, 0))));
+        Assert.True(double.IsPositiveInfinity(s.RateAt(new DateTime(2026, 1, 1, 3, 0, 0))), "before 08:00 yesterday's last slot holds");
+        Assert.Equal(512 * 1024, BandwidthSchedule.Parse("512k").RateAt(DateTime.Now));
+        Assert.Equal(ErrorCode.Usage, Assert.Throws<HaulException>(() => BandwidthSchedule.Parse("8am,10M")).Code);
+        Assert.Equal(ErrorCode.Usage, Assert.Throws<HaulException>(() => BandwidthSchedule.Parse("10Q")).Code);
+    }
+}
