@@ -126,8 +126,8 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     /// <summary>The merge of both listings: one action per difference, in path order.</summary>
     private async IAsyncEnumerable<SyncAction> PlanAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var a = source.ListAsync(options.Filter, ct).GetAsyncEnumerator(ct);
-        var b = dest.ListAsync(options.Filter, ct).GetAsyncEnumerator(ct);
+        var a = Prefetch.Ahead(source.ListAsync(options.Filter, ct), ct).GetAsyncEnumerator(ct);
+        var b = Prefetch.Ahead(dest.ListAsync(options.Filter, ct), ct).GetAsyncEnumerator(ct);
         try
         {
             bool ha = await a.MoveNextAsync().ConfigureAwait(false);
