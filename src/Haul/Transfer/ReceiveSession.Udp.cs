@@ -8,7 +8,11 @@ namespace Haul.Transfer;
 /// <summary>The packet path. Everything here runs on the UDP endpoint's receive thread.</summary>
 internal sealed partial class ReceiveSession
 {
-    private const long AssemblyBudget = 32L * 1024 * 1024;
+    /// <summary>Chunk buffers being assembled, at most (the sender's window is held under this).</summary>
+    internal const long MaxAssemblyBytes = 192L * 1024 * 1024;
+
+    // Above the sender's window ceiling by a margin for chunks whose completion is still in flight.
+    private const long AssemblyBudget = MaxAssemblyBytes + (32L * 1024 * 1024);
     private readonly Dictionary<int, ChunkAssembly> _active = [];
     private readonly List<int> _activeOrder = [];
     private readonly List<int> _recentComplete = [];

@@ -6,8 +6,12 @@ internal sealed record SendOptions
     /// <summary>Skip UDP and move data on the TLS connection.</summary>
     public bool ForceTcp { get; init; }
 
-    /// <summary>How long to wait for the receiver to answer UDP probes before falling back to TCP.</summary>
-    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long to wait for the receiver to answer UDP probes before falling back to TCP. Generous: on a
+    /// lossy long path the START message itself may need a TCP retransmission or two (seconds at 600 ms
+    /// RTT) before the receiver listens for the session, and a wrong fallback costs far more than waiting.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(6);
 
     /// <summary>Rate mode and bounds (--mode, --min-rate, --max-rate).</summary>
     public Congestion.RatePolicy Rate { get; init; } = new();

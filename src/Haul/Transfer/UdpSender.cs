@@ -16,8 +16,11 @@ namespace Haul.Transfer;
 internal sealed class UdpSender : IDataPlane
 {
     // Bytes of chunk buffers in flight (counted as rented, so many small chunks are not undercounted).
-    // Enough for the receiver's verify-and-write pipeline on a LAN; the WAN controller sizes it by rate × RTT.
-    private const int WindowLimit = 24 * 1024 * 1024;
+    // The floor is enough for the receiver's verify-and-write pipeline on a LAN; on a long path a chunk
+    // stays in flight for about three round trips (send, NACK, resend) under loss, so the window grows
+    // with rate × RTT, doubled for rented sizes, up to the receiver's assembly budget.
+    private const long WindowFloor = 24L * 1024 * 1024;
+    private const long WindowCeiling = ReceiveSession.MaxAssemblyBytes;
 
     private readonly Socket _socket;
     private readonly PacketCodec _seal;
@@ -230,7 +233,8 @@ internal sealed class UdpSender : IDataPlane
                     lastRto = now;
                 }
 
-                while (_windowBytes < WindowLimit && _loaded.Reader.TryRead(out var ch))
+                long limit = (long)Math.Clamp(2 * _rate.PacingRate * 3 * (double.IsNaN(_srtt) ? 0 : _srtt), WindowFloor, WindowCeiling);
+                while (_windowBytes < limit && _loaded.Reader.TryRead(out var ch))
                 {
                     _window[ch.Index] = ch;
                     _windowOrder.Add(ch);

@@ -48,6 +48,7 @@ internal sealed class PacingController
     private double _target;
     private long _decreasedAt;
     private int _quietRounds;
+    private bool _epochOpen;
 
     public PacingController(RatePolicy policy)
     {
@@ -105,8 +106,10 @@ internal sealed class PacingController
                     _roundStart = s.NowMicros;
                 }
 
-                // Leave startup when bandwidth stops growing, or as soon as a queue shows we overshot.
-                if ((_flatRounds >= 3 && _btlBw > 0) || (_queueUs > queueTarget && _btlBw > 0))
+                // Leave startup when bandwidth stops growing, or as soon as a queue shows we overshot. The
+                // queue seen is a round trip old and grows 1.9 × the link rate per round by then, so the
+                // threshold is a tenth of the RTT, not the steady-state target.
+                if ((_flatRounds >= 3 && _btlBw > 0) || (_queueUs > Math.Max(20_000, double.IsNaN(_rtPropUs) ? 0 : 0.1 * _rtPropUs) && _btlBw > 0))
                 {
                     _state = State.Drain;
                     _phaseStart = s.NowMicros;
@@ -172,12 +175,21 @@ internal sealed class PacingController
     private void EndOfRound(long now, double round, double queueTarget)
     {
         bool settling = now - _decreasedAt < 2 * round;
+        if (_queueUs < queueTarget / 2)
+        {
+            _epochOpen = false;
+        }
+
         if (_queueUs > queueTarget)
         {
-            if (!settling)
+            // One cut per congestion episode, as TCP cuts once per loss window: the queue a cut leaves
+            // takes several rounds to drain, and cutting again meanwhile would overshoot. A queue that
+            // is still there long after the cut (others keep growing) opens a new episode.
+            if (!_epochOpen || now - _decreasedAt >= Math.Max(8 * round, 500_000))
             {
                 _target = DecreaseFactor * Math.Min(_target, _lastRate > 0 ? _lastRate : _target);
                 _decreasedAt = now;
+                _epochOpen = true;
             }
 
             _quietRounds = 0;
