@@ -14,6 +14,22 @@ internal static class Cli
 
     public static async Task<int> RunAsync(string[] args)
     {
+        var parsed = BuildRoot().Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors)
+            {
+                Console.Error.WriteLine($"error: {e.Message}; see 'haul --help'");
+            }
+
+            return (int)ErrorCode.Usage;
+        }
+
+        return await parsed.InvokeAsync().ConfigureAwait(false);
+    }
+
+    public static RootCommand BuildRoot()
+    {
         var root = new RootCommand("haul: fast, verified, resumable data transfer between nodes");
         root.Options.Add(Home);
         root.Subcommands.Add(QuickstartCommand.Create());
@@ -29,18 +45,8 @@ internal static class Cli
         root.Subcommands.Add(SyncCommands.Sync());
         root.Subcommands.Add(SyncCommands.Copy());
         root.Subcommands.Add(SyncCommands.Check());
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (var e in parsed.Errors)
-            {
-                Console.Error.WriteLine($"error: {e.Message}; see 'haul --help'");
-            }
-
-            return (int)ErrorCode.Usage;
-        }
-
-        return await parsed.InvokeAsync().ConfigureAwait(false);
+        root.Subcommands.Add(JobCommands.Create());
+        return root;
     }
 
     /// <summary>Runs a command body, turning a <see cref="HaulException"/> into one line on stderr and its exit code.</summary>

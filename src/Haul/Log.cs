@@ -45,4 +45,16 @@ internal static partial class Log
 
     [LoggerMessage(40, LogLevel.Warning, "UDP receive failed: {Error}")]
     public static partial void UdpReceiveFailed(ILogger logger, System.Net.Sockets.SocketError error);
+
+    [LoggerMessage(50, LogLevel.Information, "job '{Job}' started ({Trigger})")]
+    public static partial void JobStarted(ILogger logger, string job, string trigger);
+
+    [LoggerMessage(51, LogLevel.Information, "job '{Job}' finished with exit code {Code}: {Message}")]
+    public static partial void JobFinished(ILogger logger, string job, int code, string message);
+
+    [LoggerMessage(52, LogLevel.Information, "job '{Job}' watching {Path}")]
+    public static partial void JobWatching(ILogger logger, string job, string path);
+
+    [LoggerMessage(53, LogLevel.Warning, "job scheduler: {Error}")]
+    public static partial void JobSchedulerError(ILogger logger, string error);
 }

@@ -25,9 +25,14 @@ internal static class ServeCommand
             using var loggers = Logging.Create(LogLevel.Information);
             using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
             var server = node.CreateServer(new ServeOptions { Listen = ep, Inbox = pr.GetValue(inbox), NoUdp = pr.GetValue(noUdp), UdpAdvertiseHost = pr.GetValue(advertise) });
+            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            using var jobs = new Haul.Jobs.JobStore(HaulHome.DatabasePath(home));
+            var scheduler = new Haul.Jobs.JobScheduler(jobs, (j, _, c) => JobCommands.RunProcessAsync(home, j, c), TimeProvider.System, loggers.CreateLogger("haul.jobs"));
             await using (server.ConfigureAwait(false))
+            await using (scheduler.ConfigureAwait(false))
             {
                 server.Start();
+                scheduler.Start();
                 // Sources of cancellation: Ctrl+C (the parser's token) and SIGTERM (systemd, kill).
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>

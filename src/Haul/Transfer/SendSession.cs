@@ -168,19 +168,14 @@ internal sealed class SendSession
             var run = plane.RunAsync(linked.Token);
             // Whichever ends first: the data plane (all chunks done), the control loop (receipt or error).
             var first = await Task.WhenAny(run, control).ConfigureAwait(false);
-            T("first " + (first == run ? "run" : "control"));
             await first.ConfigureAwait(false);
             await control.ConfigureAwait(false);
-            T("control done");
         }
         finally
         {
             await linked.CancelAsync().ConfigureAwait(false);
-            T("cancelled");
             plane.Dispose();
-            T("plane disposed");
             udp?.Dispose();
-            T("udp disposed");
             try
             {
                 await reporter.ConfigureAwait(false);
@@ -189,15 +184,12 @@ internal sealed class SendSession
             {
             }
 
-            T("reporter done");
-
             if (_store.TransferState(journalId) == "running")
             {
                 _store.FinishTransfer(journalId, "interrupted");
             }
         }
 
-        T("state checked");
         var (body, sig) = Receipt.DecodeFrame(await receiptTcs.Task.ConfigureAwait(false));
         var receipt = Receipt.DecodeBody(body);
         if (!NodeIdentity.Verify(conn.PeerCertificate, body, sig) || receipt.ManifestHash != m.Hash
@@ -215,7 +207,6 @@ internal sealed class SendSession
             // The receipt is in hand; a lost BYE changes nothing.
         }
 
-        T("bye sent");
         _store.AddReceipt(new ReceiptRecord(hex, _peer.Id.Canonical, _peer.Name, receipt.Files, receipt.Bytes, receipt.DeliveredAt, body, sig));
         _store.FinishTransfer(journalId, "done");
         _progress?.Invoke(new TransferProgress("done", m.TotalBytes, m.TotalBytes, m.FileCount, m.FileCount, m.TotalBytes / Math.Max(sw.Elapsed.TotalSeconds, 1e-6), mode, notice));
@@ -225,14 +216,6 @@ internal sealed class SendSession
         long retx = (plane as UdpSender)?.Retransmitted ?? 0;
         double srtt = (plane as UdpSender)?.SrttMs ?? 0;
         return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt);
-    }
-
-    private static void T(string what)
-    {
-        if (Environment.GetEnvironmentVariable("HAUL_TRACE") == "1")
-        {
-            Console.Error.WriteLine($"[trace {DateTime.UtcNow:HH:mm:ss.fff}] {what}");
-        }
     }
 
     /// <summary>Sends sealed probes until the receiver answers one or the probe timeout passes.</summary>
