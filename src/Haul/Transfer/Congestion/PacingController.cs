@@ -40,6 +40,9 @@ internal sealed class PacingController
     private int _flatRounds;
     private long _phaseStart;
     private double _loss;
+    private double _randomLoss;
+    private long _randomSamples;
+    private bool _congestiveLoss;
     private ulong _lossPn;
     private ulong _lossRecv;
     private long _lossAt;
@@ -47,7 +50,7 @@ internal sealed class PacingController
     private long _bgAt;
     private double _target;
     private long _decreasedAt;
-    private int _quietRounds;
+    private long _quietSince;
     private bool _epochOpen;
 
     public PacingController(RatePolicy policy)
@@ -95,7 +98,7 @@ internal sealed class PacingController
         }
 
         double round = Math.Max(double.IsNaN(_rtPropUs) ? 10_000 : _rtPropUs, 10_000);
-        double queueTarget = Math.Max(20_000, 0.5 * (double.IsNaN(_rtPropUs) ? 0 : _rtPropUs));
+        double queueTarget = QueueTarget;
         switch (_state)
         {
             case State.Startup:
@@ -151,7 +154,7 @@ internal sealed class PacingController
             EndOfRound(now, round, queueTarget);
         }
 
-        double comp = _queueUs < queueTarget / 4 ? 1 / (1 - Math.Min(_loss, 0.25)) : 1;
+        double comp = 1 / (1 - Math.Min(_randomLoss, 0.25));
         if (now < _drainUntil)
         {
             PacingRate = Clamp(0.5 * _target);
@@ -175,12 +178,12 @@ internal sealed class PacingController
     private void EndOfRound(long now, double round, double queueTarget)
     {
         bool settling = now - _decreasedAt < 2 * round;
-        if (_queueUs < queueTarget / 2)
+        if (_queueUs < queueTarget / 2 && !_congestiveLoss)
         {
             _epochOpen = false;
         }
 
-        if (_queueUs > queueTarget)
+        if (_queueUs > queueTarget || _congestiveLoss)
         {
             // One cut per congestion episode, as TCP cuts once per loss window: the queue a cut leaves
             // takes several rounds to drain, and cutting again meanwhile would overshoot. A queue that
@@ -192,12 +195,21 @@ internal sealed class PacingController
                 _epochOpen = true;
             }
 
-            _quietRounds = 0;
+            _quietSince = now;
         }
         else if (!settling)
         {
-            _quietRounds = _queueUs > queueTarget / 4 ? 0 : Math.Min(_quietRounds + 1, 21);
-            _target += IncreaseScale * Math.Sqrt(_target * IncreaseUnit) * Math.Pow(2, _quietRounds / 3.0);
+            if (_queueUs > queueTarget / 4)
+            {
+                _quietSince = now;
+            }
+
+            // Growth is counted in units of at least 100 ms, not in rounds: on a 1 ms path a round is
+            // 10 ms, and a per-round step would add the link's rate every second (as CUBIC, growth
+            // follows real time there). From 100 ms up a unit is a round, as before.
+            double unit = Math.Max(round, 100_000);
+            double quiet = Math.Min((now - _quietSince) / unit, 21);
+            _target += IncreaseScale * Math.Sqrt(_target * IncreaseUnit) * Math.Pow(2, quiet / 3.0) * Math.Min(1, round / unit);
         }
 
         if (_btlBw > 0)
@@ -277,6 +289,9 @@ internal sealed class PacingController
         }
     }
 
+    /// <summary>Queueing delay above which the bottleneck counts as congested: max(20 ms, RTT/2).</summary>
+    private double QueueTarget => Math.Max(20_000, 0.5 * (double.IsNaN(_rtPropUs) ? 0 : _rtPropUs));
+
     private void UpdateLoss(in RateSample s)
     {
         double interval = Math.Max(double.IsNaN(_rtPropUs) ? 50_000 : 2 * _rtPropUs, 50_000);
@@ -295,6 +310,24 @@ internal sealed class PacingController
         double got = s.ReceivedPackets >= _lossRecv ? s.ReceivedPackets - _lossRecv : 0;
         double l = Math.Clamp(1 - (got / sent), 0, 1);
         _loss = (0.75 * _loss) + (0.25 * l);
+
+        // Loss seen while the queue is short is the path's own (random) loss; loss well above it while
+        // a queue stands is a buffer overflowing, i.e. congestion, even where the buffer is smaller
+        // than the queueing-delay target and the delay signal can never fire.
+        if (_state == State.Startup || _state == State.Drain)
+        {
+            return; // overshoot losses of the startup are not the path's own
+        }
+
+        if (_queueUs < QueueTarget / 4)
+        {
+            _randomLoss = _randomSamples++ == 0 ? l : (0.8 * _randomLoss) + (0.2 * l);
+            _congestiveLoss = false;
+        }
+        else
+        {
+            _congestiveLoss = l > _randomLoss + Math.Max(0.01, 0.5 * _randomLoss);
+        }
         (_lossPn, _lossRecv, _lossAt) = (s.HighestPacket, s.ReceivedPackets, s.NowMicros);
     }
 

@@ -39,6 +39,29 @@ public sealed class PacingControllerTests
         Assert.True(queueMs <= Math.Max(30, rttMs), $"mean queueing delay {queueMs:0.0} ms at {rttMs} ms RTT");
     }
 
+    /// <summary>
+    /// A buffer no deeper than the queueing-delay target (20 ms at 1 ms RTT) overflows before the delay
+    /// signal fires: that loss, well above the path's own, must count as congestion, or the flow pushes
+    /// a tenth more than the link carries and wastes it as retransmissions.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.01)]
+    [InlineData(0.05)]
+    public void ShallowBuffer_OverflowCountsAsCongestion(double loss)
+    {
+        double cap = 100 * Mbit;
+        var link = new LinkModel(cap, 0.001, loss, queueBytes: 256_000);
+        var f = link.AddFlow(new RatePolicy());
+        f.MeasureFrom = 10;
+        f.MeasureTo = 40;
+        link.Run(40);
+        double util = f.Measured / (cap * (1 - loss) * 30);
+        double dropped = 1 - ((double)f.ReceivedPackets / f.Sent);
+        Assert.True(util >= 0.90, $"utilisation {util:P1}");
+        Assert.True(dropped <= loss + 0.01, $"{dropped:P2} of packets lost at {loss:P0} random loss");
+    }
+
     [Fact]
     public void TenPercentLoss_StillKeepsMostOfTheLink()
     {
