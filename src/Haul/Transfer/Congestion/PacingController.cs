@@ -214,9 +214,10 @@ internal sealed class PacingController
 
         if (_btlBw > 0)
         {
-            // Never ask for much more than the path has delivered lately: losses at a full drop-tail
-            // buffer must not feed a runaway.
-            _target = Math.Min(_target, 1.1 * _btlBw);
+            // Never ask for more than twice what the path has delivered lately, so losses cannot feed a
+            // runaway; not tighter, or a rate that collapsed (a stall, a loss burst) regrows only 10%
+            // per max-filter window.
+            _target = Math.Min(_target, 2 * _btlBw);
         }
 
         _target = Clamp(_target);
