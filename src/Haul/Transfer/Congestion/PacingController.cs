@@ -302,7 +302,10 @@ internal sealed class PacingController
             return;
         }
 
-        if (s.NowMicros - _lossAt < interval || s.HighestPacket <= _lossPn)
+        // At least 200 packets per estimate: at a low rate one random loss in a handful of packets
+        // would read as a burst, be taken for congestion, and cut the rate further (a trap seen at
+        // 1 ms RTT with 1% loss, where the flow fell to 4 Mbit/s and stayed there).
+        if (s.NowMicros - _lossAt < interval || s.HighestPacket < _lossPn + 200)
         {
             return;
         }
@@ -327,7 +330,8 @@ internal sealed class PacingController
         }
         else
         {
-            _congestiveLoss = l > _randomLoss + Math.Max(0.01, 0.5 * _randomLoss);
+            // Above half the target, clear of the few milliseconds of jitter a real path shows.
+            _congestiveLoss = _queueUs > QueueTarget / 2 && l > _randomLoss + Math.Max(0.01, 0.5 * _randomLoss);
         }
         (_lossPn, _lossRecv, _lossAt) = (s.HighestPacket, s.ReceivedPackets, s.NowMicros);
     }
