@@ -40,7 +40,7 @@ for i in range(n):
     if i % 1000 == 0: os.makedirs(d, exist_ok=True)
     with open(f"{d}/f{i % 1000:04}.bin", "wb") as f:
         off = (i * 7919) % 4096
-        f.write(i.to_bytes(8, "little") + blob[off:off + kib * 1024 - 8])
+        f.write(i.to_bytes(8, "little") + blob[off:off + max(0, kib * 1024 - 8)])
 PY
 }
 # best TOOL CMD...: the best wall time of $runs runs, in seconds
@@ -78,10 +78,10 @@ haul_bytes=$("$haul" --home "$work/home" sync "$work/src" "$work/dst-haul" --jso
 changed[haul]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.3f", b-a}')
 rm -rf "$work/dst-"* "$work/src"
 
-echo "building a tree of $million empty files for the memory run ..." >&2
-tree "$work/big" "$million" 0
-declare -A rss
+declare -A rss=([haul]=0 [rsync]=0 [rclone]=0)
+((million > 0)) && echo "building a tree of $million empty files for the memory run ..." >&2 && tree "$work/big" "$million" 0
 for t in haul rsync rclone; do
+  ((million > 0)) || break
   run_tool $t "$work/big" "$work/big-$t" >/dev/null 2>&1
   case $t in
     haul) cmd=("$haul" --home "$work/home" sync "$work/big" "$work/big-$t" -q) ;;
