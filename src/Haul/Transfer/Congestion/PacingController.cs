@@ -25,6 +25,7 @@ internal sealed class PacingController
 
     private readonly RatePolicy _policy;
     private readonly Queue<(long ReceiverUs, long Bytes)> _deliveries = new();
+    private readonly Queue<(long ReceiverUs, long Bytes)> _slowDeliveries = new();
     private readonly List<(long StartUs, double Max)> _bwBuckets = [];
     private State _state = State.Startup;
     private double _btlBw;
@@ -190,7 +191,11 @@ internal sealed class PacingController
             // is still there long after the cut (others keep growing) opens a new episode.
             if (!_epochOpen || now - _decreasedAt >= Math.Max(8 * round, 500_000))
             {
-                _target = DecreaseFactor * Math.Min(_target, _lastRate > 0 ? _lastRate : _target);
+                // Cut from what the path delivered (a target grown past the bottleneck is not a rate the
+                // flow had), measured over at least 100 ms: a 10 ms sample on a 1 ms path reads a
+                // scheduling hiccup as a near-zero rate, and cutting from that collapsed the flow.
+                double delivered = _lastRate > 0 ? Math.Max(_lastRate, 0.5 * _target) : _target;
+                _target = DecreaseFactor * Math.Min(_target, delivered);
                 _decreasedAt = now;
                 _epochOpen = true;
             }
@@ -340,6 +345,7 @@ internal sealed class PacingController
     {
         _deliveries.Enqueue((s.ReceiverMicros, s.DeliveredBytes));
         double span = Math.Max(double.IsNaN(_rtPropUs) ? 10_000 : _rtPropUs, 10_000);
+        _lastRate = SlowRate(s, Math.Max(span, 100_000)) ?? _lastRate;
         // The sample spans at least one round trip (and 10 ms), so ACK batching does not inflate it.
         (long Us, long Bytes) oldest = _deliveries.Peek();
         while (_deliveries.Count > 2 && s.ReceiverMicros - _deliveries.ElementAt(1).ReceiverUs >= span)
@@ -355,7 +361,6 @@ internal sealed class PacingController
         }
 
         double rate = (s.DeliveredBytes - oldest.Bytes) * 1e6 / dt;
-        _lastRate = rate;
         // Windowed maximum over ten rounds (at least 1 s), in buckets of one round.
         double bucket = Math.Max(span, 50_000);
         if (_bwBuckets.Count == 0 || s.NowMicros - _bwBuckets[^1].StartUs >= bucket)
@@ -379,6 +384,20 @@ internal sealed class PacingController
         }
 
         _btlBw = max;
+    }
+
+    /// <summary>Delivery rate over at least <paramref name="span"/> microseconds of receiver time.</summary>
+    private double? SlowRate(in RateSample s, double span)
+    {
+        _slowDeliveries.Enqueue((s.ReceiverMicros, s.DeliveredBytes));
+        while (_slowDeliveries.Count > 2 && s.ReceiverMicros - _slowDeliveries.ElementAt(1).ReceiverUs >= span)
+        {
+            _slowDeliveries.Dequeue();
+        }
+
+        var oldest = _slowDeliveries.Peek();
+        long dt = s.ReceiverMicros - oldest.ReceiverUs;
+        return dt < span ? null : (s.DeliveredBytes - oldest.Bytes) * 1e6 / dt;
     }
 
     private double Clamp(double rate) => Math.Clamp(rate, _policy.MinBytesPerSec, _policy.MaxBytesPerSec);
