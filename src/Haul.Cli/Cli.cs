@@ -39,6 +39,7 @@ internal static class Cli
         root.Subcommands.Add(PairingCommands.Invite());
         root.Subcommands.Add(PairingCommands.Join());
         root.Subcommands.Add(PeerCommands.Create());
+        root.Subcommands.Add(FolderCommands.Create());
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(NodeCommands.Receipts());
         root.Subcommands.Add(NodeCommands.Policy());

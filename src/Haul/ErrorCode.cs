@@ -31,4 +31,7 @@ public enum ErrorCode
 
     /// <summary>The object store refused or failed a request (bucket missing, credentials wrong).</summary>
     ObjectStore = 24,
+
+    /// <summary>The peer has no folder of that name shared with this node.</summary>
+    UnknownFolder = 25,
 }

@@ -57,4 +57,13 @@ internal static partial class Log
 
     [LoggerMessage(53, LogLevel.Warning, "job scheduler: {Error}")]
     public static partial void JobSchedulerError(ILogger logger, string error);
+
+    [LoggerMessage(60, LogLevel.Warning, "refused {Peer} on folder {Folder}: {Reason}")]
+    public static partial void FolderRefused(ILogger logger, string peer, string folder, string reason);
+
+    [LoggerMessage(61, LogLevel.Information, "{Peer} removed {Count} files in folder {Folder} ({Op})")]
+    public static partial void FolderRemoved(ILogger logger, string peer, string folder, long count, string op);
+
+    [LoggerMessage(62, LogLevel.Information, "{Peer} pulled {Files} files ({Bytes} bytes) from folder {Folder}")]
+    public static partial void FolderPulled(ILogger logger, string peer, string folder, int files, long bytes);
 }

@@ -75,8 +75,8 @@ internal static class SyncCommands
         string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
         using var index = TreeIndex.ForHome(home);
         var s3 = S3Options.From(pr);
-        await using var src = OpenEnd(pr.GetValue(Source)!, index, s3, home);
-        await using var dst = OpenEnd(pr.GetValue(Dest)!, index, s3, home);
+        await using var src = await OpenEndAsync(pr.GetValue(Source)!, index, s3, home, write: false, ct).ConfigureAwait(false);
+        await using var dst = await OpenEndAsync(pr.GetValue(Dest)!, index, s3, home, write: mode != SyncMode.Check && !options.DryRun, ct).ConfigureAwait(false);
         if (src is LocalEnd ls && dst is LocalEnd ld)
         {
             SyncEnds.CheckOverlap(ls, ld, options.BackupDir);
@@ -102,22 +102,21 @@ internal static class SyncCommands
         return 0;
     }
 
-    private static ISyncEnd OpenEnd(string spec, TreeIndex index, S3Config s3, string home)
+    private static async Task<ISyncEnd> OpenEndAsync(string spec, TreeIndex index, S3Config s3, string home, bool write, CancellationToken ct)
     {
         if (spec.StartsWith("s3://", StringComparison.Ordinal))
         {
             return S3End.Open(spec, s3, index);
         }
 
-        if (SyncEnds.IsPeer(spec, out string peer, out _))
+        if (SyncEnds.IsPeer(spec, out string peer, out string path))
         {
-            using var node = NodeIdentityExists(home) ? HaulNode.Open(home) : null;
-            if (node?.Store.FindPeer(peer) is null)
+            if (!NodeIdentityExists(home))
             {
-                throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peer}:' (no such peer, and not s3://)", "list peers with 'haul peer list'; write ./" + spec + " for a local path with ':'");
+                throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peer}:' (this node has no peers yet, and it is not s3://)", "run 'haul init' and pair with 'haul peer add' or 'haul join'; write ./" + spec + " for a local path with ':'");
             }
 
-            throw new HaulException(ErrorCode.Usage, $"syncing with a peer's folder ({spec}) is not available in this build", "sync between local folders and s3:// for now; use 'haul send' to push to a peer");
+            return await PeerEnd.OpenAsync(home, peer, path, write, spec, ct).ConfigureAwait(false);
         }
 
         return new LocalEnd(spec, index);
@@ -204,13 +203,13 @@ internal static class SyncCommands
     {
         if (json)
         {
-            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", o.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
+            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", o.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("sentBytes", s.SentBytes), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
             return;
         }
 
         string what = o.Mode == SyncMode.Check
             ? $"{s.Listed} files compared, {s.Differences} differences"
-            : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors";
+            : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors{(s.SentBytes >= 0 ? $"; {Units.Bytes(s.SentBytes)} sent after the delta" : string.Empty)}";
         Console.Error.WriteLine($"{verb}{(o.DryRun ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s");
     }
 }

@@ -45,6 +45,34 @@ internal static class TreeScanner
         }
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
+        return Build(entries, full, skipped, cdc, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// A manifest of just these files under <paramref name="root"/>, named by their relative paths (what
+    /// a sync sends: the new and changed files, not the tree). A file that vanished or is no longer a
+    /// regular file is an error: the caller listed it a moment ago.
+    /// </summary>
+    public static ScannedTree ScanFiles(string root, IEnumerable<string> relativePaths, FastCdc? cdc = null, CancellationToken cancellationToken = default)
+    {
+        var entries = new List<(string Rel, FileSystemInfo Info, EntryKind Kind)>();
+        foreach (var rel in relativePaths)
+        {
+            var fi = new FileInfo(Path.Combine(root, rel));
+            if (!fi.Exists || fi.LinkTarget is not null || !IsRegular(fi))
+            {
+                throw new HaulException(ErrorCode.PathNotFound, $"{rel} is gone or no longer a regular file", "run the sync again");
+            }
+
+            entries.Add((rel, fi, EntryKind.File));
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
+        return Build(entries, root, 0, cdc ?? new FastCdc(), null, cancellationToken);
+    }
+
+    private static ScannedTree Build(List<(string Rel, FileSystemInfo Info, EntryKind Kind)> entries, string full, int skipped, FastCdc cdc, Action<long, int>? progress, CancellationToken cancellationToken)
+    {
 
         var chunkLists = new List<ChunkInfo>?[entries.Count];
         long done = 0;

@@ -23,6 +23,7 @@ internal sealed class NodeServer : IAsyncDisposable
     private readonly ILogger _log;
     private readonly string _name;
     private readonly string _inbox;
+    private readonly string _home;
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
     private UdpEndpoint? _udp;
@@ -36,6 +37,7 @@ internal sealed class NodeServer : IAsyncDisposable
         _log = loggers.CreateLogger("haul.node");
         _name = store.GetMeta("name") ?? "haul";
         _inbox = Path.GetFullPath(options.Inbox ?? HaulHome.DefaultInbox(home));
+        _home = home;
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener!.LocalEndpoint;
@@ -172,6 +174,8 @@ internal sealed class NodeServer : IAsyncDisposable
                 return;
             }
 
+            FolderSession? folders = null;
+            using var disposeFolders = new DisposeLater(() => folders?.Dispose());
             while (true)
             {
                 Frame f;
@@ -184,10 +188,19 @@ internal sealed class NodeServer : IAsyncDisposable
                     return;
                 }
 
+                if (FolderSession.Handles(f.Type))
+                {
+                    folders ??= new FolderSession(ctl, _store, _home, _me, peer, ssl.RemoteCertificate is { } rc ? new System.Security.Cryptography.X509Certificates.X509Certificate2(rc) : null, remote.Address, _log);
+                    await folders.HandleAsync(f, ct).ConfigureAwait(false);
+                    continue;
+                }
+
                 switch (f.Type)
                 {
                     case FrameType.Offer:
-                        var session = new ReceiveSession(ctl, _store, _me, peer, _inbox, _udp, _options.UdpAdvertiseHost, _log);
+                        // After a write-mode FOLDER_OPEN the files land in that folder, else in the peer's inbox.
+                        string? target = folders?.WriteTarget;
+                        var session = new ReceiveSession(ctl, _store, _me, peer, target ?? Path.Combine(_inbox, peer.Name), _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null);
                         await session.RunAsync(f, ct).ConfigureAwait(false);
                         break;
                     case FrameType.Bye:
@@ -229,5 +242,10 @@ internal sealed class NodeServer : IAsyncDisposable
         _store.AddPeer(joiner, name, null);
         Log.Paired(_log, name, joiner);
         await ctl.SendAsync(FrameType.JoinOk, new WireWriter().String(_name), ct).ConfigureAwait(false);
+    }
+
+    private sealed class DisposeLater(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 }

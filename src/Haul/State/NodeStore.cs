@@ -36,6 +36,10 @@ internal sealed class NodeStore : IDisposable
                 id INTEGER PRIMARY KEY, manifest_hash TEXT NOT NULL, peer_id TEXT NOT NULL, peer_name TEXT NOT NULL,
                 files INTEGER NOT NULL, bytes INTEGER NOT NULL, delivered_at INTEGER NOT NULL,
                 body BLOB NOT NULL, signature BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS folders(name TEXT PRIMARY KEY, path TEXT NOT NULL, added_at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS folder_shares(
+                folder TEXT NOT NULL REFERENCES folders(name) ON DELETE CASCADE, peer_id TEXT NOT NULL,
+                access TEXT NOT NULL CHECK(access IN ('ro','rw')), PRIMARY KEY(folder, peer_id)) WITHOUT ROWID;
             """);
     }
 
@@ -270,6 +274,74 @@ internal sealed class NodeStore : IDisposable
             }
 
             return list;
+        }
+    }
+
+    /// <summary>Adds or re-points a named folder; its shares are kept.</summary>
+    public void SetFolder(string name, string path)
+    {
+        lock (_lock)
+        {
+            using var c = Cmd(
+                "INSERT INTO folders(name,path,added_at) VALUES($n,$p,$t) ON CONFLICT(name) DO UPDATE SET path=excluded.path",
+                ("$n", name), ("$p", path), ("$t", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public bool RemoveFolder(string name)
+    {
+        lock (_lock)
+        {
+            using var c = Cmd("DELETE FROM folders WHERE name=$n", ("$n", name));
+            return c.ExecuteNonQuery() > 0;
+        }
+    }
+
+    /// <summary>Grants (or changes) a peer's access to a folder: "ro" or "rw"; null revokes it.</summary>
+    public void SetShare(string folder, NodeId peer, string? access)
+    {
+        lock (_lock)
+        {
+            using var c = access is null
+                ? Cmd("DELETE FROM folder_shares WHERE folder=$f AND peer_id=$p", ("$f", folder), ("$p", peer.Canonical))
+                : Cmd("INSERT INTO folder_shares(folder,peer_id,access) VALUES($f,$p,$a) ON CONFLICT(folder,peer_id) DO UPDATE SET access=excluded.access", ("$f", folder), ("$p", peer.Canonical), ("$a", access));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public FolderRecord? FindFolder(string name) => ListFolders().FirstOrDefault(f => f.Name == name);
+
+    public IReadOnlyList<FolderRecord> ListFolders()
+    {
+        lock (_lock)
+        {
+            var folders = new List<(string Name, string Path)>();
+            using (var c = Cmd("SELECT name,path FROM folders ORDER BY name"))
+            using (var r = c.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    folders.Add((r.GetString(0), r.GetString(1)));
+                }
+            }
+
+            var shares = new Dictionary<string, List<(string PeerId, string Access)>>(StringComparer.Ordinal);
+            using (var c = Cmd("SELECT folder,peer_id,access FROM folder_shares ORDER BY folder,peer_id"))
+            using (var r = c.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    if (!shares.TryGetValue(r.GetString(0), out var l))
+                    {
+                        shares[r.GetString(0)] = l = [];
+                    }
+
+                    l.Add((r.GetString(1), r.GetString(2)));
+                }
+            }
+
+            return folders.Select(f => new FolderRecord(f.Name, f.Path, shares.TryGetValue(f.Name, out var l) ? l : [])).ToList();
         }
     }
 

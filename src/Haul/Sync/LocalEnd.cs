@@ -230,6 +230,12 @@ internal sealed class LocalEnd : ISyncEnd
                     string name = f.FileName.ToString();
                     if (f.IsDirectory)
                     {
+                        // A receive in progress keeps its pieces here (a peer pushing into this folder).
+                        if (name == ".haul-partial")
+                        {
+                            return null;
+                        }
+
                         return new Child(name, name + "/", true, 0, 0);
                     }
 

@@ -26,6 +26,34 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             throw new HaulException(ErrorCode.PathNotFound, $"source not found: {source.Display}", "check the path, bucket or folder name");
         }
 
+        // A peer's folder pairs with a local folder only; copies then move in batches, each one transfer.
+        var push = dest as PeerEnd;
+        var pull = source as PeerEnd;
+        if ((push is not null && source is not LocalEnd) || (pull is not null && dest is not LocalEnd))
+        {
+            throw new HaulException(ErrorCode.Usage, $"cannot sync {source.Display} with {dest.Display}: a peer's folder syncs with a local folder", "sync through a local folder (peer -> local, then local -> s3:// or the other peer)");
+        }
+
+        foreach (var pe in new[] { push, pull })
+        {
+            if (pe is not null)
+            {
+                pe.ListWithHashes = options.Checksum || options.Mode == SyncMode.Check;
+                if (options.BandwidthLimit is { } bw && bw.RateAt(DateTime.Now) is > 0 and var r && !double.IsPositiveInfinity(r))
+                {
+                    pe.Rate = new Transfer.Congestion.RatePolicy { MaxBytesPerSec = r, MinBytesPerSec = Math.Min(125_000, r) };
+                }
+            }
+        }
+
+        if (push is not null && options.BackupDir is not null)
+        {
+            push.BackupSubPath(options.BackupDir);
+        }
+
+        bool batched = (push ?? pull) is not null && options.Mode != SyncMode.Check && !options.DryRun;
+        var pending = new List<SyncAction>();
+        var touches = new List<SyncAction>();
         var deletes = new List<SyncAction>();
         var work = Channel.CreateBounded<SyncAction>(new BoundedChannelOptions(4 * Math.Max(options.Transfers, 1)) { SingleWriter = true });
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -49,10 +77,24 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 {
                     deletes.Add(action);
                 }
+                else if (batched)
+                {
+                    (action.Kind == SyncActionKind.Touch ? touches : pending).Add(action);
+                    if (pending.Count >= BatchFiles)
+                    {
+                        await FlushAsync(pending, push, pull, cancellationToken).ConfigureAwait(false);
+                    }
+                }
                 else if (!options.DryRun)
                 {
                     await work.Writer.WriteAsync(action, cancellationToken).ConfigureAwait(false);
                 }
+            }
+
+            if (batched)
+            {
+                await FlushAsync(pending, push, pull, cancellationToken).ConfigureAwait(false);
+                await TouchAsync(touches, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -64,6 +106,11 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         if (options.Mode == SyncMode.Sync && !options.DryRun)
         {
             await DeleteAsync(deletes, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (push is not null)
+        {
+            _stats.SentBytes = push.SentChunkBytes;
         }
 
         _stats.Elapsed = started.Elapsed;
@@ -95,6 +142,28 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         {
             _stats.SkippedDeletes = deletes.Count;
             throw new HaulException(ErrorCode.SyncIncomplete, $"the sync would delete {deletes.Count} files, more than --max-delete {options.MaxDelete}; nothing was deleted", "check the source is complete, or raise --max-delete");
+        }
+
+        if (dest is PeerEnd pe)
+        {
+            // One request per few thousand files, not a round trip each.
+            try
+            {
+                await pe.RemoveAsync(deletes.Select(d => d.Path).ToList(), options.BackupDir, copy: false, ct).ConfigureAwait(false);
+                _stats.Deleted += deletes.Count;
+                _stats.BackedUp += options.BackupDir is null ? 0 : deletes.Count;
+                foreach (var d in deletes)
+                {
+                    log.Action("deleted", d.Path, d.Dest!.Size);
+                }
+            }
+            catch (HaulException ex)
+            {
+                _stats.Errors++;
+                log.Action("error", string.Empty, detail: ex.Message);
+            }
+
+            return;
         }
 
         foreach (var d in deletes)
@@ -229,6 +298,97 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 Interlocked.Increment(ref _stats.Errors);
                 log.Action("error", a.Path, detail: ex.Message);
             }
+        }
+    }
+
+    /// <summary>Files per peer transfer: one manifest each, so a huge first sync is not one huge manifest.</summary>
+    private const int BatchFiles = 50_000;
+
+    private async Task FlushAsync(List<SyncAction> batch, PeerEnd? push, PeerEnd? pull, CancellationToken ct)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var files = batch.Select(a => a.Source!).ToList();
+        try
+        {
+            var changed = batch.Where(a => a.Kind == SyncActionKind.Changed).ToList();
+            if (options.BackupDir is not null && changed.Count > 0)
+            {
+                if (push is not null)
+                {
+                    // Copied, not moved: the old version stays in place as the base of the chunk-level delta.
+                    await push.RemoveAsync(changed.Select(a => a.Path).ToList(), options.BackupDir, copy: true, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    foreach (var a in changed)
+                    {
+                        await dest.BackupAsync(a.Dest!, options.BackupDir, ct).ConfigureAwait(false);
+                    }
+                }
+
+                _stats.BackedUp += changed.Count;
+            }
+
+            if (push is not null)
+            {
+                await push.PushAsync((LocalEnd)source, files, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await pull!.PullAsync((LocalEnd)dest, files, ct).ConfigureAwait(false);
+            }
+
+            foreach (var a in batch)
+            {
+                _stats.Copied++;
+                _stats.CopiedBytes += a.Source!.Size;
+                log.Action(a.Kind == SyncActionKind.New ? "copied" : "updated", a.Path, a.Source.Size);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HaulException && !ct.IsCancellationRequested)
+        {
+            _stats.Errors += batch.Count;
+            log.Action("error", batch[0].Path, detail: $"{batch.Count} files not transferred: {ex.Message}");
+        }
+
+        batch.Clear();
+    }
+
+    private async Task TouchAsync(List<SyncAction> touches, CancellationToken ct)
+    {
+        if (touches.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (dest is PeerEnd pe)
+            {
+                await pe.SetTimesAsync(touches.Select(a => (a.Path, a.Source!.MtimeTicks)).ToList(), ct).ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (var a in touches)
+                {
+                    await dest.SetMtimeAsync(a.Dest!, a.Source!.MtimeTicks, ct).ConfigureAwait(false);
+                }
+            }
+
+            _stats.Touched += touches.Count;
+            foreach (var a in touches)
+            {
+                log.Action("touched", a.Path);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HaulException && !ct.IsCancellationRequested)
+        {
+            _stats.Errors += touches.Count;
+            log.Action("error", touches[0].Path, detail: ex.Message);
         }
     }
 

@@ -14,5 +14,8 @@ internal sealed class SyncStats
     public long Differences;
     public long SkippedDeletes;
 
+    /// <summary>Chunk bytes sent to a peer after the delta (peer destinations only; -1 when not applicable).</summary>
+    public long SentBytes = -1;
+
     public TimeSpan Elapsed { get; set; }
 }

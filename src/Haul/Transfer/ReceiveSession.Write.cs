@@ -107,7 +107,11 @@ internal sealed partial class ReceiveSession
                 }
             }
 
-            candidates.AddRange(UnnamedFilesUnderRoot());
+            if (_reuseUnnamed)
+            {
+                candidates.AddRange(UnnamedFilesUnderRoot());
+            }
+
             var cdc = new FastCdc();
             foreach (var fi in candidates)
             {

@@ -22,6 +22,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private readonly NodeIdentity _me;
     private readonly PeerRecord _peer;
     private readonly string _root;
+    private readonly bool _reuseUnnamed;
     private readonly UdpEndpoint? _udp;
     private readonly string _udpAdvertiseHost;
     private readonly ILogger _log;
@@ -37,13 +38,17 @@ internal sealed partial class ReceiveSession : IUdpSession
     private int _neededRemaining;
     private int _filesDone;
 
-    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string inboxRoot, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log)
+    /// <param name="root">Where the manifest's paths are placed: the peer's inbox folder, or a shared folder's target.</param>
+    /// <param name="reuseUnnamed">Also index files under the tree's top folder that the manifest does not name (moved or
+    /// renamed content). A sync sends only changed files, so there that would re-read the whole unchanged tree: off.</param>
+    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true)
     {
+        _reuseUnnamed = reuseUnnamed;
         _ctl = ctl;
         _store = store;
         _me = me;
         _peer = peer;
-        _root = Path.Combine(inboxRoot, peer.Name);
+        _root = root;
         _udp = udp;
         _udpAdvertiseHost = udpAdvertiseHost ?? string.Empty;
         _log = log;

@@ -37,11 +37,17 @@ internal sealed class SendSession
         _log = log;
     }
 
-    public async Task<SendResult> RunAsync(PeerConnection conn, ScannedTree tree, CancellationToken cancellationToken)
+    public Task<SendResult> RunAsync(PeerConnection conn, ScannedTree tree, CancellationToken cancellationToken) =>
+        RunAsync(conn.Channel, conn.Remote.Address, conn.PeerCertificate, tree, cancellationToken);
+
+    /// <summary>
+    /// Sends over any authenticated control channel: the one this node dialled, or (for a pull) one a
+    /// peer dialled in on, where <paramref name="remote"/> is the address it came from.
+    /// </summary>
+    public async Task<SendResult> RunAsync(ControlChannel ctl, IPAddress remote, System.Security.Cryptography.X509Certificates.X509Certificate2 peerCertificate, ScannedTree tree, CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
         var m = tree.Manifest;
-        var ctl = conn.Channel;
         string hex = m.Hash.ToHex();
         long journalId = _store.BeginTransfer("out", hex, _peer.Id.Canonical, m.RootName, m.FileCount, m.TotalBytes);
 
@@ -97,7 +103,7 @@ internal sealed class SendSession
         if (wantUdp)
         {
             target = _options.UdpOverride ?? new IPEndPoint(
-                accept.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(accept.UdpHost, cancellationToken).ConfigureAwait(false))[0] : conn.Remote.Address,
+                accept.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(accept.UdpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
                 accept.UdpPort);
             if (target.Address.IsIPv4MappedToIPv6)
             {
@@ -192,7 +198,7 @@ internal sealed class SendSession
 
         var (body, sig) = Receipt.DecodeFrame(await receiptTcs.Task.ConfigureAwait(false));
         var receipt = Receipt.DecodeBody(body);
-        if (!NodeIdentity.Verify(conn.PeerCertificate, body, sig) || receipt.ManifestHash != m.Hash
+        if (!NodeIdentity.Verify(peerCertificate, body, sig) || receipt.ManifestHash != m.Hash
             || receipt.ReceiverId != _peer.Id.Canonical || receipt.SenderId != _me.Id.Canonical)
         {
             throw new HaulException(ErrorCode.CorruptData, "the receipt from the peer does not verify", "do not trust this delivery; send again and report it");
