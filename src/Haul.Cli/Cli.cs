@@ -46,6 +46,7 @@ internal static class Cli
         root.Subcommands.Add(SyncCommands.Sync());
         root.Subcommands.Add(SyncCommands.Copy());
         root.Subcommands.Add(SyncCommands.Check());
+        root.Subcommands.Add(SyncCommands.Bisync());
         root.Subcommands.Add(JobCommands.Create());
         return root;
     }

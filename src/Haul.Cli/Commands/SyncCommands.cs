@@ -35,6 +35,89 @@ internal static class SyncCommands
 
     public static Command Check() => Create("check", SyncMode.Check, "Compare SOURCE and DEST by size and SHA-256 and list every difference; changes nothing");
 
+    private static readonly Option<string> Conflict = new("--conflict") { Description = "Who wins a file changed on both sides: newer, older, larger, path1 or path2 (the loser is kept as NAME.conflict-DATE-NODE.EXT)", DefaultValueFactory = _ => "newer" };
+    private static readonly Option<double> MaxDeletePercent = new("--max-delete") { Description = "Refuse a run that would delete more than this percentage of either side's files", DefaultValueFactory = _ => 50 };
+    private static readonly Option<bool> Resync = new("--resync") { Description = "Forget the saved listings: copy what is missing both ways, delete nothing (as a first run)" };
+
+    public static Command Bisync()
+    {
+        var path1 = new Argument<string>("path1") { Description = "Local path or peer:folder/path" };
+        var path2 = new Argument<string>("path2") { Description = "Local path or peer:folder/path" };
+        var cmd = new Command("bisync", "Two-way sync: new, changed and deleted files propagate both ways; conflicts keep both versions")
+        {
+            path1, path2, Conflict, MaxDeletePercent, Resync, DryRun, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, LogFile, JsonLog, Json, Quiet,
+        };
+        cmd.SetAction((pr, ct) => Cli.Guard(
+            async () =>
+            {
+                bool json = pr.GetValue(Json);
+                var policy = pr.GetValue(Conflict) switch
+                {
+                    "newer" => ConflictPolicy.Newer,
+                    "older" => ConflictPolicy.Older,
+                    "larger" => ConflictPolicy.Larger,
+                    "path1" => ConflictPolicy.Path1,
+                    "path2" => ConflictPolicy.Path2,
+                    var other => throw new HaulException(ErrorCode.Usage, $"--conflict '{other}' is not a policy", "use newer, older, larger, path1 or path2"),
+                };
+                double maxDel = pr.GetValue(MaxDeletePercent);
+                if (maxDel is < 0 or > 100)
+                {
+                    throw new HaulException(ErrorCode.Usage, $"--max-delete {maxDel} is not a percentage", "give 0 to 100");
+                }
+
+                string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+                using var index = TreeIndex.ForHome(home);
+                bool dry = pr.GetValue(DryRun);
+                await using var e1 = await OpenEndAsync(pr.GetValue(path1)!, index, S3Options.From(pr), home, write: !dry, ct).ConfigureAwait(false);
+                await using var e2 = await OpenEndAsync(pr.GetValue(path2)!, index, S3Options.From(pr), home, write: !dry, ct).ConfigureAwait(false);
+                if (e1 is LocalEnd l1 && e2 is LocalEnd l2)
+                {
+                    SyncEnds.CheckOverlap(l1, l2, null);
+                }
+
+                string nodeName = Security.NodeIdentity.Exists(home) ? ReadNodeName(home) : Environment.MachineName;
+                using var state = BisyncState.ForHome(home);
+                using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (dry && pr.GetValue(LogFile) is null));
+                var options = new BisyncOptions { Conflict = policy, MaxDeletePercent = maxDel, DryRun = dry, Filter = BuildFilter(pr), Resync = pr.GetValue(Resync), NodeName = nodeName };
+                var runner = new BisyncRunner(e1, e2, options, state, log) { OnPlanned = dry ? a => PrintBisyncPlan(a, json) : null };
+                var s = await runner.RunAsync(ct).ConfigureAwait(false);
+                if (json)
+                {
+                    Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", "bisync"), ("dryRun", dry), ("firstRun", s.FirstRun), ("files1", s.Listed1), ("files2", s.Listed2), ("copiedTo1", s.CopiedTo1), ("copiedTo2", s.CopiedTo2), ("deletedOn1", s.DeletedOn1), ("deletedOn2", s.DeletedOn2), ("conflicts", s.Conflicts), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
+                }
+                else
+                {
+                    Console.Error.WriteLine($"bisync{(dry ? " (dry run)" : string.Empty)}{(s.FirstRun ? " (first run: nothing deleted)" : string.Empty)}: {s.CopiedTo2} copied to {e2.Display}, {s.CopiedTo1} copied to {e1.Display}, {s.DeletedOn2 + s.DeletedOn1} deleted, {s.Conflicts} conflicts in {s.Elapsed.TotalSeconds:0.00} s");
+                }
+
+                return 0;
+            },
+            pr.GetValue(Json)));
+        return cmd;
+    }
+
+    private static string ReadNodeName(string home)
+    {
+        using var node = HaulNode.Open(home);
+        return node.Name;
+    }
+
+    private static void PrintBisyncPlan(BisyncAction a, bool json)
+    {
+        (string verb, long size) = a.Kind switch
+        {
+            BisyncActionKind.CopyTo2 => ("copy-to-path2", a.Entry1!.Size),
+            BisyncActionKind.CopyTo1 => ("copy-to-path1", a.Entry2!.Size),
+            BisyncActionKind.DeleteOn1 => ("delete-on-path1", a.Entry1!.Size),
+            BisyncActionKind.DeleteOn2 => ("delete-on-path2", a.Entry2!.Size),
+            _ => ($"conflict-path{a.Winner}-wins", (a.Winner == 1 ? a.Entry1 : a.Entry2)!.Size),
+        };
+        Console.Out.WriteLine(json
+            ? Haul.Cli.Json.Line(("type", "plan"), ("action", verb), ("path", a.Path), ("size", size), ("conflictCopy", a.ConflictName))
+            : $"{verb} {a.Path} ({Units.Bytes(size)}){(a.ConflictName is null ? string.Empty : " loser kept as " + a.ConflictName)}");
+    }
+
     private static Command Create(string name, SyncMode mode, string description)
     {
         var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, Transfers, LogFile, JsonLog, Json, Quiet };

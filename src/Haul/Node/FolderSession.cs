@@ -164,6 +164,22 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
         RequireWrite();
         var end = End;
         string backupRoot = string.Empty;
+        if (req.Op == FolderMessages.RemoveOp.Rename)
+        {
+            for (int i = 0; i < req.Paths.Count; i += 2)
+            {
+                RefuseLinks(_target, req.Paths[i]);
+                RefuseLinks(_target, req.Paths[i + 1]);
+                string to = Path.Combine(_target, req.Paths[i + 1]);
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Move(Path.Combine(_target, req.Paths[i]), to, overwrite: false);
+                _index?.Forget(_target, req.Paths[i]);
+            }
+
+            await ctl.SendAsync(FrameType.Done, FolderMessages.EncodeDone(req.Paths.Count / 2), ct).ConfigureAwait(false);
+            return;
+        }
+
         if (req.Op != FolderMessages.RemoveOp.Delete)
         {
             // The backup folder is named relative to the folder's root, as rclone's --backup-dir is on the same remote.

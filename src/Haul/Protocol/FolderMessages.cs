@@ -84,6 +84,9 @@ internal static class FolderMessages
         Delete = 0,
         MoveToBackup = 1,
         CopyToBackup = 2,
+
+        /// <summary>Paths come in pairs (from, to), both inside the opened target: bisync's conflict copies.</summary>
+        Rename = 3,
     }
 
     public static WireWriter EncodeRemove(RemoveOp op, string backupSubPath, IReadOnlyList<string> paths)
@@ -96,19 +99,24 @@ internal static class FolderMessages
     {
         var r = new SpanReader(p);
         var op = (RemoveOp)r.U8();
-        if (op is not (RemoveOp.Delete or RemoveOp.MoveToBackup or RemoveOp.CopyToBackup))
+        if (op is not (RemoveOp.Delete or RemoveOp.MoveToBackup or RemoveOp.CopyToBackup or RemoveOp.Rename))
         {
             ThrowHelper.Protocol($"unknown remove operation {(byte)op}");
         }
 
         string backup = r.String();
-        if (op != RemoveOp.Delete)
+        if (op is RemoveOp.MoveToBackup or RemoveOp.CopyToBackup)
         {
             CheckPath(backup);
         }
 
         var paths = DecodePaths(ref r);
         r.End();
+        if (op == RemoveOp.Rename && paths.Count % 2 != 0)
+        {
+            ThrowHelper.Protocol("rename paths must come in pairs");
+        }
+
         return (op, backup, paths);
     }
 

@@ -199,6 +199,22 @@ internal sealed class PeerEnd : ISyncEnd
         }
     }
 
+    /// <summary>Renames files inside the folder (bisync's conflict copies); a target that exists is an error.</summary>
+    public async Task RenameAsync(IReadOnlyList<(string From, string To)> moves, CancellationToken ct)
+    {
+        for (int i = 0; i < moves.Count; i += FolderMessages.RequestBatch / 2)
+        {
+            var part = moves.Skip(i).Take(FolderMessages.RequestBatch / 2).SelectMany(m => new[] { m.From, m.To }).ToList();
+            await RequestAsync(FrameType.Remove, FolderMessages.EncodeRemove(FolderMessages.RemoveOp.Rename, string.Empty, part), FrameType.Done, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The name the peer goes by here, for conflict file names.</summary>
+    public string PeerName => _peer.Name;
+
+    /// <summary>A stable identity for bisync's saved listings: the peer's node ID, folder and path.</summary>
+    public string StateKey => $"peer:{_peer.Id.Canonical}/{_folder}/{_sub}";
+
     /// <summary>--backup-dir on a peer end: "peer:folder/path" on the same peer and folder (rclone wants the same remote too).</summary>
     public string BackupSubPath(string backupDir)
     {
