@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Sync over an emulated WAN (issue #4): a local folder synced into a peer's shared folder across the
+# IP-level link emulator of bench/wan (haul-netem on TUN devices between two network namespaces), side
+# by side with rsync -a over ssh and rclone sync over sftp, all crossing the same link:
+#   1. FILES small files (default 20,000 of 10 KiB): first sync, files per second;
+#   2. 1% of those files rewritten: bytes on the wire against the bytes changed;
+#   3. one byte inserted at the start of a BIG_MIB file (default 1024): bytes re-sent.
+# Prints a markdown table (also bench/out/sync-wan.md).
+# Usage: bench/sync/wan.sh [--rate-mbit 1000] [--rtt-ms 50] [--files 20000] [--file-kib 10] [--big-mib 1024] [--seconds 120]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+rate=1000 rtt=50 files=20000 kib=10 big_mib=1024 seconds=120
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rate-mbit) rate=$2; shift 2 ;;
+    --rtt-ms) rtt=$2; shift 2 ;;
+    --files) files=$2; shift 2 ;;
+    --file-kib) kib=$2; shift 2 ;;
+    --big-mib) big_mib=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+need=()
+for c in rsync rclone ping; do command -v $c >/dev/null || need+=("$c"); done
+[[ " ${need[*]} " == *" ping "* ]] && need=("${need[@]/ping/iputils-ping}")
+[[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
+if ((${#need[@]})); then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+"$repo/haul" --help >/dev/null
+haul="$repo/.build/haul/haul"
+dotnet build "$repo/bench/wan/NetEm/NetEm.csproj" -c Release -o "$repo/.build/netem" --nologo -v quiet >&2
+work="/dev/shm/haul-syncwan-$$"
+mkdir -p "$work" "$repo/bench/out"
+A=hsync-a B=hsync-b
+export RCLONE_CONFIG=/dev/null
+cleanup() {
+  set +e
+  [[ -n "${netem_pid:-}" ]] && kill "$netem_pid"
+  ip netns pids $A 2>/dev/null | xargs -r kill; ip netns pids $B 2>/dev/null | xargs -r kill
+  ip netns del $A; ip netns del $B
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The link: RATE Mbit/s, RTT ms, no loss, a queue of one bandwidth-delay product (at least 256 kB).
+ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true
+ip netns add $A; ip netns add $B
+awk -v r="$rate" -v d="$rtt" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print r*1e6, d/2, 0, q}' > "$work/params"
+"$repo/.build/netem/haul-netem" hstun-a hstun-b "$work/params" 2>"$work/netem.log" &
+netem_pid=$!
+for _ in $(seq 50); do grep -q ready "$work/netem.log" 2>/dev/null && break; sleep 0.1; done
+ip link set hstun-a netns $A; ip link set hstun-b netns $B
+ip -n $A addr add 10.78.0.1/24 dev hstun-a; ip -n $B addr add 10.78.0.2/24 dev hstun-b
+for ns in $A $B; do ip -n $ns link set lo up; done
+ip -n $A link set hstun-a up mtu 1500; ip -n $B link set hstun-b up mtu 1500
+ip netns exec $A ping -c 2 -i 0.2 -q 10.78.0.2 >/dev/null
+
+mkdir -p "$work/ssh" /run/sshd "$work/dst"
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host"; ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/id"
+cp "$work/ssh/id.pub" "$work/ssh/authorized_keys"
+ip netns exec $B /usr/sbin/sshd -f /dev/null -o Port=22 -o ListenAddress=10.78.0.2 -o HostKey="$work/ssh/host" \
+  -o AuthorizedKeysFile="$work/ssh/authorized_keys" -o PermitRootLogin=yes -o PasswordAuthentication=no -o StrictModes=no \
+  -o PidFile="$work/ssh/sshd.pid" -o "Subsystem=sftp /usr/lib/openssh/sftp-server"
+ssh_e="ssh -i $work/ssh/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
+rcl=(--sftp-host 10.78.0.2 --sftp-user root --sftp-key-file "$work/ssh/id")
+
+# Two haul nodes: the edge (sender) and the hub, which shares a folder with it read-write.
+"$haul" --home "$work/ha" init --name edge >/dev/null 2>&1; "$haul" --home "$work/hb" init --name hub >/dev/null 2>&1
+"$haul" --home "$work/ha" peer add "$("$haul" --home "$work/hb" id)" 10.78.0.2:7400 --name hub >/dev/null
+"$haul" --home "$work/hb" peer add "$("$haul" --home "$work/ha" id)" --name edge >/dev/null
+mkdir -p "$work/dst/haul"
+"$haul" --home "$work/hb" folder add incoming "$work/dst/haul" --share edge:rw >/dev/null
+ip netns exec $B "$haul" --home "$work/hb" serve --listen 10.78.0.2:7400 >"$work/serve.log" 2>&1 &
+sleep 1
+
+python3 - "$work/src" "$files" "$kib" <<'PY'
+import os, sys
+root, n, kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    d = f"{root}/d{i // 1000:03}"
+    if i % 1000 == 0: os.makedirs(d, exist_ok=True)
+    with open(f"{d}/f{i % 1000:04}.bin", "wb") as f: f.write(os.urandom(kib * 1024))
+PY
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+count() { find "$1" -type f 2>/dev/null | wc -l; }
+# Bytes that left the sender's namespace (IP level, both the payload and every protocol's overhead).
+txbytes() { ip netns exec $A cat /sys/class/net/hstun-a/statistics/tx_bytes; }
+
+declare -A secs got
+echo "first sync of $files files ..." >&2
+t0=$(now); ip netns exec $A timeout -s KILL "$seconds" "$haul" --home "$work/ha" sync "$work/src" hub:incoming/src -q || true; secs[haul]=$(elapsed "$t0"); got[haul]=$(count "$work/dst/haul/src")
+t0=$(now); ip netns exec $A timeout -s KILL "$seconds" rsync -a -e "$ssh_e" "$work/src/" root@10.78.0.2:"$work/dst/rsync/" || true; secs[rsync]=$(elapsed "$t0"); got[rsync]=$(count "$work/dst/rsync")
+t0=$(now); ip netns exec $A timeout -s KILL "$seconds" rclone sync "${rcl[@]}" "$work/src" ":sftp:$work/dst/rclone" 2>/dev/null || true; secs[rclone]=$(elapsed "$t0"); got[rclone]=$(count "$work/dst/rclone")
+
+echo "1% of the files changed ..." >&2
+python3 - "$work/src" "$files" "$kib" <<'PY'
+import os, sys
+root, n, kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(0, n, 100):
+    with open(f"{root}/d{i // 1000:03}/f{i % 1000:04}.bin", "wb") as f: f.write(os.urandom(kib * 1024))
+PY
+changed=$(( files / 100 * kib * 1024 ))
+declare -A wire
+b0=$(txbytes); ip netns exec $A "$haul" --home "$work/ha" sync "$work/src" hub:incoming/src --json -q > "$work/haul-1pct.json"; wire[haul]=$(( $(txbytes) - b0 ))
+haul_sent=$(sed -nE 's/.*"sentBytes":([0-9]+).*/\1/p' "$work/haul-1pct.json")
+b0=$(txbytes); ip netns exec $A rsync -a -e "$ssh_e" "$work/src/" root@10.78.0.2:"$work/dst/rsync/"; wire[rsync]=$(( $(txbytes) - b0 ))
+if [[ ${got[rclone]} -eq $files ]]; then b0=$(txbytes); ip netns exec $A timeout -s KILL "$seconds" rclone sync "${rcl[@]}" "$work/src" ":sftp:$work/dst/rclone" 2>/dev/null || true; wire[rclone]=$(( $(txbytes) - b0 )); else wire[rclone]=-1; fi
+
+echo "one byte inserted into a $big_mib MiB file ..." >&2
+rm -rf "$work/src"; mkdir -p "$work/big"
+head -c $((big_mib * 1024 * 1024)) /dev/urandom > "$work/big/model.bin"
+ip netns exec $A "$haul" --home "$work/ha" sync "$work/big" hub:incoming/big -q
+ip netns exec $A rsync -a -e "$ssh_e" "$work/big/" root@10.78.0.2:"$work/dst/rsync-big/"
+ip netns exec $A timeout -s KILL "$((seconds * 3))" rclone sync "${rcl[@]}" "$work/big" ":sftp:$work/dst/rclone-big" 2>/dev/null || true
+{ printf 'X'; cat "$work/big/model.bin"; } > "$work/big/model.new" && mv "$work/big/model.new" "$work/big/model.bin"
+declare -A ins inssecs
+b0=$(txbytes); t0=$(now); ip netns exec $A "$haul" --home "$work/ha" sync "$work/big" hub:incoming/big --json -q > "$work/haul-insert.json"; inssecs[haul]=$(elapsed "$t0"); ins[haul]=$(( $(txbytes) - b0 ))
+haul_ins=$(sed -nE 's/.*"sentBytes":([0-9]+).*/\1/p' "$work/haul-insert.json")
+b0=$(txbytes); t0=$(now); ip netns exec $A rsync -a -e "$ssh_e" "$work/big/" root@10.78.0.2:"$work/dst/rsync-big/"; inssecs[rsync]=$(elapsed "$t0"); ins[rsync]=$(( $(txbytes) - b0 ))
+b0=$(txbytes); t0=$(now); ip netns exec $A timeout -s KILL "$((seconds * 3))" rclone sync "${rcl[@]}" "$work/big" ":sftp:$work/dst/rclone-big" 2>/dev/null || true; inssecs[rclone]=$(elapsed "$t0"); ins[rclone]=$(( $(txbytes) - b0 ))
+cmp -s "$work/big/model.bin" "$work/dst/haul/big/model.bin" || { echo "haul's copy of the big file differs" >&2; exit 1; }
+
+out="$repo/bench/out/sync-wan.md"
+mib() { awk -v b="$1" 'BEGIN{ if (b < 0) print "n/a"; else printf "%.2f", b/1048576 }'; }
+{
+  echo "Run: \`bench/sync/wan.sh --rate-mbit $rate --rtt-ms $rtt --files $files --file-kib $kib --big-mib $big_mib --seconds $seconds\` (emulated ${rate} Mbit/s, ${rtt} ms RTT, no loss; bytes counted at the sender's interface, so every protocol's overhead is included)."
+  echo
+  echo "| measure | haul (peer folder) | rsync -a over ssh | rclone sync (sftp) |"
+  echo "|---|---:|---:|---:|"
+  printf '| first sync of %d files of %d KiB: files landed in s (files/s) | %d in %s (%s) | %d in %s (%s) | %d in %s (%s) |\n' "$files" "$kib" \
+    "${got[haul]}" "${secs[haul]}" "$(awk -v n="${got[haul]}" -v s="${secs[haul]}" 'BEGIN{printf "%.0f", n/s}')" \
+    "${got[rsync]}" "${secs[rsync]}" "$(awk -v n="${got[rsync]}" -v s="${secs[rsync]}" 'BEGIN{printf "%.0f", n/s}')" \
+    "${got[rclone]}" "${secs[rclone]}" "$(awk -v n="${got[rclone]}" -v s="${secs[rclone]}" 'BEGIN{printf "%.0f", n/s}')"
+  printf '| 1%% changed (%s MiB): MiB on the wire (÷ changed) | %s (%s) | %s (%s) | %s |\n' "$(mib $changed)" \
+    "$(mib "${wire[haul]}")" "$(awk -v a="${wire[haul]}" -v b="$changed" 'BEGIN{printf "%.3f", a/b}')" \
+    "$(mib "${wire[rsync]}")" "$(awk -v a="${wire[rsync]}" -v b="$changed" 'BEGIN{printf "%.3f", a/b}')" "$(mib "${wire[rclone]}")"
+  printf '| 1%% changed: haul chunk bytes sent ÷ changed | %s | | |\n' "$(awk -v a="${haul_sent:-0}" -v b="$changed" 'BEGIN{printf "%.3f", a/b}')"
+  printf '| 1 byte inserted at the start of %d MiB: MiB on the wire (seconds) | %s (%s) | %s (%s) | %s (%s) |\n' "$big_mib" \
+    "$(mib "${ins[haul]}")" "${inssecs[haul]}" "$(mib "${ins[rsync]}")" "${inssecs[rsync]}" "$(mib "${ins[rclone]}")" "${inssecs[rclone]}"
+  printf '| 1 byte inserted: haul chunk bytes re-sent | %s MiB | | |\n' "$(mib "${haul_ins:-0}")"
+} > "$out"
+cat "$out"
