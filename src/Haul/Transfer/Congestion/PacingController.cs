@@ -22,10 +22,12 @@ internal sealed class PacingController
     private const double IncreaseUnit = 1.25e6;
     private const long EmptyQueueMicros = 2_000;
     private const long QueueProbeInterval = 10_000_000;
+    private const long QueueFilterMicros = 30_000;
 
     private readonly RatePolicy _policy;
     private readonly Queue<(long ReceiverUs, long Bytes)> _deliveries = new();
     private readonly Queue<(long ReceiverUs, long Bytes)> _slowDeliveries = new();
+    private readonly LinkedList<(double Us, long At)> _queueWindow = new();
     private readonly List<(long StartUs, double Max)> _bwBuckets = [];
     private State _state = State.Startup;
     private double _btlBw;
@@ -128,6 +130,10 @@ internal sealed class PacingController
                     _state = State.Steady;
                     _phaseStart = s.NowMicros;
                     _target = Clamp(_btlBw);
+
+                    // The next loss estimate covers steady state only: startup's overshoot losses,
+                    // taken for the path's own, would be compensated and so sustain themselves.
+                    (_lossPn, _lossRecv, _lossAt) = (s.HighestPacket, s.ReceivedPackets, s.NowMicros);
                 }
 
                 break;
@@ -288,11 +294,27 @@ internal sealed class PacingController
             baseOwd = Math.Min(baseOwd, b.Min);
         }
 
-        _queueUs = Math.Max(0, s.OwdMicros - baseOwd);
-        if (_queueUs <= EmptyQueueMicros || _emptySeenAt == 0)
+        double raw = Math.Max(0, s.OwdMicros - baseOwd);
+        if (raw <= EmptyQueueMicros || _emptySeenAt == 0)
         {
             _emptySeenAt = s.NowMicros;
         }
+
+        // The queue is the minimum over the last 30 ms (LEDBAT's current-delay filter): a receiver that
+        // stalls for a few milliseconds (scheduling, a user-space hop) shows delay that is not queueing,
+        // and on a short path that noise is as large as the signal. A standing queue outlasts the window.
+        while (_queueWindow.Count > 0 && _queueWindow.Last!.Value.Us >= raw)
+        {
+            _queueWindow.RemoveLast();
+        }
+
+        _queueWindow.AddLast((raw, s.NowMicros));
+        while (s.NowMicros - _queueWindow.First!.Value.At > QueueFilterMicros)
+        {
+            _queueWindow.RemoveFirst();
+        }
+
+        _queueUs = _queueWindow.First!.Value.Us;
     }
 
     /// <summary>Queueing delay above which the bottleneck counts as congested: max(20 ms, RTT/2).</summary>
@@ -336,7 +358,7 @@ internal sealed class PacingController
         else
         {
             // Above half the target, clear of the few milliseconds of jitter a real path shows.
-            _congestiveLoss = _queueUs > QueueTarget / 2 && l > _randomLoss + Math.Max(0.01, 0.5 * _randomLoss);
+            _congestiveLoss = _queueUs > QueueTarget / 2 && l > _randomLoss + Math.Max(0.01, 0.3 * _randomLoss);
         }
         (_lossPn, _lossRecv, _lossAt) = (s.HighestPacket, s.ReceivedPackets, s.NowMicros);
     }

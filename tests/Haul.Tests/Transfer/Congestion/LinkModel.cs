@@ -37,6 +37,13 @@ internal sealed class LinkModel
 
     public IReadOnlyList<Flow> Flows => _flows;
 
+    /// <summary>
+    /// Receiver stalls, as a real host has them (scheduling, GC, a user-space emulator): now and then
+    /// the receiver stops for up to this many seconds, then takes the backlog at once. Its timestamps
+    /// then show delay that is not queueing and delivery bursts faster than the link.
+    /// </summary>
+    public double ReceiverStall { get; init; }
+
     public Flow AddFlow(RatePolicy policy, double startAt = 0)
     {
         var f = new Flow(new PacingController(policy), startAt);
@@ -106,6 +113,16 @@ internal sealed class LinkModel
 
         _linkFreeAt = Math.Max(now, _linkFreeAt) + (PacketBytes / Capacity);
         double arrival = _linkFreeAt + OneWay;
+        if (ReceiverStall > 0)
+        {
+            // About ten stalls a second at 100 Mbit/s, each up to ReceiverStall long.
+            arrival = Math.Max(arrival, f.RxBusyUntil);
+            if (_rng.NextDouble() < 0.0012)
+            {
+                f.RxBusyUntil = arrival + (_rng.NextDouble() * ReceiverStall);
+            }
+        }
+
         f.Delivered += PacketBytes;
         f.ReceivedPackets++;
         f.HighestPn = pn;
@@ -140,6 +157,8 @@ internal sealed class LinkModel
         public long Delivered { get; set; }
 
         public double LastFeedback { get; set; } = double.NegativeInfinity;
+
+        public double RxBusyUntil { get; set; }
 
         public double QueueDelaySum { get; set; }
 

@@ -40,6 +40,29 @@ public sealed class PacingControllerTests
     }
 
     /// <summary>
+    /// A real receiver stalls now and then (the emulator and the receiver share two cores): its delay
+    /// and delivery-rate samples jump by milliseconds that are not queueing. On a short path that noise
+    /// is as big as the signal, and must not keep the flow far below the link.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0.0)]
+    [InlineData(1, 0.01)]
+    [InlineData(1, 0.05)]
+    [InlineData(50, 0.0)]
+    [InlineData(50, 0.05)]
+    public void FillsTheLink_DespiteReceiverStalls(double rttMs, double loss)
+    {
+        double cap = 100 * Mbit;
+        var link = new LinkModel(cap, rttMs / 1000, loss, queueBytes: Math.Max(cap * rttMs / 1000, 256_000)) { ReceiverStall = 0.015 };
+        var f = link.AddFlow(new RatePolicy());
+        f.MeasureFrom = 10;
+        f.MeasureTo = 40;
+        link.Run(40);
+        double util = f.Measured / (cap * (1 - loss) * 30);
+        Assert.True(util >= 0.90, $"utilisation {util:P1} at {rttMs} ms, {loss:P0} loss with receiver stalls");
+    }
+
+    /// <summary>
     /// A buffer no deeper than the queueing-delay target (20 ms at 1 ms RTT) overflows before the delay
     /// signal fires: that loss, well above the path's own, must count as congestion, or the flow pushes
     /// a tenth more than the link carries and wastes it as retransmissions.
