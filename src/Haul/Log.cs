@@ -64,6 +64,6 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Information, "{Peer} removed {Count} files in folder {Folder} ({Op})")]
     public static partial void FolderRemoved(ILogger logger, string peer, string folder, long count, string op);
 
-    [LoggerMessage(62, LogLevel.Information, "{Peer} pulled {Files} files ({Bytes} bytes) from folder {Folder}")]
-    public static partial void FolderPulled(ILogger logger, string peer, string folder, int files, long bytes);
+    [LoggerMessage(62, LogLevel.Information, "{Peer} pulled {Files} files ({Bytes} bytes, {Sent} sent after reuse) from folder {Folder}")]
+    public static partial void FolderPulled(ILogger logger, string peer, string folder, int files, long bytes, long sent);
 }

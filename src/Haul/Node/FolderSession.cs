@@ -24,13 +24,23 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
     private string _target = string.Empty;
     private string _label = string.Empty;
     private string _folderRoot = string.Empty;
+    private List<string> _hints = [];
     private bool _write;
 
     /// <summary>The folder target a write-mode open chose: OFFERs go here instead of the inbox.</summary>
     public string? WriteTarget => _end is not null && _write ? _target : null;
 
     public static bool Handles(FrameType t) => t is FrameType.FolderOpen or FrameType.ListRequest or FrameType.Remove
-        or FrameType.SetTimes or FrameType.Pull or FrameType.HashRequest;
+        or FrameType.SetTimes or FrameType.Pull or FrameType.HashRequest or FrameType.ReuseHint;
+
+    /// <summary>Files in the target the next OFFER may take chunks from (a sync's pending deletions), then cleared.</summary>
+    public IReadOnlyList<string> TakeReuseHints()
+    {
+        var h = _hints;
+        _hints = [];
+        return h;
+    }
+
 
     public async Task HandleAsync(Frame f, CancellationToken ct)
     {
@@ -53,6 +63,17 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
                     break;
                 case FrameType.SetTimes:
                     await SetTimesAsync(FolderMessages.DecodeTimes(f.Payload), ct).ConfigureAwait(false);
+                    break;
+                case FrameType.ReuseHint:
+                    // No reply: a hint, kept for the OFFER that follows.
+                    RequireWrite();
+                    _hints = [];
+                    foreach (var p in FolderMessages.DecodePaths(f.Payload))
+                    {
+                        RefuseLinks(_target, p);
+                        _hints.Add(Path.Combine(_target, p));
+                    }
+
                     break;
                 case FrameType.Pull:
                     await PullAsync(FolderMessages.DecodePaths(f.Payload), ct).ConfigureAwait(false);
@@ -250,7 +271,7 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
         var tree = await Task.Run(() => TreeScanner.ScanFiles(_target, paths, cancellationToken: ct), ct).ConfigureAwait(false);
         var session = new SendSession(me, store, peer, new SendOptions(), null, log);
         var result = await session.RunAsync(ctl, remote, peerCertificate ?? throw new HaulException(ErrorCode.NotTrusted, "no peer certificate", null), tree, ct).ConfigureAwait(false);
-        Log.FolderPulled(log, peer.Name, _label, result.Files, result.Bytes);
+        Log.FolderPulled(log, peer.Name, _label, result.Files, result.Bytes, result.ChunkBytesSent);
     }
 
     /// <summary>Refuses a relative path whose existing parts include a symlink (it could lead out of the folder).</summary>

@@ -27,4 +27,5 @@ internal enum FrameType : byte
     Pull = 38,
     HashRequest = 39,
     Hashes = 40,
+    ReuseHint = 41,
 }

@@ -233,12 +233,18 @@ internal sealed class PeerEnd : ISyncEnd
     }
 
     /// <summary>Sends these files of <paramref name="from"/> as one transfer into this folder.</summary>
-    public async Task<SendResult> PushAsync(LocalEnd from, IReadOnlyList<SyncEntry> files, CancellationToken ct)
+    /// <param name="reuseFrom">Files in this folder the receiver may take chunks from (the sync's pending deletions: renames and moves).</param>
+    public async Task<SendResult> PushAsync(LocalEnd from, IReadOnlyList<SyncEntry> files, CancellationToken ct, IReadOnlyList<string>? reuseFrom = null)
     {
         var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct), ct).ConfigureAwait(false);
         await _opsLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (reuseFrom is { Count: > 0 })
+            {
+                await _ops!.Channel.SendAsync(FrameType.ReuseHint, FolderMessages.EncodePaths(reuseFrom.Take(MaxReuseHints).ToList()), ct).ConfigureAwait(false);
+            }
+
             var options = new SendOptions { Rate = Rate ?? _node.DefaultRatePolicy };
             var session = new SendSession(_node.Identity, _node.Store, _peer, options, null, _node.Loggers.CreateLogger("haul.sync"));
             var result = await session.RunAsync(_ops!, tree, ct).ConfigureAwait(false);
@@ -253,7 +259,10 @@ internal sealed class PeerEnd : ISyncEnd
     }
 
     /// <summary>Asks the owner to send these files; they land in <paramref name="into"/> through the receiving half of a transfer.</summary>
-    public async Task PullAsync(LocalEnd into, IReadOnlyList<SyncEntry> files, CancellationToken ct)
+    /// <summary>Hinted files per push: the receiver reads each to find reusable chunks.</summary>
+    private const int MaxReuseHints = 4096;
+
+    public async Task PullAsync(LocalEnd into, IReadOnlyList<SyncEntry> files, CancellationToken ct, IReadOnlyList<string>? reuseFrom = null)
     {
         await _opsLock.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -263,7 +272,7 @@ internal sealed class PeerEnd : ISyncEnd
             await _ops.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(files.Select(f => f.Path).ToList()), ct).ConfigureAwait(false);
             var offer = await _ops.Channel.ExpectAsync(FrameType.Offer, ct).ConfigureAwait(false);
             Directory.CreateDirectory(into.Root);
-            var session = new ReceiveSession(_ops.Channel, _node.Store, _node.Identity, _peer, into.Root, udp, null, log, reuseUnnamed: false);
+            var session = new ReceiveSession(_ops.Channel, _node.Store, _node.Identity, _peer, into.Root, udp, null, log, reuseUnnamed: false, reuseFrom: reuseFrom?.Take(MaxReuseHints).Select(p => Path.Combine(into.Root, p)).ToList());
             await session.RunAsync(offer, ct).ConfigureAwait(false);
         }
         finally

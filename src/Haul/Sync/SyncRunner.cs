@@ -82,7 +82,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                     (action.Kind == SyncActionKind.Touch ? touches : pending).Add(action);
                     if (pending.Count >= BatchFiles)
                     {
-                        await FlushAsync(pending, push, pull, cancellationToken).ConfigureAwait(false);
+                        await FlushAsync(pending, push, pull, deletes, cancellationToken).ConfigureAwait(false);
                     }
                 }
                 else if (!options.DryRun)
@@ -93,7 +93,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
 
             if (batched)
             {
-                await FlushAsync(pending, push, pull, cancellationToken).ConfigureAwait(false);
+                await FlushAsync(pending, push, pull, deletes, cancellationToken).ConfigureAwait(false);
                 await TouchAsync(touches, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -304,7 +304,9 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     /// <summary>Files per peer transfer: one manifest each, so a huge first sync is not one huge manifest.</summary>
     private const int BatchFiles = 50_000;
 
-    private async Task FlushAsync(List<SyncAction> batch, PeerEnd? push, PeerEnd? pull, CancellationToken ct)
+    /// <param name="deletes">Deletions planned so far: their files are offered as chunk sources (a rename or move is a
+    /// new file plus a deletion; the new one is then rebuilt from the old one on the receiving side).</param>
+    private async Task FlushAsync(List<SyncAction> batch, PeerEnd? push, PeerEnd? pull, List<SyncAction> deletes, CancellationToken ct)
     {
         if (batch.Count == 0)
         {
@@ -335,11 +337,11 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
 
             if (push is not null)
             {
-                await push.PushAsync((LocalEnd)source, files, ct).ConfigureAwait(false);
+                await push.PushAsync((LocalEnd)source, files, ct, options.Mode == SyncMode.Sync ? deletes.Select(d => d.Path).ToList() : null).ConfigureAwait(false);
             }
             else
             {
-                await pull!.PullAsync((LocalEnd)dest, files, ct).ConfigureAwait(false);
+                await pull!.PullAsync((LocalEnd)dest, files, ct, options.Mode == SyncMode.Sync ? deletes.Select(d => d.Path).ToList() : null).ConfigureAwait(false);
             }
 
             foreach (var a in batch)

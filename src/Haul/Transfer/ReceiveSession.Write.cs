@@ -9,6 +9,7 @@ internal sealed partial class ReceiveSession
 {
     private readonly Dictionary<int, SafeFileHandle> _handles = [];
     private readonly HashSet<string> _checkedDirs = new(StringComparer.Ordinal);
+    private bool[] _finalized = [];
 
     private string TempPath(int fileOrdinal) => Path.Combine(_partialDir, fileOrdinal.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -25,6 +26,7 @@ internal sealed partial class ReceiveSession
         _state = new ChunkState[chunks.Length];
         Array.Fill(_state, ChunkState.Needed);
         _inPlace = new bool[_plan.FileEntries.Length];
+        _finalized = new bool[_plan.FileEntries.Length];
         var sources = new Dictionary<Hash256, (string Path, long Offset)>();
         for (int f = 0; f < _inPlace.Length; f++)
         {
@@ -110,6 +112,15 @@ internal sealed partial class ReceiveSession
             if (_reuseUnnamed)
             {
                 candidates.AddRange(UnnamedFilesUnderRoot());
+            }
+
+            foreach (var path in _reuseFrom)
+            {
+                var fi = new FileInfo(path);
+                if (fi.Exists && fi.LinkTarget is null && fi.Length > 0)
+                {
+                    candidates.Add(fi);
+                }
             }
 
             var cdc = new FastCdc();
@@ -360,6 +371,14 @@ internal sealed partial class ReceiveSession
 
     private void FinalizeFile(int f)
     {
+        // Once only: a second call would find no temporary file, create an empty one and move it
+        // over the finished file (it happened when every chunk of a file was reused locally).
+        if (_finalized[f])
+        {
+            return;
+        }
+
+        _finalized[f] = true;
         if (_handles.Remove(f, out var h))
         {
             h.Dispose();

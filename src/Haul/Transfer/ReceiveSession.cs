@@ -23,6 +23,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private readonly PeerRecord _peer;
     private readonly string _root;
     private readonly bool _reuseUnnamed;
+    private readonly IReadOnlyList<string> _reuseFrom;
     private readonly UdpEndpoint? _udp;
     private readonly string _udpAdvertiseHost;
     private readonly ILogger _log;
@@ -41,9 +42,12 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// <param name="root">Where the manifest's paths are placed: the peer's inbox folder, or a shared folder's target.</param>
     /// <param name="reuseUnnamed">Also index files under the tree's top folder that the manifest does not name (moved or
     /// renamed content). A sync sends only changed files, so there that would re-read the whole unchanged tree: off.</param>
-    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true)
+    /// <param name="reuseFrom">Further files (full paths) whose chunks may be reused: a sync passes the files it is about
+    /// to delete, so a renamed or moved file is rebuilt from its old copy instead of crossing the wire.</param>
+    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null)
     {
         _reuseUnnamed = reuseUnnamed;
+        _reuseFrom = reuseFrom ?? [];
         _ctl = ctl;
         _store = store;
         _me = me;

@@ -76,6 +76,34 @@ public sealed class PeerSyncTests
     }
 
     [Fact]
+    public async Task RenamedOrMovedFiles_AreRebuiltFromTheirOldCopies_BothWays()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        string owned = await ShareAsync(pair, tmp, "rw");
+        string src = tmp.Sub("src");
+        Trees.WriteRandom(Path.Combine(src, "ckpt", "step-100.bin"), 8 << 20, 5);
+        Assert.Equal(0, (await Run(pair.A.Home, "sync", src, "lab-b:data/run")).Code);
+
+        // Moved into another folder and renamed: a new path plus a deletion, nothing new to send.
+        Directory.CreateDirectory(Path.Combine(src, "archive"));
+        File.Move(Path.Combine(src, "ckpt", "step-100.bin"), Path.Combine(src, "archive", "best.bin"));
+        var push = await Run(pair.A.Home, "sync", src, "lab-b:data/run", "--json");
+        Assert.True(push.Code == 0, push.Err);
+        Assert.InRange(Summary(push.Out).GetProperty("sentBytes").GetInt64(), 0, 64 * 1024);
+        AssertMirrored(src, Path.Combine(owned, "run"));
+
+        // And a pull: the owner renames, the local copy is rebuilt from the local old file.
+        string local = tmp.Sub("local");
+        Assert.Equal(0, (await Run(pair.A.Home, "sync", "lab-b:data/run", local)).Code);
+        File.Move(Path.Combine(owned, "run", "archive", "best.bin"), Path.Combine(owned, "run", "final.bin"));
+        var pull = await Run(pair.A.Home, "sync", "lab-b:data/run", local);
+        Assert.True(pull.Code == 0, pull.Err);
+        AssertMirrored(Path.Combine(owned, "run"), local);
+        Assert.True(pair.B.Logs.Contains("pulled 1 files (8388608 bytes, 0 sent after reuse)"), string.Join('\n', pair.B.Logs.Lines));
+    }
+
+    [Fact]
     public async Task Pull_And_Check_WorkOnAReadOnlyShare_ButItRefusesWrites()
     {
         using var tmp = new TempDir();
