@@ -44,24 +44,11 @@ cleanup() {
 trap cleanup EXIT
 
 # The link: RATE Mbit/s, RTT ms, no loss, a queue of one bandwidth-delay product (at least 256 kB).
-ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true
-ip netns add $A; ip netns add $B
+. "$repo/bench/wan/link.sh"
 awk -v r="$rate" -v d="$rtt" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print r*1e6, d/2, 0, q}' > "$work/params"
-"$repo/.build/netem/haul-netem" hstun-a hstun-b "$work/params" 2>"$work/netem.log" &
-netem_pid=$!
-for _ in $(seq 50); do grep -q ready "$work/netem.log" 2>/dev/null && break; sleep 0.1; done
-ip link set hstun-a netns $A; ip link set hstun-b netns $B
-ip -n $A addr add 10.78.0.1/24 dev hstun-a; ip -n $B addr add 10.78.0.2/24 dev hstun-b
-for ns in $A $B; do ip -n $ns link set lo up; done
-ip -n $A link set hstun-a up mtu 1500; ip -n $B link set hstun-b up mtu 1500
-ip netns exec $A ping -c 2 -i 0.2 -q 10.78.0.2 >/dev/null
-
-mkdir -p "$work/ssh" /run/sshd "$work/dst"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host"; ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/id"
-cp "$work/ssh/id.pub" "$work/ssh/authorized_keys"
-ip netns exec $B /usr/sbin/sshd -f /dev/null -o Port=22 -o ListenAddress=10.78.0.2 -o HostKey="$work/ssh/host" \
-  -o AuthorizedKeysFile="$work/ssh/authorized_keys" -o PermitRootLogin=yes -o PasswordAuthentication=no -o StrictModes=no \
-  -o PidFile="$work/ssh/sshd.pid" -o "Subsystem=sftp /usr/lib/openssh/sftp-server"
+link_up $A $B hstun 10.78.0 "$work/params" "$work/netem.log"
+mkdir -p "$work/dst"
+ssh_up $B 10.78.0.2 "$work/ssh"
 ssh_e="ssh -i $work/ssh/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
 rcl=(--sftp-host 10.78.0.2 --sftp-user root --sftp-key-file "$work/ssh/id")
 

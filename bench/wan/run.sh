@@ -54,26 +54,14 @@ cleanup() {
 trap cleanup EXIT
 
 # Two hosts joined only through the emulator: 10.77.0.1 (sender) and 10.77.0.2 (receiver).
-ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true
-ip netns add $A; ip netns add $B
+. "$here/link.sh"
 setp() { echo "$(awk -v r="$1" 'BEGIN{print r*1e6}') $(awk -v d="$2" 'BEGIN{print d/2}') $3 $(awk -v r="$1" -v d="$2" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print q}')" > "$work/params"; sleep 0.5; }
 setp 100 50 0
-"$repo/.build/netem/haul-netem" hwtun-a hwtun-b "$work/params" 2>"$work/netem.log" &
-netem_pid=$!
-for _ in $(seq 50); do grep -q ready "$work/netem.log" 2>/dev/null && break; sleep 0.1; done
-ip link set hwtun-a netns $A; ip link set hwtun-b netns $B
-ip -n $A addr add 10.77.0.1/24 dev hwtun-a; ip -n $B addr add 10.77.0.2/24 dev hwtun-b
-for ns in $A $B; do ip -n $ns link set lo up; done
-ip -n $A link set hwtun-a up mtu 1500; ip -n $B link set hwtun-b up mtu 1500
-ip netns exec $A ping -c 2 -i 0.2 -q 10.77.0.2 >/dev/null
+link_up $A $B hwtun 10.77.0 "$work/params" "$work/netem.log"
 
 # Receiver side: sshd (scp, rsync, rclone), iperf3, a haul node.
-mkdir -p "$work/ssh" /run/sshd "$work/dst"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host"; ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/id"
-cp "$work/ssh/id.pub" "$work/ssh/authorized_keys"
-ip netns exec $B /usr/sbin/sshd -f /dev/null -o Port=22 -o ListenAddress=10.77.0.2 -o HostKey="$work/ssh/host" \
-  -o AuthorizedKeysFile="$work/ssh/authorized_keys" -o PermitRootLogin=yes -o PasswordAuthentication=no -o StrictModes=no \
-  -o PidFile="$work/ssh/sshd.pid" -o "Subsystem=sftp /usr/lib/openssh/sftp-server"
+mkdir -p "$work/dst"
+ssh_up $B 10.77.0.2 "$work/ssh"
 sshopt=(-i "$work/ssh/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR)
 ip netns exec $B iperf3 -s -D -B 10.77.0.2 >/dev/null
 "$haul" --home "$work/ha" init --name edge >/dev/null 2>&1; "$haul" --home "$work/hb" init --name hub >/dev/null 2>&1

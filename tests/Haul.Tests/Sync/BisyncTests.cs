@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Haul.Sync;
 using Haul.Tests.Support;
+using static Haul.Tests.Support.SyncCli;
 
 namespace Haul.Tests.Sync;
 
@@ -8,15 +8,6 @@ namespace Haul.Tests.Sync;
 [Collection("nodes")]
 public sealed class BisyncTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(string home, params string[] args) =>
-        await HaulProcess.RunAsync(["--home", home, .. args]);
-
-    private static JsonElement Summary(string stdout) =>
-        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).Single(j => j.GetProperty("type").GetString() == "summary");
-
-    private static List<string> Files(string root) =>
-        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal).ToList();
-
     private static void Write(string path, string text, DateTime mtimeUtc)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Haul.Tests.Support;
+using static Haul.Tests.Support.SyncCli;
 
 namespace Haul.Tests.Sync;
 
@@ -10,12 +10,6 @@ namespace Haul.Tests.Sync;
 [Collection("nodes")]
 public sealed class PeerSyncTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(string home, params string[] args) =>
-        await HaulProcess.RunAsync(["--home", home, .. args]);
-
-    private static JsonElement Summary(string stdout) =>
-        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).Single(j => j.GetProperty("type").GetString() == "summary");
-
     private static async Task<string> ShareAsync(NodePair pair, TempDir tmp, string access)
     {
         string dir = tmp.Sub("owned");
@@ -24,11 +18,6 @@ public sealed class PeerSyncTests
         Assert.True(r.Code == 0, r.Err);
         return dir;
     }
-
-    private static List<string> Files(string root) =>
-        Directory.Exists(root)
-            ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Where(f => !new FileInfo(f).Attributes.HasFlag(FileAttributes.ReparsePoint)).Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal).ToList()
-            : [];
 
     private static void AssertMirrored(string src, string dst)
     {
