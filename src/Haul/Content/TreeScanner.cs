@@ -6,7 +6,7 @@ namespace Haul.Content;
 /// </summary>
 internal static class TreeScanner
 {
-    public static ScannedTree Scan(string sourcePath, FastCdc? cdc = null, Action<long, int>? progress = null, CancellationToken cancellationToken = default)
+    public static ScannedTree Scan(string sourcePath, FastCdc? cdc = null, Action<long, int>? progress = null, CancellationToken cancellationToken = default, IChunkCache? cache = null)
     {
         cdc ??= new FastCdc();
         string full = Path.GetFullPath(sourcePath).TrimEnd('/');
@@ -45,7 +45,7 @@ internal static class TreeScanner
         }
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
-        return Build(entries, full, skipped, cdc, progress, cancellationToken);
+        return Build(entries, full, skipped, cdc, progress, cache, cancellationToken);
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ internal static class TreeScanner
     /// a sync sends: the new and changed files, not the tree). A file that vanished or is no longer a
     /// regular file is an error: the caller listed it a moment ago.
     /// </summary>
-    public static ScannedTree ScanFiles(string root, IEnumerable<string> relativePaths, FastCdc? cdc = null, CancellationToken cancellationToken = default)
+    public static ScannedTree ScanFiles(string root, IEnumerable<string> relativePaths, FastCdc? cdc = null, CancellationToken cancellationToken = default, IChunkCache? cache = null)
     {
         var entries = new List<(string Rel, FileSystemInfo Info, EntryKind Kind)>();
         foreach (var rel in relativePaths)
@@ -68,10 +68,10 @@ internal static class TreeScanner
         }
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
-        return Build(entries, root, 0, cdc ?? new FastCdc(), null, cancellationToken);
+        return Build(entries, root, 0, cdc ?? new FastCdc(), null, cache, cancellationToken);
     }
 
-    private static ScannedTree Build(List<(string Rel, FileSystemInfo Info, EntryKind Kind)> entries, string full, int skipped, FastCdc cdc, Action<long, int>? progress, CancellationToken cancellationToken)
+    private static ScannedTree Build(List<(string Rel, FileSystemInfo Info, EntryKind Kind)> entries, string full, int skipped, FastCdc cdc, Action<long, int>? progress, IChunkCache? cache, CancellationToken cancellationToken)
     {
 
         var chunkLists = new List<ChunkInfo>?[entries.Count];
@@ -88,7 +88,7 @@ internal static class TreeScanner
                 }
 
                 var fi = (FileInfo)info;
-                chunkLists[i] = FileChunker.Chunk(fi.FullName, fi.Length, cdc);
+                chunkLists[i] = cache.ChunkFile(fi.FullName, fi.Length, cdc);
                 long d = Interlocked.Add(ref done, fi.Length);
                 int f = Interlocked.Increment(ref filesDone);
                 progress?.Invoke(d, f);
@@ -148,6 +148,7 @@ internal static class TreeScanner
             }
         }
 
+        cache?.Flush();
         var manifest = ManifestCodec.Create(result, [.. table]);
         return new ScannedTree(manifest, [.. locations], full, skipped);
     }

@@ -17,7 +17,7 @@ namespace Haul.Node;
 /// peer, "ro" for listing, hashing and pulling, "rw" for pushing, removing and re-timing. Paths are
 /// relative to the opened target and may not pass through a symlink.
 /// </summary>
-internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string home, NodeIdentity me, PeerRecord peer, X509Certificate2? peerCertificate, IPAddress remote, ILogger log) : IDisposable
+internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string home, IChunkCache chunks, NodeIdentity me, PeerRecord peer, X509Certificate2? peerCertificate, IPAddress remote, ILogger log) : IDisposable
 {
     private TreeIndex? _index;
     private LocalEnd? _end;
@@ -268,7 +268,7 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
             RefuseLinks(_target, p);
         }
 
-        var tree = await Task.Run(() => TreeScanner.ScanFiles(_target, paths, cancellationToken: ct), ct).ConfigureAwait(false);
+        var tree = await Task.Run(() => TreeScanner.ScanFiles(_target, paths, cancellationToken: ct, cache: chunks), ct).ConfigureAwait(false);
         var session = new SendSession(me, store, peer, new SendOptions(), null, log);
         var result = await session.RunAsync(ctl, remote, peerCertificate ?? throw new HaulException(ErrorCode.NotTrusted, "no peer certificate", null), tree, ct).ConfigureAwait(false);
         Log.FolderPulled(log, peer.Name, _label, result.Files, result.Bytes, result.ChunkBytesSent);

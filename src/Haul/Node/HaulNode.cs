@@ -26,6 +26,8 @@ internal sealed class HaulNode : IDisposable
         Loggers = loggers;
     }
 
+    private State.ChunkCache? _chunkCache;
+
     public string Home { get; }
 
     public NodeIdentity Identity { get; }
@@ -94,6 +96,9 @@ internal sealed class HaulNode : IDisposable
 
     public NodeServer CreateServer(ServeOptions options) => new(Home, Identity, Store, options, Loggers);
 
+    /// <summary>Chunk lists of files this node has read or written (HAUL_HOME/index.db), opened on first use.</summary>
+    public State.ChunkCache ChunkCache => _chunkCache ??= State.ChunkCache.ForHome(Home);
+
     /// <summary>Creates a one-time token valid for <paramref name="ttl"/>.</summary>
     public InviteToken Invite(string? address, TimeSpan ttl)
     {
@@ -146,7 +151,7 @@ internal sealed class HaulNode : IDisposable
 
         progress?.Invoke(new TransferProgress("scan", 0, 0, 0, 0, 0, string.Empty));
         var tree = await Task.Run(
-            () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress("scan", b, 0, f, 0, 0, string.Empty)), cancellationToken: cancellationToken),
+            () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress("scan", b, 0, f, 0, 0, string.Empty)), cancellationToken: cancellationToken, cache: ChunkCache),
             cancellationToken).ConfigureAwait(false);
         if (Environment.GetEnvironmentVariable("HAUL_DEBUG") == "1")
         {
@@ -160,6 +165,7 @@ internal sealed class HaulNode : IDisposable
 
     public void Dispose()
     {
+        _chunkCache?.Dispose();
         Store.Dispose();
         Identity.Dispose();
     }

@@ -24,6 +24,7 @@ internal sealed class NodeServer : IAsyncDisposable
     private readonly string _name;
     private readonly string _inbox;
     private readonly string _home;
+    private readonly State.ChunkCache _chunks;
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
     private UdpEndpoint? _udp;
@@ -38,6 +39,7 @@ internal sealed class NodeServer : IAsyncDisposable
         _name = store.GetMeta("name") ?? "haul";
         _inbox = Path.GetFullPath(options.Inbox ?? HaulHome.DefaultInbox(home));
         _home = home;
+        _chunks = State.ChunkCache.ForHome(home);
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener!.LocalEndpoint;
@@ -88,6 +90,7 @@ internal sealed class NodeServer : IAsyncDisposable
         }
 
         _udp?.Dispose();
+        _chunks.Dispose();
         _stop.Dispose();
     }
 
@@ -190,7 +193,7 @@ internal sealed class NodeServer : IAsyncDisposable
 
                 if (FolderSession.Handles(f.Type))
                 {
-                    folders ??= new FolderSession(ctl, _store, _home, _me, peer, ssl.RemoteCertificate is { } rc ? new System.Security.Cryptography.X509Certificates.X509Certificate2(rc) : null, remote.Address, _log);
+                    folders ??= new FolderSession(ctl, _store, _home, _chunks, _me, peer, ssl.RemoteCertificate is { } rc ? new System.Security.Cryptography.X509Certificates.X509Certificate2(rc) : null, remote.Address, _log);
                     await folders.HandleAsync(f, ct).ConfigureAwait(false);
                     continue;
                 }
@@ -200,7 +203,7 @@ internal sealed class NodeServer : IAsyncDisposable
                     case FrameType.Offer:
                         // After a write-mode FOLDER_OPEN the files land in that folder, else in the peer's inbox.
                         string? target = folders?.WriteTarget;
-                        var session = new ReceiveSession(ctl, _store, _me, peer, target ?? Path.Combine(_inbox, peer.Name), _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints());
+                        var session = new ReceiveSession(ctl, _store, _me, peer, target ?? Path.Combine(_inbox, peer.Name), _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks);
                         await session.RunAsync(f, ct).ConfigureAwait(false);
                         break;
                     case FrameType.Bye:

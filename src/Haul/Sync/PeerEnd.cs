@@ -236,7 +236,7 @@ internal sealed class PeerEnd : ISyncEnd
     /// <param name="reuseFrom">Files in this folder the receiver may take chunks from (the sync's pending deletions: renames and moves).</param>
     public async Task<SendResult> PushAsync(LocalEnd from, IReadOnlyList<SyncEntry> files, CancellationToken ct, IReadOnlyList<string>? reuseFrom = null)
     {
-        var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct), ct).ConfigureAwait(false);
+        var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct, cache: _node.ChunkCache), ct).ConfigureAwait(false);
         await _opsLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -272,7 +272,7 @@ internal sealed class PeerEnd : ISyncEnd
             await _ops.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(files.Select(f => f.Path).ToList()), ct).ConfigureAwait(false);
             var offer = await _ops.Channel.ExpectAsync(FrameType.Offer, ct).ConfigureAwait(false);
             Directory.CreateDirectory(into.Root);
-            var session = new ReceiveSession(_ops.Channel, _node.Store, _node.Identity, _peer, into.Root, udp, null, log, reuseUnnamed: false, reuseFrom: reuseFrom?.Take(MaxReuseHints).Select(p => Path.Combine(into.Root, p)).ToList());
+            var session = new ReceiveSession(_ops.Channel, _node.Store, _node.Identity, _peer, into.Root, udp, null, log, reuseUnnamed: false, reuseFrom: reuseFrom?.Take(MaxReuseHints).Select(p => Path.Combine(into.Root, p)).ToList(), chunkCache: _node.ChunkCache);
             await session.RunAsync(offer, ct).ConfigureAwait(false);
         }
         finally

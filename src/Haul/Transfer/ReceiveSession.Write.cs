@@ -9,6 +9,7 @@ internal sealed partial class ReceiveSession
 {
     private readonly Dictionary<int, SafeFileHandle> _handles = [];
     private readonly HashSet<string> _checkedDirs = new(StringComparer.Ordinal);
+    private static readonly FastCdc DefaultCdc = new();
     private bool[] _finalized = [];
 
     private string TempPath(int fileOrdinal) => Path.Combine(_partialDir, fileOrdinal.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -127,7 +128,7 @@ internal sealed partial class ReceiveSession
             foreach (var fi in candidates)
             {
                 long off = 0;
-                foreach (var ci in FileChunker.Chunk(fi.FullName, fi.Length, cdc))
+                foreach (var ci in _chunkCache.ChunkFile(fi.FullName, fi.Length, cdc))
                 {
                     sources.TryAdd(ci.Hash, (fi.FullName, off));
                     off += ci.Length;
@@ -402,6 +403,11 @@ internal sealed partial class ReceiveSession
         }
 
         File.Move(temp, final, overwrite: true);
+        if (_chunkCache is not null && e.Size > 0)
+        {
+            _chunkCache.Put(final, Native.Stat(final), DefaultCdc, e.Chunks.Select(c => _manifest.Chunks[c]).ToList());
+        }
+
         Interlocked.Increment(ref _filesDone);
     }
 

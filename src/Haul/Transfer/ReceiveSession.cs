@@ -23,6 +23,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private readonly PeerRecord _peer;
     private readonly string _root;
     private readonly bool _reuseUnnamed;
+    private readonly IChunkCache? _chunkCache;
     private readonly IReadOnlyList<string> _reuseFrom;
     private readonly UdpEndpoint? _udp;
     private readonly string _udpAdvertiseHost;
@@ -44,8 +45,11 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// renamed content). A sync sends only changed files, so there that would re-read the whole unchanged tree: off.</param>
     /// <param name="reuseFrom">Further files (full paths) whose chunks may be reused: a sync passes the files it is about
     /// to delete, so a renamed or moved file is rebuilt from its old copy instead of crossing the wire.</param>
-    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null)
+    /// <param name="chunkCache">Remembered chunk lists: old versions are not re-read to find reusable chunks, and every
+    /// file placed is remembered for the next delta.</param>
+    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null, IChunkCache? chunkCache = null)
     {
+        _chunkCache = chunkCache;
         _reuseUnnamed = reuseUnnamed;
         _reuseFrom = reuseFrom ?? [];
         _ctl = ctl;
@@ -82,6 +86,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
         finally
         {
+            _chunkCache?.Flush();
             _udp?.Unregister(_sessionId);
             _toWriter.Writer.TryComplete();
             CloseHandles();

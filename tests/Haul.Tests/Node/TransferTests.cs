@@ -145,6 +145,8 @@ public sealed class TransferTests
         var moved = await a.Node.SendAsync(src, "lab-b");
 
         Assert.Equal(0, moved.ChunkBytesSent);
+        // The unchanged file was not read again on the sender: its chunk list came from the cache.
+        Assert.True(a.Node.ChunkCache.Hits >= 1, $"hits {a.Node.ChunkCache.Hits}");
         // The content, not just the name: a file rebuilt entirely from local chunks was once finalized
         // twice, and the second time replaced it with an empty file.
         Assert.True(Trees.SameBytes(Path.Combine(src, "archive", "cam0-renamed.bin"), Path.Combine(b.Inbox, "lab-a", "runs", "archive", "cam0-renamed.bin")));

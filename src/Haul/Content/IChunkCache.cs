@@ -1,0 +1,43 @@
+namespace Haul.Content;
+
+/// <summary>
+/// Remembered chunk lists of files, valid while a file's size, mtime, inode and ctime are unchanged,
+/// so a file that did not change is never read again to chunk it (a re-sent tree, the old version a
+/// delta is built from).
+/// </summary>
+internal interface IChunkCache
+{
+    List<ChunkInfo>? Get(string fullPath, FileStat st, FastCdc cdc);
+
+    void Put(string fullPath, FileStat st, FastCdc cdc, IReadOnlyList<ChunkInfo> chunks);
+
+    /// <summary>Makes what was put durable and releases the database for other writers.</summary>
+    void Flush();
+}
+
+internal static class ChunkCacheExtensions
+{
+    /// <summary>The file's chunks: from the cache when its stat still matches, else read, cut, hashed and remembered.</summary>
+    public static List<ChunkInfo> ChunkFile(this IChunkCache? cache, string fullPath, long size, FastCdc cdc)
+    {
+        if (cache is null)
+        {
+            return FileChunker.Chunk(fullPath, size, cdc);
+        }
+
+        var before = Native.Stat(fullPath);
+        if (before.Size == size && cache.Get(fullPath, before, cdc) is { } known)
+        {
+            return known;
+        }
+
+        var chunks = FileChunker.Chunk(fullPath, size, cdc);
+        // Remember only what was read from an unchanging file: a write during the read changes mtime or ctime.
+        if (Native.Stat(fullPath) == before)
+        {
+            cache.Put(fullPath, before, cdc, chunks);
+        }
+
+        return chunks;
+    }
+}

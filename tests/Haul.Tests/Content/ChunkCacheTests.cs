@@ -1,0 +1,43 @@
+using Haul.Content;
+using Haul.State;
+using Haul.Tests.Support;
+
+namespace Haul.Tests.Content;
+
+/// <summary>The chunk-list cache: a hit only while the file's stat and the chunking parameters are the same.</summary>
+public sealed class ChunkCacheTests
+{
+    [Fact]
+    public void ChunkFile_ReadsOnce_ThenAnswersFromTheCache_UntilTheFileChanges()
+    {
+        using var tmp = new TempDir();
+        string f = Path.Combine(tmp.Path, "w.bin");
+        Trees.WriteRandom(f, 3_000_000, 1);
+        using var cache = new ChunkCache(Path.Combine(tmp.Path, "chunks.db"));
+        var cdc = new FastCdc();
+
+        var first = cache.ChunkFile(f, 3_000_000, cdc);
+        Assert.Equal((0L, 1L), (cache.Hits, cache.Misses));
+        var again = cache.ChunkFile(f, 3_000_000, cdc);
+        Assert.Equal(first, again);
+        Assert.Equal(1, cache.Hits);
+
+        // Other chunking parameters: a miss, not someone else's cut points.
+        _ = cache.ChunkFile(f, 3_000_000, new FastCdc(64 * 1024, 256 * 1024, 1024 * 1024));
+        Assert.Equal(2, cache.Misses);
+
+        // Same size, new content and time: the stat no longer matches, so it is read again.
+        Trees.WriteRandom(f, 3_000_000, 2);
+        File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(1));
+        var changed = cache.ChunkFile(f, 3_000_000, cdc);
+        Assert.Equal(3, cache.Misses);
+        Assert.NotEqual(first[0].Hash, changed[0].Hash);
+        Assert.Equal(FileChunker.Chunk(f, 3_000_000, cdc), changed);
+
+        // Durable across instances.
+        cache.Flush();
+        using var reopened = new ChunkCache(Path.Combine(tmp.Path, "chunks.db"));
+        Assert.Equal(changed, reopened.ChunkFile(f, 3_000_000, cdc));
+        Assert.Equal(1, reopened.Hits);
+    }
+}
