@@ -125,7 +125,7 @@ for p in $points; do
     fi
   done
 done
-/usr/bin/python3 "$here/report.py" "$results" "$repo/bench/out" "$size_mib" "$seconds" "$haul_seconds" "$haulstats"
+[[ -n "$points" ]] && /usr/bin/python3 "$here/report.py" "$results" "$repo/bench/out" "$size_mib" "$seconds" "$haul_seconds" "$haulstats"
 
 # Extras: competing flows. now_s: seconds on a shared clock.
 now_s() { date +%s.%N; }
@@ -136,7 +136,7 @@ haul_bg() { # HOME FILE MODE SECONDS OUT: a haul send in the background, stopped
 if [[ -n "$extras" ]]; then
   cc=$(ip netns exec $A sysctl -n net.ipv4.tcp_congestion_control)
   ext="$repo/bench/out/wan-extras.md"
-  { echo "Competing flows (iperf3 TCP uses the kernel's $cc). Shares are measured over the window where both flows run, after a 10 s warm-up."
+  { echo "Competing flows (iperf3 TCP uses the kernel's $cc). Two-flow shares are measured from 25 s after the second flow starts to 90 s (convergence at 200 ms RTT takes tens of rounds), the TCP runs over the 20 s of iperf3."
     echo
     echo "| link | RTT | loss | two haul flows: A / B Mbit/s | A share | TCP solo | TCP + haul fair (haul) | TCP kept | TCP + haul background (haul) | TCP kept |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"; } > "$ext"
@@ -144,10 +144,10 @@ if [[ -n "$extras" ]]; then
     IFS=: read -r rate rtt loss <<<"$p"
     setp "$rate" "$rtt" "$loss"
     echo "extras at $p: two haul flows ..." >&2
-    t0=$(now_s); haul_bg "$work/ha" "$work/model.bin" fair 70 "$work/two-a.out"; pa=$!
-    sleep 5; t1=$(now_s); haul_bg "$work/ha2" "$work/model2.bin" fair 65 "$work/two-b.out"; pb=$!
+    t0=$(now_s); haul_bg "$work/ha" "$work/model.bin" fair 95 "$work/two-a.out"; pa=$!
+    sleep 5; t1=$(now_s); haul_bg "$work/ha2" "$work/model2.bin" fair 90 "$work/two-b.out"; pb=$!
     wait $pa $pb || true
-    w0=$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b+10}'); w1=60
+    w0=$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b+25}'); w1=90
     fa=$(python3 "$here/flows.py" window "$work/two-a.out" 0 "$w0" "$w1")
     fb=$(python3 "$here/flows.py" window "$work/two-b.out" "$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b}')" "$w0" "$w1")
     rm -rf "$work/dst/haul"
