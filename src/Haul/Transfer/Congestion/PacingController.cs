@@ -51,6 +51,7 @@ internal sealed class PacingController
     private long _lossAt;
     private double _bgRate;
     private long _bgAt;
+    private long _bgCutAt;
     private double _target;
     private long _decreasedAt;
     private long _quietSince;
@@ -256,6 +257,14 @@ internal sealed class PacingController
         // Linear in the delay error, as LEDBAT's window update is, so it settles instead of oscillating.
         double off = Math.Clamp((target - _queueUs) / target, -1, 1);
         _bgRate *= 1 + (0.1 * off);
+        if (_congestiveLoss && now - _bgCutAt >= 2 * interval)
+        {
+            // LEDBAT halves on loss, at most once a round trip: a competitor that keeps little standing
+            // queue (BBR) shows itself by overflowing the buffer rather than by delay.
+            _bgRate *= 0.5;
+            _bgCutAt = now;
+            _congestiveLoss = false;
+        }
         if (_btlBw > 0)
         {
             _bgRate = Math.Min(_bgRate, 1.25 * _btlBw / (1 - Math.Min(_loss, 0.25)));
@@ -353,7 +362,7 @@ internal sealed class PacingController
         // Loss seen while the queue is short is the path's own (random) loss; loss well above it while
         // a queue stands is a buffer overflowing, i.e. congestion, even where the buffer is smaller
         // than the queueing-delay target and the delay signal can never fire.
-        if (_state == State.Startup || _state == State.Drain)
+        if (_policy.Mode == RateMode.Fair && (_state == State.Startup || _state == State.Drain))
         {
             return; // overshoot losses of the startup are not the path's own
         }
