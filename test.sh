@@ -33,6 +33,11 @@ else
   failed=1 passed=0 skipped=0
 fi
 
+if [[ $status != 0 && $failed == 0 ]]; then
+  echo "the test run did not complete (aborted or crashed): counted as a failure"
+  failed=1
+fi
+
 smoke=0
 if [[ $status == 0 ]]; then
   echo "--- smoke: ./haul quickstart --size-mb 50"

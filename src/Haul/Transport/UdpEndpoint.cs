@@ -119,7 +119,15 @@ internal sealed class UdpEndpoint : IDisposable
 
                 if (_sessions.TryGetValue(sid, out var s))
                 {
-                    s.OnPacket(rest[..len], from, this);
+                    try
+                    {
+                        s.OnPacket(rest[..len], from, this);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The session ended (and disposed its keys) between the lookup and the call:
+                        // a late packet for it is dropped, never a crash of the node.
+                    }
                 }
 
                 off += len;
@@ -131,7 +139,14 @@ internal sealed class UdpEndpoint : IDisposable
                 nextTick = now + tickTicks;
                 foreach (var s in _tickList)
                 {
-                    s.OnTick(now, this);
+                    try
+                    {
+                        s.OnTick(now, this);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // As above: a session that has just ended.
+                    }
                 }
             }
         }
