@@ -34,17 +34,15 @@ work="/dev/shm/haul-syncwan-$$"
 mkdir -p "$work" "$repo/bench/out"
 A=hsync-a B=hsync-b
 export RCLONE_CONFIG=/dev/null
+. "$repo/bench/wan/link.sh"
 cleanup() {
   set +e
-  [[ -n "${netem_pid:-}" ]] && kill "$netem_pid"
-  ip netns pids $A 2>/dev/null | xargs -r kill; ip netns pids $B 2>/dev/null | xargs -r kill
-  ip netns del $A; ip netns del $B
+  link_down $A $B
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # The link: RATE Mbit/s, RTT ms, no loss, a queue of one bandwidth-delay product (at least 256 kB).
-. "$repo/bench/wan/link.sh"
 awk -v r="$rate" -v d="$rtt" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print r*1e6, d/2, 0, q}' > "$work/params"
 link_up $A $B hstun 10.78.0 "$work/params" "$work/netem.log"
 mkdir -p "$work/dst"

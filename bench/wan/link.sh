@@ -26,3 +26,10 @@ ssh_up() {
     -o AuthorizedKeysFile="$dir/authorized_keys" -o PermitRootLogin=yes -o PasswordAuthentication=no -o StrictModes=no \
     -o PidFile="$dir/sshd.pid" -o "Subsystem=sftp /usr/lib/openssh/sftp-server"
 }
+
+# link_down NS_A NS_B: stops the emulator and everything in both namespaces, and removes them.
+link_down() {
+  [[ -n "${netem_pid:-}" ]] && kill "$netem_pid"
+  ip netns pids "$1" 2>/dev/null | xargs -r kill; ip netns pids "$2" 2>/dev/null | xargs -r kill
+  ip netns del "$1"; ip netns del "$2"
+}

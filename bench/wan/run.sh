@@ -44,17 +44,15 @@ dotnet build "$here/NetEm/NetEm.csproj" -c Release -o "$repo/.build/netem" --nol
 work="/dev/shm/haul-wan-$$"
 mkdir -p "$work" "$repo/bench/out"
 A=hwan-a B=hwan-b
+. "$here/link.sh"
 cleanup() {
   set +e
-  [[ -n "${netem_pid:-}" ]] && kill "$netem_pid"
-  ip netns pids $A 2>/dev/null | xargs -r kill; ip netns pids $B 2>/dev/null | xargs -r kill
-  ip netns del $A; ip netns del $B
+  link_down $A $B
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # Two hosts joined only through the emulator: 10.77.0.1 (sender) and 10.77.0.2 (receiver).
-. "$here/link.sh"
 setp() { echo "$(awk -v r="$1" 'BEGIN{print r*1e6}') $(awk -v d="$2" 'BEGIN{print d/2}') $3 $(awk -v r="$1" -v d="$2" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print q}')" > "$work/params"; sleep 0.5; }
 setp 100 50 0
 link_up $A $B hwtun 10.77.0 "$work/params" "$work/netem.log"

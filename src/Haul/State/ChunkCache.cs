@@ -23,17 +23,11 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
 
     public ChunkCache(string databasePath)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(databasePath)!);
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
-        _db.Open();
-        using var c = _db.CreateCommand();
-        c.CommandText = """
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;
+        _db = State.Sqlite.Open(databasePath, """
             CREATE TABLE IF NOT EXISTS chunk_lists(
-                path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
-                ctime_ns INTEGER NOT NULL, cdc TEXT NOT NULL, chunks BLOB NOT NULL) WITHOUT ROWID;
-            """;
-        c.ExecuteNonQuery();
+            path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+            ctime_ns INTEGER NOT NULL, cdc TEXT NOT NULL, chunks BLOB NOT NULL) WITHOUT ROWID;
+            """);
     }
 
     public static ChunkCache ForHome(string home) => new(Path.Combine(home, "chunks.db"));

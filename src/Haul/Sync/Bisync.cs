@@ -412,18 +412,12 @@ internal sealed class BisyncState : IDisposable
 
     public BisyncState(string databasePath)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(databasePath)!);
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
-        _db.Open();
-        using var c = _db.CreateCommand();
-        c.CommandText = """
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;
+        _db = State.Sqlite.Open(databasePath, """
             CREATE TABLE IF NOT EXISTS pairs(pair TEXT PRIMARY KEY, saved_at INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS listing(
-                pair TEXT NOT NULL, side INTEGER NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ticks INTEGER NOT NULL,
-                PRIMARY KEY(pair, side, path)) WITHOUT ROWID;
-            """;
-        c.ExecuteNonQuery();
+            pair TEXT NOT NULL, side INTEGER NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ticks INTEGER NOT NULL,
+            PRIMARY KEY(pair, side, path)) WITHOUT ROWID;
+            """);
     }
 
     public static BisyncState ForHome(string home) => new(Path.Combine(home, "bisync.db"));

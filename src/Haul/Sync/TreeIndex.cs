@@ -22,24 +22,17 @@ internal sealed class TreeIndex : IDisposable
 
     public TreeIndex(string databasePath)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(databasePath)!);
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
-        _db.Open();
-        using (var c = _db.CreateCommand())
-        {
-            c.CommandText = """
-                PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;
-                CREATE TABLE IF NOT EXISTS files(
-                    root TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                    inode INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL,
-                    PRIMARY KEY(root, path)) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS objects(
-                    root TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
-                    mtime_ticks INTEGER NOT NULL, sha256 BLOB NOT NULL,
-                    PRIMARY KEY(root, path)) WITHOUT ROWID;
-                """;
-            c.ExecuteNonQuery();
-        }
+        _db = State.Sqlite.Open(databasePath, """
+            CREATE TABLE IF NOT EXISTS files(
+            root TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            inode INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL,
+            PRIMARY KEY(root, path)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS objects(
+            root TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+            mtime_ticks INTEGER NOT NULL, sha256 BLOB NOT NULL,
+            PRIMARY KEY(root, path)) WITHOUT ROWID;
+            """);
+
 
         _lookup = Prepare("SELECT size, mtime_ns, inode, ctime_ns, sha256 FROM files WHERE root=$r AND path=$p", "$r", "$p");
         _store = Prepare("INSERT INTO files VALUES($r,$p,$s,$m,$i,$c,$h) ON CONFLICT(root,path) DO UPDATE SET size=excluded.size, mtime_ns=excluded.mtime_ns, inode=excluded.inode, ctime_ns=excluded.ctime_ns, sha256=excluded.sha256", "$r", "$p", "$s", "$m", "$i", "$c", "$h");
