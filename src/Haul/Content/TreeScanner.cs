@@ -148,7 +148,6 @@ internal static class TreeScanner
             }
         }
 
-        cache?.Flush();
         var manifest = ManifestCodec.Create(result, [.. table]);
         return new ScannedTree(manifest, [.. locations], full, skipped);
     }

@@ -7,8 +7,12 @@ namespace Haul.State;
 /// <see cref="IChunkCache"/> in SQLite (HAUL_HOME/chunks.db, its own file so its writes never wait on the
 /// tree index's batched transactions): per full path,
 /// the stat it had and its chunk list (32-byte SHA-256 + u32 length each) for one set of FastCDC
-/// parameters. Writes are batched (a transaction ends after 1,000 rows or 250 ms, and at Flush, so other
-/// processes writing chunks.db are never held up for long); thread-safe. A cache that cannot be read or
+/// parameters; and the node's chunk index (<c>chunk_at</c>: the first 8 bytes of each chunk's hash →
+/// path and offset), so a receiver finds a chunk in any file this node has sent, received or scanned.
+/// Index rows may be stale (the file changed or went); whoever uses one re-hashes what it reads. Writes are queued and made by one background writer, so a scan or a receiver
+/// never waits on SQLite (it cost 3 s of a 20,000-file scan when done inline); they are batched (a
+/// transaction ends after 1,000 rows, 250 ms, when the queue stays empty for 50 ms, and at Flush, so
+/// other processes writing chunks.db are never held up for long); thread-safe. A cache that cannot be read or
 /// written (locked for too long, damaged) is bypassed: it only saves reading files.
 /// </summary>
 internal sealed class ChunkCache : IChunkCache, IDisposable
@@ -21,13 +25,48 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
     private long _hits;
     private long _misses;
 
+    // Prepared once and re-bound: building a command per file cost more than the SQL itself (3 s for
+    // 20,000 small files).
+    private readonly SqliteCommand _get;
+    private readonly SqliteCommand _upsert;
+    private readonly SqliteCommand _forget;
+    private readonly SqliteCommand _place;
+    private readonly HashSet<long> _seen = [];
+    private readonly System.Threading.Channels.Channel<Write> _writes = System.Threading.Channels.Channel.CreateUnbounded<Write>(new() { SingleReader = true });
+    private Task? _writer;
+
+    /// <summary>A queued put, or (Barrier set) a request to commit everything before it.</summary>
+    private sealed record Write(string Path, FileStat Stat, string Cdc, byte[] Blob, TaskCompletionSource? Barrier = null);
+
     public ChunkCache(string databasePath)
     {
         _db = State.Sqlite.Open(databasePath, """
             CREATE TABLE IF NOT EXISTS chunk_lists(
             path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
             ctime_ns INTEGER NOT NULL, cdc TEXT NOT NULL, chunks BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS chunk_at(k INTEGER NOT NULL, path TEXT NOT NULL, off INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS chunk_at_k ON chunk_at(k);
+            CREATE INDEX IF NOT EXISTS chunk_at_path ON chunk_at(path);
             """);
+        _get = Command("SELECT size, mtime_ns, inode, ctime_ns, cdc, chunks FROM chunk_lists WHERE path=$p", "$p");
+        _upsert = Command("""
+            INSERT INTO chunk_lists VALUES($p,$s,$m,$i,$c,$d,$b) ON CONFLICT(path) DO UPDATE SET size=excluded.size,
+            mtime_ns=excluded.mtime_ns, inode=excluded.inode, ctime_ns=excluded.ctime_ns, cdc=excluded.cdc, chunks=excluded.chunks
+            """, "$p", "$s", "$m", "$i", "$c", "$d", "$b");
+        _forget = Command("DELETE FROM chunk_at WHERE path=$p", "$p");
+        _place = Command("INSERT INTO chunk_at VALUES($k,$p,$o)", "$k", "$p", "$o");
+    }
+
+    private SqliteCommand Command(string sql, params string[] parameters)
+    {
+        var c = _db.CreateCommand();
+        c.CommandText = sql;
+        foreach (var p in parameters)
+        {
+            c.Parameters.Add(new SqliteParameter { ParameterName = p });
+        }
+
+        return c;
     }
 
     public static ChunkCache ForHome(string home) => new(Path.Combine(home, "chunks.db"));
@@ -56,10 +95,9 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
     {
         lock (_lock)
         {
-            using var c = _db.CreateCommand();
+            var c = _get;
             c.Transaction = _tx;
-            c.CommandText = "SELECT size, mtime_ns, inode, ctime_ns, cdc, chunks FROM chunk_lists WHERE path=$p";
-            c.Parameters.AddWithValue("$p", fullPath);
+            c.Parameters[0].Value = fullPath;
             using var r = c.ExecuteReader();
             if (!r.Read() || r.GetInt64(0) != st.Size || r.GetInt64(1) != st.MtimeNs || r.GetInt64(2) != st.Inode
                 || r.GetInt64(3) != st.CtimeNs || r.GetString(4) != Params(cdc))
@@ -89,6 +127,74 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
         }
     }
 
+    /// <summary>The index key of a chunk: its hash's first 8 bytes (collisions are resolved by re-hashing what is read).</summary>
+    private static long Key(Hash256 h) => unchecked((long)h.A);
+
+    public Dictionary<Hash256, List<(string Path, long Offset)>> Locate(IReadOnlyCollection<Hash256> hashes)
+    {
+        var found = new Dictionary<Hash256, List<(string Path, long Offset)>>();
+        if (hashes.Count == 0)
+        {
+            return found;
+        }
+
+        var byKey = new Dictionary<long, List<Hash256>>();
+        foreach (var h in hashes)
+        {
+            if (!byKey.TryGetValue(Key(h), out var l))
+            {
+                byKey[Key(h)] = l = [];
+            }
+
+            l.Add(h);
+        }
+
+        try
+        {
+            lock (_lock)
+            {
+                const int Batch = 500;
+                var keys = byKey.Keys.ToArray();
+                for (int i = 0; i < keys.Length; i += Batch)
+                {
+                    int n = Math.Min(Batch, keys.Length - i);
+                    using var c = _db.CreateCommand();
+                    c.Transaction = _tx;
+                    var names = new string[n];
+                    for (int j = 0; j < n; j++)
+                    {
+                        names[j] = "$k" + j.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        c.Parameters.AddWithValue(names[j], keys[i + j]);
+                    }
+
+                    c.CommandText = $"SELECT k, path, off FROM chunk_at WHERE k IN ({string.Join(',', names)})";
+                    using var r = c.ExecuteReader();
+                    while (r.Read())
+                    {
+                        foreach (var h in byKey[r.GetInt64(0)])
+                        {
+                            if (!found.TryGetValue(h, out var at))
+                            {
+                                found[h] = at = [];
+                            }
+
+                            // A handful of places is plenty: each is verified by reading it.
+                            if (at.Count < 4)
+                            {
+                                at.Add((r.GetString(1), r.GetInt64(2)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        catch (SqliteException)
+        {
+        }
+
+        return found;
+    }
+
     public void Put(string fullPath, FileStat st, FastCdc cdc, IReadOnlyList<ChunkInfo> chunks)
     {
         var blob = new byte[chunks.Count * 36];
@@ -98,32 +204,89 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(blob.AsSpan((i * 36) + 32, 4), chunks[i].Length);
         }
 
-        try
+        Enqueue(new Write(fullPath, st, Params(cdc), blob));
+    }
+
+    private void Enqueue(Write w)
+    {
+        lock (_lock)
         {
-            PutCore(fullPath, st, cdc, blob);
+            _writer ??= Task.Run(WriteLoopAsync);
         }
-        catch (SqliteException)
+
+        _writes.Writer.TryWrite(w);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _writes.Reader;
+        while (true)
         {
-            lock (_lock)
+            while (reader.TryRead(out var w))
             {
-                try
+                lock (_lock)
                 {
-                    _tx?.Rollback();
-                }
-                catch (SqliteException)
-                {
+                    try
+                    {
+                        if (w.Barrier is null)
+                        {
+                            PutCore(w.Path, w.Stat, w.Cdc, w.Blob);
+                        }
+                        else
+                        {
+                            Commit();
+                        }
+                    }
+                    catch (SqliteException)
+                    {
+                        Abandon();
+                    }
                 }
 
-                _tx?.Dispose();
-                _tx = null;
-                _pending = 0;
+                w.Barrier?.TrySetResult();
+            }
+
+            // Idle: commit what is pending once nothing more arrives for a moment.
+            var more = reader.WaitToReadAsync().AsTask();
+            if (await Task.WhenAny(more, Task.Delay(50)).ConfigureAwait(false) != more)
+            {
+                lock (_lock)
+                {
+                    try
+                    {
+                        Commit();
+                    }
+                    catch (SqliteException)
+                    {
+                        Abandon();
+                    }
+                }
+            }
+
+            if (!await more.ConfigureAwait(false))
+            {
+                return;
             }
         }
     }
 
-    private void PutCore(string fullPath, FileStat st, FastCdc cdc, byte[] blob)
+    private void Abandon()
     {
-        lock (_lock)
+        try
+        {
+            _tx?.Rollback();
+        }
+        catch (SqliteException)
+        {
+        }
+
+        _tx?.Dispose();
+        _tx = null;
+        _pending = 0;
+    }
+
+    private void PutCore(string fullPath, FileStat st, string cdc, byte[] blob)
+    {
         {
             if (_tx is null)
             {
@@ -131,20 +294,38 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
                 _txStarted = Environment.TickCount64;
             }
 
-            using var c = _db.CreateCommand();
+            var c = _upsert;
             c.Transaction = _tx;
-            c.CommandText = """
-                INSERT INTO chunk_lists VALUES($p,$s,$m,$i,$c,$d,$b) ON CONFLICT(path) DO UPDATE SET size=excluded.size,
-                mtime_ns=excluded.mtime_ns, inode=excluded.inode, ctime_ns=excluded.ctime_ns, cdc=excluded.cdc, chunks=excluded.chunks
-                """;
-            c.Parameters.AddWithValue("$p", fullPath);
-            c.Parameters.AddWithValue("$s", st.Size);
-            c.Parameters.AddWithValue("$m", st.MtimeNs);
-            c.Parameters.AddWithValue("$i", st.Inode);
-            c.Parameters.AddWithValue("$c", st.CtimeNs);
-            c.Parameters.AddWithValue("$d", Params(cdc));
-            c.Parameters.AddWithValue("$b", blob);
+            c.Parameters[0].Value = fullPath;
+            c.Parameters[1].Value = st.Size;
+            c.Parameters[2].Value = st.MtimeNs;
+            c.Parameters[3].Value = st.Inode;
+            c.Parameters[4].Value = st.CtimeNs;
+            c.Parameters[5].Value = cdc;
+            c.Parameters[6].Value = blob;
             c.ExecuteNonQuery();
+
+            _forget.Transaction = _tx;
+            _forget.Parameters[0].Value = fullPath;
+            _forget.ExecuteNonQuery();
+
+            _place.Transaction = _tx;
+            _place.Parameters[1].Value = fullPath;
+            long off = 0;
+            _seen.Clear();
+            for (int i = 0; i + 36 <= blob.Length; i += 36)
+            {
+                long k = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(blob.AsSpan(i, 8));
+                if (_seen.Add(k))
+                {
+                    _place.Parameters[0].Value = k;
+                    _place.Parameters[2].Value = off;
+                    _place.ExecuteNonQuery();
+                }
+
+                off += System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(blob.AsSpan(i + 32, 4));
+            }
+
             if (++_pending >= 1000 || Environment.TickCount64 - _txStarted > 250)
             {
                 Commit();
@@ -152,8 +333,33 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
         }
     }
 
+    /// <summary>Waits until everything put so far is written and committed.</summary>
     public void Flush()
     {
+        bool started;
+        lock (_lock)
+        {
+            started = _writer is not null;
+        }
+
+        if (started)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Enqueue(new Write(string.Empty, default, string.Empty, [], done));
+            done.Task.Wait();
+        }
+    }
+
+    public void Dispose()
+    {
+        _writes.Writer.TryComplete();
+        Task? writer;
+        lock (_lock)
+        {
+            writer = _writer;
+        }
+
+        writer?.Wait();
         lock (_lock)
         {
             try
@@ -162,16 +368,14 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
             }
             catch (SqliteException)
             {
-                _tx?.Dispose();
-                _tx = null;
-                _pending = 0;
+                Abandon();
             }
         }
-    }
 
-    public void Dispose()
-    {
-        Flush();
+        _get.Dispose();
+        _upsert.Dispose();
+        _forget.Dispose();
+        _place.Dispose();
         _db.Dispose();
     }
 

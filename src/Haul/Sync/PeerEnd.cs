@@ -236,7 +236,9 @@ internal sealed class PeerEnd : ISyncEnd
     /// <param name="reuseFrom">Files in this folder the receiver may take chunks from (the sync's pending deletions: renames and moves).</param>
     public async Task<SendResult> PushAsync(LocalEnd from, IReadOnlyList<SyncEntry> files, CancellationToken ct, IReadOnlyList<string>? reuseFrom = null)
     {
+        DebugTrace.Mark($"push: {files.Count} files planned");
         var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct, cache: _node.ChunkCache), ct).ConfigureAwait(false);
+        DebugTrace.Mark("push: scanned");
         await _opsLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {

@@ -21,6 +21,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     public async Task<SyncStats> RunAsync(CancellationToken cancellationToken = default)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
+        DebugTrace.Mark("sync: start");
         if (!await source.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new HaulException(ErrorCode.PathNotFound, $"source not found: {source.Display}", "check the path, bucket or folder name");

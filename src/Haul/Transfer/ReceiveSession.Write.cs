@@ -155,12 +155,70 @@ internal sealed partial class ReceiveSession
             }
         }
 
+        reused += ReuseFromNodeIndex(newlyDone);
+
         _store.MarkChunksDone(_transferId, newlyDone);
         for (int f = 0; f < _inPlace.Length; f++)
         {
             if (!_inPlace[f] && _plan.FileRemaining[f] == 0 && _plan.File(f).Size > 0)
             {
                 FinalizeFile(f);
+            }
+        }
+
+        return reused;
+    }
+
+    /// <summary>
+    /// Chunks still needed that the node's chunk index places in some other file on this node (another
+    /// folder, an earlier transfer, a file this node sent): read, re-hashed, and used only if they match.
+    /// </summary>
+    private long ReuseFromNodeIndex(List<int> newlyDone)
+    {
+        if (_chunkCache is null || !_state.AsSpan().Contains(ChunkState.Needed))
+        {
+            return 0;
+        }
+
+        var chunks = _manifest.Chunks;
+        var wanted = new HashSet<Hash256>();
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            if (_state[c] == ChunkState.Needed)
+            {
+                wanted.Add(chunks[c].Hash);
+            }
+        }
+
+        var places = _chunkCache.Locate(wanted);
+        if (places.Count == 0)
+        {
+            return 0;
+        }
+
+        long reused = 0;
+        byte[] buf = [];
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            if (_state[c] != ChunkState.Needed || !places.TryGetValue(chunks[c].Hash, out var at))
+            {
+                continue;
+            }
+
+            foreach (var (path, offset) in at)
+            {
+                if (buf.Length < chunks[c].Length)
+                {
+                    buf = new byte[Math.Max(chunks[c].Length, 1 << 20)];
+                }
+
+                if (ReadExact(path, offset, buf.AsSpan(0, chunks[c].Length)) && Hash256.Of(buf.AsSpan(0, chunks[c].Length)) == chunks[c].Hash)
+                {
+                    MarkPlaced(c, buf);
+                    newlyDone.Add(c);
+                    reused += chunks[c].Length;
+                    break;
+                }
             }
         }
 
@@ -227,7 +285,7 @@ internal sealed partial class ReceiveSession
 
             return true;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return false;
         }

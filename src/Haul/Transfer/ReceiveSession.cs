@@ -125,6 +125,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             throw new HaulException(ErrorCode.CorruptData, "the manifest does not match its hash", "run the send again");
         }
 
+        DebugTrace.Mark("receive: manifest received");
         _manifest = ManifestCodec.Decode(encoded);
         _plan = new ReceivePlan(_manifest);
         string hex = _manifest.Hash.ToHex();
@@ -135,7 +136,9 @@ internal sealed partial class ReceiveSession : IUdpSession
         Directory.CreateDirectory(_partialDir);
         _transferId = _store.BeginTransfer("in", hex, _peer.Id.Canonical, _manifest.RootName, _manifest.FileCount, _manifest.TotalBytes);
 
+        DebugTrace.Mark("receive: manifest decoded");
         long reusedBytes = PrepareExisting();
+        DebugTrace.Mark("receive: existing data checked");
         var need = new List<(int, int)>();
         for (int c = 0; c < _state.Length; c++)
         {
@@ -195,7 +198,9 @@ internal sealed partial class ReceiveSession : IUdpSession
 
         _toWriter.Writer.TryComplete();
         await writer.ConfigureAwait(false);
+        DebugTrace.Mark("receive: all written");
         FinalizeTree();
+        DebugTrace.Mark("receive: tree finalized");
 
         var receipt = new Receipt(_manifest.Hash, _peer.Id.Canonical, _me.Id.Canonical, _manifest.FileCount, _manifest.TotalBytes, DateTimeOffset.UtcNow);
         var body = receipt.EncodeBody();

@@ -60,7 +60,9 @@ internal sealed class SendSession
             await ctl.SendAsync(FrameType.ManifestPart, w, cancellationToken).ConfigureAwait(false);
         }
 
+        DebugTrace.Mark("send: manifest sent");
         var accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, cancellationToken).ConfigureAwait(false)).Payload, m.Chunks.Length);
+        DebugTrace.Mark("send: accepted");
         var needed = new List<int>();
         foreach (var (s, c) in accept.Need)
         {

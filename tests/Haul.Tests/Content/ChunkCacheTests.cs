@@ -18,6 +18,7 @@ public sealed class ChunkCacheTests
 
         var first = cache.ChunkFile(f, 3_000_000, cdc);
         Assert.Equal((0L, 1L), (cache.Hits, cache.Misses));
+        cache.Flush(); // puts are written in the background
         var again = cache.ChunkFile(f, 3_000_000, cdc);
         Assert.Equal(first, again);
         Assert.Equal(1, cache.Hits);
@@ -25,6 +26,7 @@ public sealed class ChunkCacheTests
         // Other chunking parameters: a miss, not someone else's cut points.
         _ = cache.ChunkFile(f, 3_000_000, new FastCdc(64 * 1024, 256 * 1024, 1024 * 1024));
         Assert.Equal(2, cache.Misses);
+        cache.Flush();
 
         // Same size, new content and time: the stat no longer matches, so it is read again.
         Trees.WriteRandom(f, 3_000_000, 2);
@@ -39,5 +41,29 @@ public sealed class ChunkCacheTests
         using var reopened = new ChunkCache(Path.Combine(tmp.Path, "chunks.db"));
         Assert.Equal(changed, reopened.ChunkFile(f, 3_000_000, cdc));
         Assert.Equal(1, reopened.Hits);
+    }
+
+    [Fact]
+    public void Locate_FindsChunksOfAnyFilePut_AndForgetsAFilesOldChunksWhenItIsPutAgain()
+    {
+        using var tmp = new TempDir();
+        using var cache = new ChunkCache(Path.Combine(tmp.Path, "chunks.db"));
+        var cdc = new FastCdc();
+        string a = Path.Combine(tmp.Path, "a.bin");
+        Trees.WriteRandom(a, 2_000_000, 1);
+        var chunksA = cache.ChunkFile(a, 2_000_000, cdc);
+        cache.Flush();
+        var unknown = Hash256.Of([1, 2, 3]);
+
+        var found = cache.Locate([chunksA[1].Hash, unknown]);
+        Assert.False(found.ContainsKey(unknown));
+        Assert.Equal([(a, (long)chunksA[0].Length)], found[chunksA[1].Hash]);
+
+        Trees.WriteRandom(a, 2_000_000, 2);
+        File.SetLastWriteTimeUtc(a, DateTime.UtcNow.AddMinutes(1));
+        var now = cache.ChunkFile(a, 2_000_000, cdc);
+        cache.Flush();
+        Assert.Empty(cache.Locate([chunksA[1].Hash]));
+        Assert.Single(cache.Locate([now[0].Hash]));
     }
 }

@@ -130,6 +130,39 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task ChunksAnywhereOnTheReceivingNode_AreReused_AndAStaleIndexEntryIsNot()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string first = tmp.Sub("src/checkpoints");
+        Trees.WriteRandom(Path.Combine(first, "step-1000.bin"), 12_000_000, 7);
+        Trees.WriteRandom(Path.Combine(first, "optimizer.bin"), 6_000_000, 8);
+        await a.Node.SendAsync(first, "lab-b");
+
+        // Another tree, other names, mostly the same bytes: its chunks are already on lab-b, under
+        // inbox/lab-a/checkpoints, which this transfer's destination (inbox/lab-a/release) does not cover.
+        string second = tmp.Sub("src/release");
+        Directory.CreateDirectory(second);
+        File.Copy(Path.Combine(first, "step-1000.bin"), Path.Combine(second, "model.bin"));
+        Trees.WriteRandom(Path.Combine(second, "README.bin"), 100_000, 9);
+        var r = await a.Node.SendAsync(second, "lab-b");
+        Assert.True(r.ReusedBytes >= 11_000_000, $"reused {r.ReusedBytes}");
+        Assert.InRange(r.ChunkBytesSent, 1, 1_200_000);
+        Trees.AssertSame(second, Path.Combine(b.Inbox, "lab-a", "release"));
+
+        // The file the index points at changes behind its back: the stale entry is re-hashed, found wrong,
+        // and the chunks cross the wire instead; nothing wrong lands.
+        Trees.WriteRandom(Path.Combine(b.Inbox, "lab-a", "checkpoints", "optimizer.bin"), 6_000_000, 10);
+        string third = tmp.Sub("src/opt");
+        Directory.CreateDirectory(third);
+        File.Copy(Path.Combine(first, "optimizer.bin"), Path.Combine(third, "o.bin"));
+        var stale = await a.Node.SendAsync(third, "lab-b");
+        Assert.True(stale.ChunkBytesSent >= 5_000_000, $"sent {stale.ChunkBytesSent}");
+        Trees.AssertSame(third, Path.Combine(b.Inbox, "lab-a", "opt"));
+    }
+
+    [Fact]
     public async Task Resend_AfterRenamingAndMovingFiles_ReusesTheirChunksOnTheReceiver()
     {
         using var tmp = new TempDir();
