@@ -438,22 +438,20 @@ internal sealed partial class ReceiveSession
         }
 
         _finalized[f] = true;
-        if (_handles.Remove(f, out var h))
-        {
-            h.Dispose();
-        }
-
         var e = _plan.File(f);
         string temp = TempPath(f);
-        if (!File.Exists(temp))
+        if (!_handles.Remove(f, out var h))
         {
-            using (File.Create(temp))
-            {
-            }
+            h = File.OpenHandle(temp, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         }
 
-        File.SetUnixFileMode(temp, e.Mode);
-        File.SetLastWriteTimeUtc(temp, DateTime.UnixEpoch.AddTicks(e.MtimeUnixNs / 100));
+        // Mode and time through the open handle: no path lookups, and no stat to keep the atime.
+        using (h)
+        {
+            File.SetUnixFileMode(h, e.Mode);
+            File.SetLastWriteTimeUtc(h, DateTime.UnixEpoch.AddTicks(e.MtimeUnixNs / 100));
+        }
+
         string final = PrepareFinal(e.Path);
         if (Directory.Exists(final) && new DirectoryInfo(final).LinkTarget is null)
         {
