@@ -36,6 +36,10 @@ internal static class Cli
         root.Subcommands.Add(NodeCommands.Init());
         root.Subcommands.Add(NodeCommands.Id());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ApiCommands.Status());
+        root.Subcommands.Add(ApiCommands.Transfers());
+        root.Subcommands.Add(ApiCommands.Transfer());
+        root.Subcommands.Add(ApiCommands.Token());
         root.Subcommands.Add(PairingCommands.Invite());
         root.Subcommands.Add(PairingCommands.Join());
         root.Subcommands.Add(PeerCommands.Create());

@@ -34,4 +34,7 @@ public enum ErrorCode
 
     /// <summary>The peer has no folder of that name shared with this node.</summary>
     UnknownFolder = 25,
+
+    /// <summary>A command that talks to the local node's API found no node running.</summary>
+    NodeNotRunning = 26,
 }

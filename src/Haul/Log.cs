@@ -66,4 +66,13 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Information, "{Peer} pulled {Files} files ({Bytes} bytes, {Sent} sent after reuse) from folder {Folder}")]
     public static partial void FolderPulled(ILogger logger, string peer, string folder, int files, long bytes, long sent);
+
+    [LoggerMessage(70, LogLevel.Information, "transfer {Id} ({Kind} with {Peer}) {State}")]
+    public static partial void TransferEnded(ILogger logger, string id, string kind, string peer, string state);
+
+    [LoggerMessage(71, LogLevel.Information, "REST API on http://{Endpoint} (bearer token in {TokenFile})")]
+    public static partial void ApiServing(ILogger logger, string endpoint, string tokenFile);
+
+    [LoggerMessage(72, LogLevel.Warning, "the REST API listens on {Endpoint}, which is not loopback: anyone who can reach it and holds the token controls this node; put it behind TLS (a reverse proxy) or bind 127.0.0.1")]
+    public static partial void ApiExposed(ILogger logger, string endpoint);
 }

@@ -20,10 +20,7 @@ internal static partial class FolderCommands
         add.SetAction((pr, ct) => Cli.Guard(() =>
         {
             string n = pr.GetValue(name)!;
-            if (!FolderName().IsMatch(n))
-            {
-                throw new HaulException(ErrorCode.Usage, $"'{n}' is not a folder name", "use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit");
-            }
+            CheckName(n);
 
             string full = Path.GetFullPath(pr.GetValue(path)!);
             if (!Directory.Exists(full))
@@ -98,7 +95,15 @@ internal static partial class FolderCommands
         return cmd;
     }
 
-    private static List<(State.PeerRecord Peer, string? Access)> ParseShares(HaulNode node, IEnumerable<string> specs)
+    internal static void CheckName(string n)
+    {
+        if (!FolderName().IsMatch(n))
+        {
+            throw new HaulException(ErrorCode.Usage, $"'{n}' is not a folder name", "use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit");
+        }
+    }
+
+    internal static List<(State.PeerRecord Peer, string? Access)> ParseShares(HaulNode node, IEnumerable<string> specs)
     {
         var result = new List<(State.PeerRecord, string?)>();
         foreach (var spec in specs.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))

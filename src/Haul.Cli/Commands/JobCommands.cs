@@ -75,6 +75,40 @@ internal static class JobCommands
         return (p.ExitCode, last);
     }
 
+    /// <summary>A checked job: a usable name, --every or --watch, and a haul command that parses.</summary>
+    internal static Job Build(string n, string[] argv, string? e, string? w, DateTimeOffset now)
+    {
+        if (n.Length is 0 or > 64 || n.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+        {
+            throw new HaulException(ErrorCode.Usage, $"'{n}' is not a usable job name", "use letters, digits, '-', '_' or '.'");
+        }
+
+        if (e is null && w is null)
+        {
+            throw new HaulException(ErrorCode.Usage, "a job needs --every or --watch", "e.g. --every \"0 2 * * *\" or --watch /data/cams");
+        }
+
+        if (argv.Length == 0 || !Verbs.Contains(argv[0]))
+        {
+            throw new HaulException(ErrorCode.Usage, $"a job runs one of {string.Join(", ", Verbs)}, not '{(argv.Length == 0 ? string.Empty : argv[0])}'", "write the command after --, e.g. -- sync /data/new hub:incoming");
+        }
+
+        var parsed = Cli.BuildRoot().Parse(argv);
+        if (parsed.Errors.Count > 0)
+        {
+            throw new HaulException(ErrorCode.Usage, $"the job's command does not parse: {parsed.Errors[0].Message}", $"try it by hand first: haul {string.Join(' ', argv)}");
+        }
+
+        var schedule = e is null ? null : Schedule.Parse(e);
+        string? watchPath = w is null ? null : Path.GetFullPath(w);
+        if (watchPath is not null && !Directory.Exists(watchPath))
+        {
+            throw new HaulException(ErrorCode.PathNotFound, $"--watch {w}: no such folder", "create it, or check the path");
+        }
+
+        return new Job(n, argv, schedule?.Text, watchPath, false, schedule?.Next(now), null, null, null, now);
+    }
+
     private static Command Add()
     {
         var name = new Argument<string>("name") { Description = "A name for the job" };
@@ -84,43 +118,12 @@ internal static class JobCommands
         var cmd = new Command("add", "Save a job: haul job add NAME (--every SCHEDULE | --watch DIR) -- COMMAND...") { name, command, every, watch };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            string n = pr.GetValue(name)!;
-            string[] argv = pr.GetValue(command)!;
-            string? e = pr.GetValue(every);
-            string? w = pr.GetValue(watch);
-            if (n.Length is 0 or > 64 || n.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            {
-                throw new HaulException(ErrorCode.Usage, $"'{n}' is not a usable job name", "use letters, digits, '-', '_' or '.'");
-            }
-
-            if (e is null && w is null)
-            {
-                throw new HaulException(ErrorCode.Usage, "a job needs --every or --watch", "e.g. --every \"0 2 * * *\" or --watch /data/cams");
-            }
-
-            if (!Verbs.Contains(argv[0]))
-            {
-                throw new HaulException(ErrorCode.Usage, $"a job runs one of {string.Join(", ", Verbs)}, not '{argv[0]}'", "write the command after --, e.g. -- sync /data/new hub:incoming");
-            }
-
-            var parsed = Cli.BuildRoot().Parse(argv);
-            if (parsed.Errors.Count > 0)
-            {
-                throw new HaulException(ErrorCode.Usage, $"the job's command does not parse: {parsed.Errors[0].Message}", $"try it by hand first: haul {string.Join(' ', argv)}");
-            }
-
-            var schedule = e is null ? null : Schedule.Parse(e);
-            string? watchPath = w is null ? null : Path.GetFullPath(w);
-            if (watchPath is not null && !Directory.Exists(watchPath))
-            {
-                throw new HaulException(ErrorCode.PathNotFound, $"--watch {w}: no such folder", "create it, or check the path");
-            }
-
+            var now = DateTimeOffset.Now;
+            var job = Build(pr.GetValue(name)!, pr.GetValue(command)!, pr.GetValue(every), pr.GetValue(watch), now);
             string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
             using var store = new JobStore(HaulHome.DatabasePath(home));
-            var now = DateTimeOffset.Now;
-            store.Add(new Job(n, argv, schedule?.Text, watchPath, false, schedule?.Next(now), null, null, null, now));
-            Console.Error.WriteLine(schedule is null ? $"job '{n}' added: runs when {watchPath} changes" : $"job '{n}' added: next run {schedule.Next(now):yyyy-MM-dd HH:mm:ss zzz}");
+            store.Add(job);
+            Console.Error.WriteLine(job.Every is null ? $"job '{job.Name}' added: runs when {job.WatchPath} changes" : $"job '{job.Name}' added: next run {job.NextRun:yyyy-MM-dd HH:mm:ss zzz}");
             return Task.FromResult(0);
         }));
         return cmd;

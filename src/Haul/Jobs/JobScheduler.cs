@@ -50,6 +50,7 @@ internal sealed class JobScheduler : IAsyncDisposable
         finally
         {
             store.Finished(id, job.Name, time.GetUtcNow(), code, msg);
+            HaulMetrics.JobFinished(code);
         }
 
         return (code, msg);

@@ -83,6 +83,7 @@ internal sealed class HaulNode : IDisposable
         }
 
         var id = NodeIdentity.Create(home, name);
+        ApiToken.Ensure(home);
         var store = new NodeStore(HaulHome.DatabasePath(home));
         store.SetMeta("name", name);
         return new HaulNode(home, id, store, loggers ?? NullLoggerFactory.Instance);

@@ -38,6 +38,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private long _transferId;
     private string _partialDir = string.Empty;
     private int _neededRemaining;
+    private long _neededBytes;
     private int _filesDone;
 
     /// <param name="root">Where the manifest's paths are placed: the peer's inbox folder, or a shared folder's target.</param>
@@ -148,6 +149,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             }
 
             _neededRemaining++;
+            _neededBytes += _manifest.Chunks[c].Length;
             if (need.Count > 0 && need[^1].Item1 + need[^1].Item2 == c)
             {
                 need[^1] = (need[^1].Item1, need[^1].Item2 + 1);
@@ -207,6 +209,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         var sig = _me.Sign(body);
         _store.FinishTransfer(_transferId, "done");
         _store.ForgetChunks(_transferId);
+        HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
         Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r.Forged, _s2r.Replayed, _dupPieces, _badChunks);
 

@@ -223,6 +223,7 @@ internal sealed class SendSession
         long packets = (plane as UdpSender)?.PacketsSent ?? 0;
         long retx = (plane as UdpSender)?.Retransmitted ?? 0;
         double srtt = (plane as UdpSender)?.SrttMs ?? 0;
+        HaulMetrics.SendFinished(chunkBytes, wire, packets, retx, m.TotalBytes, sw.Elapsed, srtt);
         return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt);
     }
 

@@ -1,0 +1,423 @@
+using System.Threading.Channels;
+using Haul.Transfer;
+using Microsoft.Extensions.Logging;
+
+namespace Haul.Node;
+
+/// <summary>What a client asks the node to move: a send of a local path to a peer, or a pull of a peer's folder path.</summary>
+/// <param name="Kind">"send" or "pull".</param>
+/// <param name="Peer">Peer name or node ID.</param>
+/// <param name="Path">send: the local file or folder; pull: "folder/path" on the peer.</param>
+/// <param name="Destination">pull: the local folder to copy into.</param>
+internal sealed record TransferRequest(string Kind, string Peer, string Path, string? Destination = null, Transfer.Congestion.RatePolicy? Rate = null);
+
+/// <summary>A snapshot of one transfer the node runs for a client (REST API, MCP, dashboard).</summary>
+internal sealed record TransferView(
+    string Id,
+    string Kind,
+    string Peer,
+    string Path,
+    string? Destination,
+    string State,
+    string Phase,
+    long BytesDone,
+    long BytesTotal,
+    int FilesDone,
+    int FilesTotal,
+    double RateBytesPerSec,
+    double Percent,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? FinishedAt,
+    string? Mode,
+    string? ManifestHash,
+    long ChunkBytesSent,
+    long ReusedBytes,
+    int? ErrorCode,
+    string? Error,
+    string? Fix);
+
+/// <summary>
+/// Runs transfers inside the node for its clients: start (with idempotency keys, so a retried POST
+/// does not start two), list, get, cancel, pause (the run stops; the receiver's journal keeps every
+/// verified chunk) and resume (the same request again: only what is missing moves), and a stream of
+/// snapshots for live progress. Transfers are kept in memory for the life of the node process.
+/// </summary>
+internal sealed class TransferManager : IAsyncDisposable
+{
+    /// <summary>Runs one pull: copies peer:folder/path into a local folder; reports through the callback.</summary>
+    public delegate Task PullRunner(TransferRequest request, Action<TransferProgress> progress, CancellationToken ct);
+
+    private readonly HaulNode _node;
+    private readonly PullRunner? _pull;
+    private readonly ILogger _log;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Entry> _transfers = [];
+    private readonly Dictionary<string, (string Id, TransferRequest Request)> _idempotency = [];
+    private readonly List<Channel<TransferView>> _subscribers = [];
+    private readonly CancellationTokenSource _stop = new();
+    private long _bytesMoved;
+    private int _completed;
+    private int _failed;
+
+    public TransferManager(HaulNode node, PullRunner? pull, ILogger log)
+    {
+        _node = node;
+        _pull = pull;
+        _log = log;
+    }
+
+    /// <summary>Payload bytes moved by finished transfers (for metrics).</summary>
+    public long BytesMoved => Interlocked.Read(ref _bytesMoved);
+
+    public int Completed => Volatile.Read(ref _completed);
+
+    public int Failed => Volatile.Read(ref _failed);
+
+    public int Active
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _transfers.Values.Count(e => e.State is "queued" or "running");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks the request and starts it. With an idempotency key already used for the same request,
+    /// returns that transfer (Created = false); for a different request, an error.
+    /// </summary>
+    public (TransferView View, bool Created) Start(TransferRequest request, string? idempotencyKey)
+    {
+        Validate(request);
+        Entry entry;
+        lock (_lock)
+        {
+            if (idempotencyKey is not null && _idempotency.TryGetValue(idempotencyKey, out var seen))
+            {
+                if (seen.Request != request)
+                {
+                    throw new HaulException(ErrorCode.Usage, "this Idempotency-Key was already used for a different transfer", "use a new key for a new transfer");
+                }
+
+                return (_transfers[seen.Id].View(), false);
+            }
+
+            string id = "t-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+            entry = new Entry(id, request, DateTimeOffset.UtcNow);
+            _transfers[id] = entry;
+            if (idempotencyKey is not null)
+            {
+                _idempotency[idempotencyKey] = (id, request);
+            }
+        }
+
+        Run(entry);
+        return (entry.View(), true);
+    }
+
+    public IReadOnlyList<TransferView> List()
+    {
+        lock (_lock)
+        {
+            return [.. _transfers.Values.OrderByDescending(e => e.CreatedAt).Select(e => e.View())];
+        }
+    }
+
+    public TransferView? Get(string id)
+    {
+        lock (_lock)
+        {
+            return _transfers.TryGetValue(id, out var e) ? e.View() : null;
+        }
+    }
+
+    public TransferView Cancel(string id) => Stop(id, "cancelled");
+
+    public TransferView Pause(string id) => Stop(id, "paused");
+
+    public TransferView Resume(string id)
+    {
+        var e = Find(id);
+        lock (e)
+        {
+            if (e.State != "paused" && e.State != "failed")
+            {
+                throw new HaulException(ErrorCode.Usage, $"transfer {id} is {e.State}; only a paused or failed transfer resumes", "start a new transfer instead");
+            }
+        }
+
+        Run(e);
+        return e.View();
+    }
+
+    /// <summary>Every change of every transfer, as snapshots (progress at most about 4 a second each), until cancelled.</summary>
+    public async IAsyncEnumerable<TransferView> WatchAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var ch = Channel.CreateBounded<TransferView>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        lock (_lock)
+        {
+            _subscribers.Add(ch);
+        }
+
+        try
+        {
+            await foreach (var v in ch.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                yield return v;
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _subscribers.Remove(ch);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        Task[] running;
+        lock (_lock)
+        {
+            running = [.. _transfers.Values.Select(e => e.Task)];
+        }
+
+        try
+        {
+            await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or HaulException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private void Validate(TransferRequest r)
+    {
+        if (r.Kind is not ("send" or "pull"))
+        {
+            throw new HaulException(ErrorCode.Usage, $"kind '{r.Kind}' is not send or pull", "set \"kind\": \"send\" or \"pull\"");
+        }
+
+        if (string.IsNullOrWhiteSpace(r.Peer) || string.IsNullOrWhiteSpace(r.Path))
+        {
+            throw new HaulException(ErrorCode.Usage, "a transfer needs a peer and a path", "set \"peer\" and \"path\"");
+        }
+
+        _node.ResolvePeer(r.Peer);
+        if (r.Kind == "send" && !File.Exists(r.Path) && !Directory.Exists(r.Path))
+        {
+            throw new HaulException(ErrorCode.PathNotFound, $"no such file or folder: {r.Path}", "give an absolute path on the node's machine");
+        }
+
+        if (r.Kind == "pull")
+        {
+            if (_pull is null)
+            {
+                throw new HaulException(ErrorCode.Usage, "this node cannot pull", "run the pull with 'haul copy PEER:folder/path DIR'");
+            }
+
+            if (string.IsNullOrWhiteSpace(r.Destination) || !System.IO.Path.IsPathFullyQualified(r.Destination))
+            {
+                throw new HaulException(ErrorCode.Usage, "a pull needs an absolute destination folder", "set \"destination\" to e.g. /data/incoming");
+            }
+        }
+    }
+
+    private Entry Find(string id)
+    {
+        lock (_lock)
+        {
+            return _transfers.TryGetValue(id, out var e) ? e : throw new HaulException(ErrorCode.PathNotFound, $"no transfer {id}", "list transfers with GET /api/v1/transfers or 'haul transfers'");
+        }
+    }
+
+    private TransferView Stop(string id, string state)
+    {
+        var e = Find(id);
+        CancellationTokenSource? cts;
+        lock (e)
+        {
+            if (e.State is not ("queued" or "running") && !(state == "cancelled" && e.State == "paused"))
+            {
+                throw new HaulException(ErrorCode.Usage, $"transfer {id} is already {e.State}", "only a queued or running transfer can be stopped");
+            }
+
+            e.StopAs = state;
+            cts = e.Cts;
+            if (e.State == "paused")
+            {
+                e.State = state;
+                e.FinishedAt = DateTimeOffset.UtcNow;
+            }
+        }
+
+        cts?.Cancel();
+        Publish(e);
+        return e.View();
+    }
+
+    private void Run(Entry e)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        lock (e)
+        {
+            e.Cts = cts;
+            e.StopAs = null;
+            e.State = "running";
+            e.Phase = "connect";
+            e.Error = null;
+            e.FinishedAt = null;
+        }
+
+        Publish(e);
+        e.Task = Task.Run(async () =>
+        {
+            long lastPublish = 0;
+            void OnProgress(TransferProgress p)
+            {
+                lock (e)
+                {
+                    e.Progress = p;
+                    e.Phase = p.Phase;
+                    e.Mode = p.Mode;
+                }
+
+                long now = Environment.TickCount64;
+                if (now - Interlocked.Read(ref lastPublish) >= 250)
+                {
+                    Interlocked.Exchange(ref lastPublish, now);
+                    Publish(e);
+                }
+            }
+
+            try
+            {
+                if (e.Request.Kind == "send")
+                {
+                    var options = new SendOptions { Rate = e.Request.Rate ?? _node.DefaultRatePolicy };
+                    var result = await _node.SendAsync(e.Request.Path, e.Request.Peer, options, OnProgress, cts.Token).ConfigureAwait(false);
+                    lock (e)
+                    {
+                        e.Result = result;
+                        e.State = "done";
+                    }
+
+                    Interlocked.Add(ref _bytesMoved, result.ChunkBytesSent);
+                }
+                else
+                {
+                    await _pull!(e.Request, OnProgress, cts.Token).ConfigureAwait(false);
+                    lock (e)
+                    {
+                        e.State = "done";
+                    }
+                }
+
+                Interlocked.Increment(ref _completed);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException || cts.IsCancellationRequested)
+            {
+                lock (e)
+                {
+                    e.State = e.StopAs ?? "cancelled";
+                }
+            }
+            catch (HaulException ex)
+            {
+                lock (e)
+                {
+                    e.State = "failed";
+                    e.Error = ex;
+                }
+
+                Interlocked.Increment(ref _failed);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                lock (e)
+                {
+                    e.State = "failed";
+                    e.Error = new HaulException(ErrorCode.Internal, ex.Message, "check the node's log");
+                }
+
+                Interlocked.Increment(ref _failed);
+            }
+            finally
+            {
+                lock (e)
+                {
+                    e.FinishedAt = e.State == "paused" ? null : DateTimeOffset.UtcNow;
+                }
+
+                Log.TransferEnded(_log, e.Id, e.Request.Kind, e.Request.Peer, e.State);
+                Publish(e);
+                cts.Dispose();
+            }
+        });
+    }
+
+    private void Publish(Entry e)
+    {
+        var v = e.View();
+        lock (_lock)
+        {
+            foreach (var s in _subscribers)
+            {
+                s.Writer.TryWrite(v);
+            }
+        }
+    }
+
+    private sealed class Entry(string id, TransferRequest request, DateTimeOffset createdAt)
+    {
+        public string Id { get; } = id;
+
+        public TransferRequest Request { get; } = request;
+
+        public DateTimeOffset CreatedAt { get; } = createdAt;
+
+        public string State { get; set; } = "queued";
+
+        public string Phase { get; set; } = "queued";
+
+        public string? StopAs { get; set; }
+
+        public string? Mode { get; set; }
+
+        public TransferProgress? Progress { get; set; }
+
+        public SendResult? Result { get; set; }
+
+        public HaulException? Error { get; set; }
+
+        public DateTimeOffset? FinishedAt { get; set; }
+
+        public CancellationTokenSource? Cts { get; set; }
+
+        public Task Task { get; set; } = Task.CompletedTask;
+
+        public TransferView View()
+        {
+            lock (this)
+            {
+                var p = Progress;
+                long total = Result?.Bytes ?? p?.BytesTotal ?? 0;
+                long done = State == "done" ? total : p?.BytesDone ?? 0;
+                int filesTotal = Result?.Files ?? p?.FilesTotal ?? 0;
+                int filesDone = State == "done" ? filesTotal : p?.FilesDone ?? 0;
+                double pct = State == "done" ? 100 : total > 0 && p?.Phase != "scan" ? Math.Round(100.0 * done / total, 1) : 0;
+                return new TransferView(
+                    Id, Request.Kind, Request.Peer, Request.Path, Request.Destination, State, State == "done" ? "done" : Phase,
+                    done, total, filesDone, filesTotal, State == "running" ? p?.RateBytesPerSec ?? 0 : 0, pct, CreatedAt, FinishedAt,
+                    Result?.Mode ?? Mode, Result?.Receipt.ManifestHash.ToHex(), Result?.ChunkBytesSent ?? 0, Result?.ReusedBytes ?? 0,
+                    Error is null ? null : (int)Error.Code, Error?.Message, Error?.Hint);
+            }
+        }
+    }
+}

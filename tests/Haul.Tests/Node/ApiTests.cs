@@ -1,0 +1,333 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Haul.Tests.Support;
+
+namespace Haul.Tests.Node;
+
+/// <summary>
+/// The REST API of a real 'haul serve' (the CLI binary, Kestrel on a real socket), driving real
+/// transfers between two real nodes.
+/// </summary>
+[Collection("nodes")]
+public sealed class ApiTests
+{
+    private sealed class Nodes : IAsyncDisposable
+    {
+        public required TempDir Tmp { get; init; }
+
+        public required string HomeA { get; init; }
+
+        public required string HomeB { get; init; }
+
+        public required HaulProcess ServeA { get; init; }
+
+        public required HaulProcess ServeB { get; init; }
+
+        public required HttpClient Api { get; init; }
+
+        public required string Token { get; init; }
+
+        public required int ApiPort { get; init; }
+
+        public async ValueTask DisposeAsync()
+        {
+            Api.Dispose();
+            ServeA.Dispose();
+            ServeB.Dispose();
+            await Task.Yield();
+            Tmp.Dispose();
+        }
+    }
+
+    private static async Task<string> Cli(string home, params string[] args)
+    {
+        var (code, stdout, err) = await HaulProcess.RunAsync(["--home", home, .. args]);
+        Assert.True(code == 0, $"haul {string.Join(' ', args)} exited {code}: {err}");
+        return stdout.Trim();
+    }
+
+    private static async Task<HaulProcess> Serve(string home, params string[] args)
+    {
+        var p = HaulProcess.Start(["--home", home, "serve", .. args]);
+        for (int i = 0; i < 300 && !p.Stderr.Contains("REST API on", StringComparison.Ordinal) && !p.HasExited; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains("REST API on", p.Stderr, StringComparison.Ordinal);
+        return p;
+    }
+
+    /// <summary>Two paired nodes, both serving; A's API on a known port, with a client holding A's token.</summary>
+    private static async Task<Nodes> StartAsync()
+    {
+        var tmp = new TempDir();
+        string a = tmp.Sub("a"), b = tmp.Sub("b");
+        string idA = await Cli(a, "init", "--name", "lab-a");
+        string idB = await Cli(b, "init", "--name", "lab-b");
+        int portB = HaulProcess.FreePort();
+        await Cli(a, "peer", "add", idB, $"127.0.0.1:{portB}", "--name", "lab-b");
+        await Cli(b, "peer", "add", idA, "--name", "lab-a");
+        int apiPort = HaulProcess.FreePort();
+        var serveA = await Serve(a, "--listen", $"127.0.0.1:{HaulProcess.FreePort()}", "--api", $"127.0.0.1:{apiPort}");
+        var serveB = await Serve(b, "--listen", $"127.0.0.1:{portB}");
+        string token = await Cli(a, "token", "show");
+        var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return new Nodes { Tmp = tmp, HomeA = a, HomeB = b, ServeA = serveA, ServeB = serveB, Api = api, Token = token, ApiPort = apiPort };
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> Body(HttpResponseMessage r) => JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    private static async Task<JsonElement> WaitForState(HttpClient api, string id, string state, int seconds = 60)
+    {
+        JsonElement t = default;
+        for (int i = 0; i < seconds * 10; i++)
+        {
+            t = await Body(await api.GetAsync($"/api/v1/transfers/{id}"));
+            if (t.GetProperty("state").GetString() == state)
+            {
+                return t;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"transfer {id} never reached {state}: {t}");
+        return t;
+    }
+
+    [Fact]
+    public async Task Transfer_StartedOverHttp_MovesBetweenTwoNodes_WithLiveProgress_IdempotentlyAndWithAReceipt()
+    {
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("src/weights");
+        Trees.WriteRandom(Path.Combine(src, "w.bin"), 30_000_000, 1);
+        Trees.WriteRandom(Path.Combine(src, "cfg.json"), 2_000, 2);
+
+        // Live progress: subscribe before starting, read the event stream while the transfer runs.
+        using var events = new HttpClient { BaseAddress = n.Api.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        events.DefaultRequestHeaders.Authorization = n.Api.DefaultRequestHeaders.Authorization;
+        using var stream = await events.GetAsync("/api/v1/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        var seen = new List<JsonElement>();
+        using var readCts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var reader = Task.Run(async () =>
+        {
+            using var sr = new StreamReader(await stream.Content.ReadAsStreamAsync(readCts.Token));
+            while (await sr.ReadLineAsync(readCts.Token) is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    var e = JsonDocument.Parse(line[6..]).RootElement.Clone();
+                    lock (seen)
+                    {
+                        seen.Add(e);
+                    }
+
+                    if (e.GetProperty("state").GetString() is "done" or "failed")
+                    {
+                        return;
+                    }
+                }
+            }
+        });
+
+        string body = $$"""{"kind":"send","peer":"lab-b","path":"{{src}}","maxRate":"40M"}""";
+        using var first = new HttpRequestMessage(HttpMethod.Post, "/api/v1/transfers") { Content = Json(body) };
+        first.Headers.Add("Idempotency-Key", "job-42");
+        var r1 = await n.Api.SendAsync(first);
+        Assert.Equal(HttpStatusCode.Created, r1.StatusCode);
+        string id = (await Body(r1)).GetProperty("id").GetString()!;
+
+        // A retried POST with the same key returns the same transfer and starts nothing new.
+        using var retry = new HttpRequestMessage(HttpMethod.Post, "/api/v1/transfers") { Content = Json(body) };
+        retry.Headers.Add("Idempotency-Key", "job-42");
+        var r2 = await n.Api.SendAsync(retry);
+        Assert.Equal(HttpStatusCode.OK, r2.StatusCode);
+        Assert.Equal(id, (await Body(r2)).GetProperty("id").GetString());
+
+        var done = await WaitForState(n.Api, id, "done");
+        await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(100, done.GetProperty("percent").GetDouble());
+        Assert.Equal(30_002_000, done.GetProperty("bytesTotal").GetInt64());
+        Assert.Single((await Body(await n.Api.GetAsync("/api/v1/transfers"))).EnumerateArray());
+        Trees.AssertSame(src, Path.Combine(n.HomeB, "inbox", "lab-a", "weights"));
+
+        List<JsonElement> mine;
+        lock (seen)
+        {
+            mine = [.. seen.Where(e => e.GetProperty("id").GetString() == id)];
+        }
+
+        Assert.Contains(mine, e => e.GetProperty("state").GetString() == "running" && e.GetProperty("percent").GetDouble() is > 0 and < 100);
+        Assert.Equal("done", mine[^1].GetProperty("state").GetString());
+
+        var receipts = await Body(await n.Api.GetAsync("/api/v1/receipts"));
+        Assert.Contains(receipts.EnumerateArray(), r => r.GetProperty("manifestHash").GetString() == done.GetProperty("manifestHash").GetString() && r.GetProperty("peer").GetString() == "lab-b");
+
+        string metrics = await n.Api.GetStringAsync("/metrics");
+        var sent = metrics.Split('\n').Single(l => l.StartsWith("haul_bytes_sent_bytes_total ", StringComparison.Ordinal));
+        Assert.True(double.Parse(sent.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 30_000_000, sent);
+        Assert.Contains("haul_transfers_total{direction=\"out\",outcome=\"done\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE haul_rtt_seconds gauge", metrics, StringComparison.Ordinal);
+
+        // The CLI reads the same resources through the API.
+        string listed = await Cli(n.HomeA, "transfers", "--json");
+        Assert.Equal(id, JsonDocument.Parse(listed.Split('\n')[0]).RootElement.GetProperty("id").GetString());
+        string status = await Cli(n.HomeA, "status");
+        Assert.Contains("lab-a", status, StringComparison.Ordinal);
+        Assert.Contains($"http://127.0.0.1:{n.ApiPort}", status, StringComparison.Ordinal);
+
+        var openapi = await Body(await n.Api.GetAsync("/openapi.json"));
+        Assert.True(openapi.GetProperty("paths").TryGetProperty("/api/v1/transfers", out _));
+        Assert.True(openapi.GetProperty("paths").TryGetProperty("/api/v1/transfers/{id}/cancel", out _));
+    }
+
+    [Fact]
+    public async Task Transfer_PausedAndResumed_FinishesWithoutResendingWhatArrived_AndCancelStopsIt()
+    {
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("src/run");
+        Trees.WriteRandom(Path.Combine(src, "frames.bin"), 60_000_000, 3);
+        var r = await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"peer":"lab-b","path":"{{src}}","maxRate":"15M"}"""));
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        string id = (await Body(r)).GetProperty("id").GetString()!;
+        for (int i = 0; i < 300 && (await Body(await n.Api.GetAsync($"/api/v1/transfers/{id}"))).GetProperty("percent").GetDouble() < 20; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("paused", (await Body(await n.Api.PostAsync($"/api/v1/transfers/{id}/pause", null))).GetProperty("state").GetString());
+        await WaitForState(n.Api, id, "paused");
+        var resumed = await n.Api.PostAsync($"/api/v1/transfers/{id}/resume", null);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        var done = await WaitForState(n.Api, id, "done");
+        Assert.True(done.GetProperty("reusedBytes").GetInt64() >= 10_000_000, $"resumed from the journal: {done}");
+        Trees.AssertSame(src, Path.Combine(n.HomeB, "inbox", "lab-a", "run"));
+
+        // A done transfer cannot be cancelled; a running one can, and lands nothing at the final path.
+        var late = await n.Api.PostAsync($"/api/v1/transfers/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
+        string other = n.Tmp.Sub("src/other");
+        Trees.WriteRandom(Path.Combine(other, "big.bin"), 60_000_000, 4);
+        string id2 = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"peer":"lab-b","path":"{{other}}","maxRate":"10M"}""")))).GetProperty("id").GetString()!;
+        await WaitForState(n.Api, id2, "running");
+        await Task.Delay(500);
+        await Cli(n.HomeA, "transfer", "cancel", id2);
+        await WaitForState(n.Api, id2, "cancelled");
+        Assert.False(File.Exists(Path.Combine(n.HomeB, "inbox", "lab-a", "other", "big.bin")));
+    }
+
+    [Fact]
+    public async Task Requests_WithoutOrWithAWrongToken_CrossOrigin_OrMalformed_AreRefusedWithProblemDetails_AndChangeNothing()
+    {
+        await using var n = await StartAsync();
+        using var anon = new HttpClient { BaseAddress = n.Api.BaseAddress };
+
+        var none = await anon.GetAsync("/api/v1/node");
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
+        var p = await Body(none);
+        Assert.Equal(17, p.GetProperty("code").GetInt32());
+        Assert.Contains("haul token show", p.GetProperty("fix").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anon.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anon.GetAsync("/openapi.json")).StatusCode);
+
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, "/api/v1/peers") { Content = Json("""{"id":"x","name":"evil"}""") };
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", n.Token + "x");
+        var w = await anon.SendAsync(wrong);
+        Assert.Equal(HttpStatusCode.Unauthorized, w.StatusCode);
+        Assert.Contains("wrong", (await Body(w)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // CSRF: a page on another origin, even holding the token, is refused.
+        using var csrf = new HttpRequestMessage(HttpMethod.Post, "/api/v1/transfers") { Content = Json("""{"peer":"lab-b","path":"/etc"}""") };
+        csrf.Headers.Add("Origin", "http://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await n.Api.SendAsync(csrf)).StatusCode);
+
+        // DNS rebinding: a Host that is not this listener.
+        using var rebind = new HttpRequestMessage(HttpMethod.Get, "/api/v1/node");
+        rebind.Headers.Host = $"evil.example:{n.ApiPort}";
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, (await n.Api.SendAsync(rebind)).StatusCode);
+
+        var bad = await n.Api.PostAsync("/api/v1/transfers", Json("""{"peer":"lab-b","path": """));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("malformed JSON", (await Body(bad)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var type = await n.Api.PostAsync("/api/v1/transfers", Json("""{"peer":"lab-b","path":42}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, type.StatusCode);
+        Assert.Contains("$.path", (await Body(type)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var range = await n.Api.PostAsync("/api/v1/peers/invite", Json("""{"ttlHours":-3}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, range.StatusCode);
+        Assert.Equal(2, (await Body(range)).GetProperty("code").GetInt32());
+
+        var rate = await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"peer":"lab-b","path":"{{n.Tmp.Path}}","maxRate":"fast"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, rate.StatusCode);
+
+        var peer = await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"peer":"nobody","path":"{{n.Tmp.Path}}"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, peer.StatusCode);
+        Assert.Equal("urn:haul:problem:unknown-peer", (await Body(peer)).GetProperty("type").GetString());
+
+        var missing = await n.Api.PostAsync("/api/v1/transfers", Json("""{"peer":"lab-b","path":"/no/such/dir"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        // Nothing changed.
+        Assert.Empty((await Body(await n.Api.GetAsync("/api/v1/transfers"))).EnumerateArray());
+        Assert.Single((await Body(await n.Api.GetAsync("/api/v1/peers"))).EnumerateArray());
+
+        // Rotating the token locks the old one out at once, without a restart.
+        await Cli(n.HomeA, "token", "rotate");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await n.Api.GetAsync("/api/v1/node")).StatusCode);
+        Assert.Contains("lab-a", await Cli(n.HomeA, "status"), StringComparison.Ordinal);
+
+        // Token file is private.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(n.HomeA, "api.token")));
+    }
+
+    [Fact]
+    public async Task FoldersAndJobs_AreManagedOverHttp_AndAJobRunsNow()
+    {
+        await using var n = await StartAsync();
+        string data = n.Tmp.Sub("data");
+        Trees.WriteRandom(Path.Combine(data, "x.bin"), 5_000, 5);
+        var f = await n.Api.PostAsync("/api/v1/folders", Json($$"""{"name":"datasets","path":"{{data}}","share":"lab-b:ro"}"""));
+        Assert.Equal(HttpStatusCode.Created, f.StatusCode);
+        var folders = await Body(await n.Api.GetAsync("/api/v1/folders"));
+        var ds = folders.EnumerateArray().Single();
+        Assert.Equal("lab-b", ds.GetProperty("shares")[0].GetProperty("peer").GetString());
+        Assert.Equal("ro", ds.GetProperty("shares")[0].GetProperty("access").GetString());
+
+        string mirror = n.Tmp.Sub("mirror");
+        var j = await n.Api.PostAsync("/api/v1/jobs", Json($$"""{"name":"nightly","every":"0 2 * * *","command":["sync","{{data}}","{{mirror}}"]}"""));
+        Assert.Equal(HttpStatusCode.Created, j.StatusCode);
+        Assert.NotEqual(JsonValueKind.Null, (await Body(j)).GetProperty("nextRun").ValueKind);
+        var badJob = await n.Api.PostAsync("/api/v1/jobs", Json("""{"name":"x","every":"0 2 * * *","command":["rm","-rf","/"]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, badJob.StatusCode);
+
+        var run = await Body(await n.Api.PostAsync("/api/v1/jobs/nightly/run", null));
+        Assert.Equal(0, run.GetProperty("exitCode").GetInt32());
+        Assert.True(File.Exists(Path.Combine(mirror, "x.bin")));
+        var history = await Body(await n.Api.GetAsync("/api/v1/jobs/nightly/history"));
+        Assert.Equal("api", history[0].GetProperty("trigger").GetString());
+        Assert.True((await Body(await n.Api.PostAsync("/api/v1/jobs/nightly/pause", null))).GetProperty("paused").GetBoolean());
+        Assert.Contains("haul_job_runs_total{outcome=\"ok\"} 1", await n.Api.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, (await n.Api.DeleteAsync("/api/v1/jobs/nightly")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await n.Api.GetAsync("/api/v1/nothing-here")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Status_WithNoNodeRunning_SaysSo_WithItsOwnExitCode()
+    {
+        using var tmp = new TempDir();
+        string home = tmp.Sub("h");
+        await Cli(home, "init", "--name", "solo");
+        var (code, _, err) = await HaulProcess.RunAsync("--home", home, "status");
+        Assert.Equal(26, code);
+        Assert.Contains("haul serve", err, StringComparison.Ordinal);
+    }
+}
