@@ -40,6 +40,7 @@ internal static class Cli
         root.Subcommands.Add(ApiCommands.Transfers());
         root.Subcommands.Add(ApiCommands.Transfer());
         root.Subcommands.Add(ApiCommands.Token());
+        root.Subcommands.Add(Mcp.McpCommand.Create());
         root.Subcommands.Add(PairingCommands.Invite());
         root.Subcommands.Add(PairingCommands.Join());
         root.Subcommands.Add(PeerCommands.Create());

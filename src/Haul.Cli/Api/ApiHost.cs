@@ -42,7 +42,7 @@ internal static class ApiHost
     {
         var log = loggers.CreateLogger("haul.api");
         ApiToken.Ensure(home);
-        var transfers = new TransferManager(node, (r, p, ct) => PullAsync(home, r, p, ct), loggers.CreateLogger("haul.transfers"));
+        var transfers = new TransferManager(node, (r, p, ct) => r.Kind == "pull" ? PullAsync(home, r, p, ct) : SyncAsync(home, r, p, ct), loggers.CreateLogger("haul.transfers"));
         var ctx = new ApiContext(home, node, transfers, jobs, scheduler, endpoint, peerEndpoint);
         ApiServer server;
         try
@@ -71,6 +71,17 @@ internal static class ApiHost
         }
 
         return (server, transfers);
+    }
+
+    /// <summary>A sync or copy between two ends, run as 'haul sync|copy SRC DST' in a child process (the same code and semantics as the CLI, S3 credentials from the node's environment).</summary>
+    private static async Task SyncAsync(string home, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
+    {
+        progress(new TransferProgress(r.Kind, 0, 0, 0, 0, 0, string.Empty));
+        var (code, message) = await Commands.JobCommands.RunProcessAsync(home, [r.Kind, r.Path, r.Destination!, "-q"], ct).ConfigureAwait(false);
+        if (code != 0)
+        {
+            throw new HaulException(Enum.IsDefined((ErrorCode)code) ? (ErrorCode)code : ErrorCode.Internal, message.StartsWith("error: ", StringComparison.Ordinal) ? message[7..] : message, $"run 'haul {r.Kind} {r.Path} {r.Destination}' by hand to see every line");
+        }
     }
 
     /// <summary>A pull: copy peer:folder/path into a local folder (rclone copy semantics: nothing is deleted).</summary>

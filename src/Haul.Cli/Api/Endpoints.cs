@@ -101,11 +101,12 @@ internal static class Endpoints
             var rate = b.Mode is null && b.MaxRate is null && b.MinRate is null
                 ? null
                 : SendCommand.ParsePolicy(b.Mode, b.MinRate, b.MaxRate, ctx.Node.DefaultRatePolicy, "/openapi.json");
-            var request = new TransferRequest(b.Kind ?? "send", Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
+            string kind = b.Kind ?? "send";
+            var request = new TransferRequest(kind, kind is "sync" or "copy" ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
             var (view, created) = ctx.Transfers.Start(request, string.IsNullOrEmpty(key) ? null : key);
             return created ? Results.Created($"/api/v1/transfers/{view.Id}", view) : Results.Ok(view);
         }).Accepts<TransferBody>("application/json").Produces<TransferView>(StatusCodes.Status201Created).Produces<TransferView>()
-          .WithSummary("Start a send (a local path to a peer) or a pull (peer folder/path into a local folder); an Idempotency-Key header makes a retried POST return the first transfer");
+          .WithSummary("Start a send (a local path to a peer), a pull (peer folder/path into a local folder), or a sync/copy between two ends (path → destination, as 'haul sync' takes them); an Idempotency-Key header makes a retried POST return the first transfer");
         api.MapGet("/transfers/{id}", (string id) => ctx.Transfers.Get(id) ?? throw NoTransfer(id)).WithSummary("One transfer, with progress");
         api.MapPost("/transfers/{id}/cancel", (string id) => ctx.Transfers.Cancel(id)).WithSummary("Cancel a transfer");
         api.MapPost("/transfers/{id}/pause", (string id) => ctx.Transfers.Pause(id)).WithSummary("Pause a transfer (verified chunks are kept)");

@@ -158,9 +158,9 @@ internal sealed class ApiClient(Uri baseAddress, string token) : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(3) }) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
 
-    public Task<JsonDocument> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, ct);
+    public Task<JsonDocument> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, ct);
 
-    public Task<JsonDocument> PostAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Post, path, ct);
+    public Task<JsonDocument> PostAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Post, path, null, ct);
 
     public async IAsyncEnumerable<JsonElement> EventsAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
@@ -179,9 +179,20 @@ internal sealed class ApiClient(Uri baseAddress, string token) : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<JsonDocument> SendAsync(HttpMethod method, string path, CancellationToken ct)
+    /// <summary>A call with an optional JSON body and Idempotency-Key; the answer parsed, or the problem turned into a HaulException.</summary>
+    public async Task<JsonDocument> SendAsync(HttpMethod method, string path, string? json, CancellationToken ct, string? idempotencyKey = null)
     {
         using var req = Request(method, path);
+        if (json is not null)
+        {
+            req.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        if (idempotencyKey is not null)
+        {
+            req.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         using var resp = await Call(req, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
         return JsonDocument.Parse(await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
     }

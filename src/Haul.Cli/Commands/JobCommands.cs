@@ -38,12 +38,15 @@ internal static class JobCommands
     }
 
     /// <summary>Runs a job's command as a child haul process; the message is the last line it wrote to stderr (the summary or the error).</summary>
-    internal static async Task<(int ExitCode, string Message)> RunProcessAsync(string home, Job job, CancellationToken ct)
+    internal static Task<(int ExitCode, string Message)> RunProcessAsync(string home, Job job, CancellationToken ct) => RunProcessAsync(home, job.Command, ct);
+
+    /// <summary>Runs 'haul --home HOME ARGV...' as a child process; returns its exit code and last line on stderr.</summary>
+    internal static async Task<(int ExitCode, string Message)> RunProcessAsync(string home, IReadOnlyList<string> argv, CancellationToken ct)
     {
         var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("--home");
         psi.ArgumentList.Add(home);
-        foreach (var a in job.Command)
+        foreach (var a in argv)
         {
             psi.ArgumentList.Add(a);
         }

@@ -4,11 +4,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Haul.Node;
 
-/// <summary>What a client asks the node to move: a send of a local path to a peer, or a pull of a peer's folder path.</summary>
-/// <param name="Kind">"send" or "pull".</param>
-/// <param name="Peer">Peer name or node ID.</param>
-/// <param name="Path">send: the local file or folder; pull: "folder/path" on the peer.</param>
-/// <param name="Destination">pull: the local folder to copy into.</param>
+/// <summary>What a client asks the node to move: a send of a local path to a peer, a pull of a peer's folder path, or a sync/copy between two ends.</summary>
+/// <param name="Kind">"send", "pull", "sync" or "copy".</param>
+/// <param name="Peer">Peer name or node ID (send, pull).</param>
+/// <param name="Path">send: the local file or folder; pull: "folder/path" on the peer; sync/copy: the source end.</param>
+/// <param name="Destination">pull: the local folder to copy into; sync/copy: the destination end.</param>
 internal sealed record TransferRequest(string Kind, string Peer, string Path, string? Destination = null, Transfer.Congestion.RatePolicy? Rate = null);
 
 /// <summary>A snapshot of one transfer the node runs for a client (REST API, MCP, dashboard).</summary>
@@ -44,7 +44,7 @@ internal sealed record TransferView(
 /// </summary>
 internal sealed class TransferManager : IAsyncDisposable
 {
-    /// <summary>Runs one pull: copies peer:folder/path into a local folder; reports through the callback.</summary>
+    /// <summary>Runs a pull, sync or copy (the kinds the node's core does not run itself); reports through the callback.</summary>
     public delegate Task PullRunner(TransferRequest request, Action<TransferProgress> progress, CancellationToken ct);
 
     private readonly HaulNode _node;
@@ -199,9 +199,19 @@ internal sealed class TransferManager : IAsyncDisposable
 
     private void Validate(TransferRequest r)
     {
-        if (r.Kind is not ("send" or "pull"))
+        if (r.Kind is not ("send" or "pull" or "sync" or "copy"))
         {
-            throw new HaulException(ErrorCode.Usage, $"kind '{r.Kind}' is not send or pull", "set \"kind\": \"send\" or \"pull\"");
+            throw new HaulException(ErrorCode.Usage, $"kind '{r.Kind}' is not send, pull, sync or copy", "set \"kind\" to one of them");
+        }
+
+        if (r.Kind is "sync" or "copy")
+        {
+            if (_pull is null || string.IsNullOrWhiteSpace(r.Path) || string.IsNullOrWhiteSpace(r.Destination))
+            {
+                throw new HaulException(ErrorCode.Usage, $"a {r.Kind} needs a source (\"path\") and a \"destination\"", "name both ends as 'haul sync' takes them: /local/path, peer:folder/path or s3://bucket/prefix");
+            }
+
+            return;
         }
 
         if (string.IsNullOrWhiteSpace(r.Peer) || string.IsNullOrWhiteSpace(r.Path))

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Haul.Tests.Support;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 
 namespace Haul.Tests.Node;
 
@@ -318,6 +320,16 @@ public sealed class ApiTests
         Assert.Contains("haul_job_runs_total{outcome=\"ok\"} 1", await n.Api.GetStringAsync("/metrics"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NoContent, (await n.Api.DeleteAsync("/api/v1/jobs/nightly")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await n.Api.GetAsync("/api/v1/nothing-here")).StatusCode);
+
+        // A copy between two ends runs in the node with the CLI's semantics; a failing one reports the CLI's error.
+        string copyTo = n.Tmp.Sub("copy2");
+        string cid = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"copy","path":"{{data}}","destination":"{{copyTo}}"}""")))).GetProperty("id").GetString()!;
+        await WaitForState(n.Api, cid, "done");
+        Assert.True(File.Exists(Path.Combine(copyTo, "x.bin")));
+        string fid = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{data}}","destination":"nobody:f/x"}""")))).GetProperty("id").GetString()!;
+        var failed = await WaitForState(n.Api, fid, "failed");
+        Assert.Equal(10, failed.GetProperty("errorCode").GetInt32());
+        Assert.Contains("nobody", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -329,5 +341,55 @@ public sealed class ApiTests
         var (code, _, err) = await HaulProcess.RunAsync("--home", home, "status");
         Assert.Equal(26, code);
         Assert.Contains("haul serve", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mcp_OverStdio_ListsTools_SendsBetweenTwoNodes_AndReportsStatusUntilDone()
+    {
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("src/ckpt");
+        Trees.WriteRandom(Path.Combine(src, "model.bin"), 20_000_000, 6);
+
+        var transport = new StdioClientTransport(new StdioClientTransportOptions { Name = "haul", Command = HaulProcess.Binary, Arguments = ["--home", n.HomeA, "mcp"] });
+        await using var client = await McpClient.CreateAsync(transport);
+        Assert.Equal("haul", client.ServerInfo?.Name);
+
+        var tools = await client.ListToolsAsync();
+        string[] expected = ["node_status", "list_peers", "send", "pull", "sync", "list_transfers", "transfer_status", "cancel_transfer", "list_jobs", "schedule_job", "run_job", "list_receipts"];
+        Assert.Empty(expected.Except(tools.Select(t => t.Name)));
+        Assert.All(tools, t => Assert.False(string.IsNullOrWhiteSpace(t.Description), t.Name));
+        var send = tools.Single(t => t.Name == "send");
+        var schema = send.JsonSchema;
+        Assert.Equal("object", schema.GetProperty("type").GetString());
+        Assert.Equal(["path", "peer"], schema.GetProperty("required").EnumerateArray().Select(e => e.GetString()!).Order());
+        Assert.True(schema.GetProperty("properties").GetProperty("maxRate").TryGetProperty("description", out _));
+
+        static string Text(CallToolResult r) => string.Concat(r.Content.OfType<TextContentBlock>().Select(c => c.Text));
+
+        var status = await client.CallToolAsync("node_status", new Dictionary<string, object?>());
+        Assert.NotEqual(true, status.IsError);
+        Assert.Equal("lab-a", JsonDocument.Parse(Text(status)).RootElement.GetProperty("name").GetString());
+
+        var started = await client.CallToolAsync("send", new Dictionary<string, object?> { ["path"] = src, ["peer"] = "lab-b" });
+        Assert.NotEqual(true, started.IsError);
+        string id = JsonDocument.Parse(Text(started)).RootElement.GetProperty("id").GetString()!;
+        string state = "";
+        for (int i = 0; i < 600 && state != "done"; i++)
+        {
+            var st = await client.CallToolAsync("transfer_status", new Dictionary<string, object?> { ["id"] = id });
+            state = JsonDocument.Parse(Text(st)).RootElement.GetProperty("state").GetString()!;
+            Assert.NotEqual("failed", state);
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("done", state);
+        Trees.AssertSame(src, Path.Combine(n.HomeB, "inbox", "lab-a", "ckpt"));
+        var receipts = await client.CallToolAsync("list_receipts", new Dictionary<string, object?>());
+        Assert.Single(JsonDocument.Parse(Text(receipts)).RootElement.EnumerateArray());
+
+        // A bad call comes back as a tool error the agent can read, with the fix.
+        var bad = await client.CallToolAsync("send", new Dictionary<string, object?> { ["path"] = "/no/such/dir", ["peer"] = "lab-b" });
+        Assert.True(bad.IsError);
+        Assert.Contains("no such file or folder", Text(bad), StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.ComponentModel;
+using System.Text.Json;
+using Haul.Cli.Commands;
+using Haul.Node;
+using Haul.Security;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+
+namespace Haul.Cli.Mcp;
+
+/// <summary>
+/// 'haul mcp': an MCP server on stdio (the official ModelContextProtocol SDK) for AI agents. Every tool
+/// is a call to the local node's REST API, so an agent can do exactly what the token allows and the
+/// node's checks apply; stdout carries only JSON-RPC, logs go to stderr.
+/// </summary>
+internal static class McpCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("mcp", "Serve the Model Context Protocol on stdio for AI agents (a client of the local node's REST API; start 'haul serve' first)");
+        cmd.SetAction(async (pr, ct) =>
+        {
+            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddSingleton(new NodeApi(home));
+            builder.Services
+                .AddMcpServer(o => o.ServerInfo = new() { Name = "haul", Version = Api.ApiServer.Version })
+                .WithStdioServerTransport()
+                .WithTools<HaulTools>();
+            using var host = builder.Build();
+            await host.RunAsync(ct).ConfigureAwait(false);
+            return 0;
+        });
+        return cmd;
+    }
+}
+
+/// <summary>The local node's API, found through HAUL_HOME (address recorded by 'haul serve', token file), opened per call so a restarted node or a rotated token is picked up.</summary>
+internal sealed class NodeApi(string home)
+{
+    public async Task<string> CallAsync(HttpMethod method, string path, object? body, CancellationToken ct, string? idempotencyKey = null)
+    {
+        try
+        {
+            if (!NodeIdentity.Exists(home))
+            {
+                throw new HaulException(ErrorCode.NotInitialized, $"no node in {home}", "run 'haul init --name NAME' and 'haul serve'");
+            }
+
+            string? api;
+            using (var node = HaulNode.Open(home))
+            {
+                api = node.Store.GetMeta("api");
+            }
+
+            if (api is null)
+            {
+                throw new HaulException(ErrorCode.NodeNotRunning, "the node has never served its API", "start it with 'haul serve'");
+            }
+
+            using var client = new ApiClient(new Uri($"http://{api}"), ApiToken.Read(home));
+            using var doc = await client.SendAsync(method, path, body is null ? null : JsonSerializer.Serialize(body, Api.ApiServer.Json), ct, idempotencyKey).ConfigureAwait(false);
+            return doc.RootElement.GetRawText();
+        }
+        catch (HaulException ex)
+        {
+            // Tool errors go back to the agent as an error result it can read and act on.
+            throw new McpException(ex.Hint is null ? ex.Message : $"{ex.Message}; {ex.Hint}");
+        }
+    }
+}
+
+[McpServerToolType]
+internal sealed class HaulTools(NodeApi api)
+{
+    [McpServerTool(Name = "node_status", ReadOnly = true), Description("This Haul node: its ID, name, version, addresses, health, number of peers and active transfers.")]
+    public Task<string> NodeStatus(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/node", null, ct);
+
+    [McpServerTool(Name = "list_peers", ReadOnly = true), Description("The peers this node trusts (name, node ID, address). Transfers go only to and from these.")]
+    public Task<string> ListPeers(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/peers", null, ct);
+
+    [McpServerTool(Name = "send"), Description("Send a local file or folder to a trusted peer (it lands in the peer's inbox). Returns at once with a transfer whose progress transfer_status reports.")]
+    public Task<string> Send(
+        [Description("Absolute path of the file or folder on this node")] string path,
+        [Description("Peer name or node ID (see list_peers)")] string peer,
+        [Description("Optional upper bound on the rate, e.g. \"200M\" (bytes/s) or \"800Mbit\"")] string? maxRate = null,
+        [Description("Optional rate mode: fair (default), background (yield to other traffic) or fixed")] string? mode = null,
+        [Description("Optional idempotency key: calling again with the same key returns the same transfer instead of starting another")] string? idempotencyKey = null,
+        CancellationToken ct = default) =>
+        Start(new { kind = "send", peer, path, maxRate, mode }, idempotencyKey, ct);
+
+    [McpServerTool(Name = "pull"), Description("Copy a path from a folder a peer shares with this node into a local folder (nothing is deleted). Returns a transfer to follow with transfer_status.")]
+    public Task<string> Pull(
+        [Description("Peer name or node ID")] string peer,
+        [Description("folder/path on the peer, e.g. \"models/prod\"")] string path,
+        [Description("Absolute local folder to copy into")] string destination,
+        [Description("Optional idempotency key")] string? idempotencyKey = null,
+        CancellationToken ct = default) =>
+        Start(new { kind = "pull", peer, path, destination }, idempotencyKey, ct);
+
+    [McpServerTool(Name = "sync"), Description("Make destination match source, as 'haul sync' does (or only copy, never delete, with deleteExtraneous=false). Each end is a local path, peer:folder/path or s3://bucket/prefix. Returns a transfer to follow with transfer_status.")]
+    public Task<string> Sync(
+        [Description("Source end")] string source,
+        [Description("Destination end")] string destination,
+        [Description("true (default): delete files on the destination that the source lacks, after every copy succeeded; false: copy only")] bool deleteExtraneous = true,
+        [Description("Optional idempotency key")] string? idempotencyKey = null,
+        CancellationToken ct = default) =>
+        Start(new { kind = deleteExtraneous ? "sync" : "copy", path = source, destination }, idempotencyKey, ct);
+
+    [McpServerTool(Name = "list_transfers", ReadOnly = true), Description("Transfers this node runs for clients, newest first, with state (running, paused, done, failed, cancelled), percent, bytes and rate.")]
+    public Task<string> ListTransfers(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/transfers", null, ct);
+
+    [McpServerTool(Name = "transfer_status", ReadOnly = true), Description("One transfer's state and progress: state, phase, percent, bytesDone/bytesTotal, rate; on failure an error and how to fix it.")]
+    public Task<string> TransferStatus([Description("Transfer ID, e.g. t-1a2b3c4d5e6f")] string id, CancellationToken ct) =>
+        api.CallAsync(HttpMethod.Get, $"/api/v1/transfers/{Uri.EscapeDataString(id)}", null, ct);
+
+    [McpServerTool(Name = "cancel_transfer", Destructive = true), Description("Cancel a running or paused transfer. Files already complete on the receiver stay; nothing partial lands at a final path.")]
+    public Task<string> CancelTransfer([Description("Transfer ID")] string id, CancellationToken ct) =>
+        api.CallAsync(HttpMethod.Post, $"/api/v1/transfers/{Uri.EscapeDataString(id)}/cancel", null, ct);
+
+    [McpServerTool(Name = "list_jobs", ReadOnly = true), Description("Scheduled and watched sync jobs with their command, schedule, next run and last result.")]
+    public Task<string> ListJobs(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/jobs", null, ct);
+
+    [McpServerTool(Name = "schedule_job"), Description("Save a job the node runs on a schedule (every: cron \"0 2 * * *\" or interval \"15m\") or when a folder changes (watch). The command is a haul command as a list, e.g. [\"sync\", \"/data/new\", \"hub:incoming\"].")]
+    public Task<string> ScheduleJob(
+        [Description("Job name: letters, digits, '-', '_', '.'")] string name,
+        [Description("The haul command as a list of arguments; one of sync, copy, check, bisync, send")] string[] command,
+        [Description("Cron schedule or interval (give this or watch)")] string? every = null,
+        [Description("Absolute folder to watch for changes (give this or every)")] string? watch = null,
+        CancellationToken ct = default) =>
+        api.CallAsync(HttpMethod.Post, "/api/v1/jobs", new { name, command, every, watch }, ct);
+
+    [McpServerTool(Name = "run_job"), Description("Run a saved job now and wait for its result (exit code 0 is success; the message is its last line).")]
+    public Task<string> RunJob([Description("Job name")] string name, CancellationToken ct) =>
+        api.CallAsync(HttpMethod.Post, $"/api/v1/jobs/{Uri.EscapeDataString(name)}/run", null, ct);
+
+    [McpServerTool(Name = "list_receipts", ReadOnly = true), Description("Signed delivery receipts this node holds: which peer received which manifest (files, bytes) and when.")]
+    public Task<string> ListReceipts(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/receipts", null, ct);
+
+    private Task<string> Start(object body, string? key, CancellationToken ct) =>
+        api.CallAsync(HttpMethod.Post, "/api/v1/transfers", body, ct, key);
+}
