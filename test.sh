@@ -9,6 +9,7 @@ command -v du >/dev/null || need_pkgs+=(coreutils)
 command -v mount >/dev/null || need_pkgs+=(mount)
 command -v rclone >/dev/null || need_pkgs+=(rclone)     # reads back what sync wrote to S3
 command -v node >/dev/null || need_pkgs+=(nodejs npm)   # runs s3rver, the S3-compatible test server
+[[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)     # the dashboard's end-to-end test (Playwright drives it)
 if ((${#need_pkgs[@]})) && [[ $(id -u) == 0 ]]; then
   apt-get update -qq && apt-get install -y -qq "${need_pkgs[@]}"
 fi

@@ -18,7 +18,7 @@ namespace Haul.Cli.Api;
 /// The node's REST API (ASP.NET Core minimal APIs on Kestrel), inside 'haul serve'. Every call under
 /// /api, /metrics and /openapi.json needs the node's bearer token; a request from a browser origin other
 /// than the node's own is refused (CSRF, DNS rebinding); errors are RFC 9457 problem details carrying the
-/// CLI's error codes. Nothing is served without the token.
+/// CLI's error codes. Only the dashboard's page and script are served without the token.
 /// </summary>
 internal sealed class ApiServer : IAsyncDisposable
 {
@@ -60,6 +60,7 @@ internal sealed class ApiServer : IAsyncDisposable
         app.Use((http, next) => GuardAsync(http, next, ctx));
         app.MapOpenApi("/openapi.json");
         Endpoints.Map(app, ctx);
+        Dashboard.Map(app);
         await app.StartAsync().ConfigureAwait(false);
         return new ApiServer(app);
     }
@@ -87,9 +88,10 @@ internal sealed class ApiServer : IAsyncDisposable
             return;
         }
 
+        bool open = HttpMethods.IsGet(req.Method) && Dashboard.OpenPaths.Contains(req.Path.Value);
         string? auth = req.Headers.Authorization;
         string? presented = auth is not null && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? auth[7..].Trim() : null;
-        if (!ApiToken.Matches(ctx.Token(), presented))
+        if (!open && !ApiToken.Matches(ctx.Token(), presented))
         {
             http.Response.Headers.WWWAuthenticate = presented is null ? "Bearer realm=\"haul\"" : "Bearer realm=\"haul\", error=\"invalid_token\"";
             await Problems.WriteAsync(

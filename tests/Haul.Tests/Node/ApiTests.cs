@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Haul.Tests.Support;
+using Microsoft.Playwright;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -391,5 +392,63 @@ public sealed class ApiTests
         var bad = await client.CallToolAsync("send", new Dictionary<string, object?> { ["path"] = "/no/such/dir", ["peer"] = "lab-b" });
         Assert.True(bad.IsError);
         Assert.Contains("no such file or folder", Text(bad), StringComparison.Ordinal);
+    }
+
+    /// <summary>Where Debian puts chromium; the suite's test.sh installs it.</summary>
+    private const string Chromium = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task Dashboard_InRealChromium_SignsIn_StartsATransfer_AndShowsItsProgressReach100()
+    {
+        Assert.True(File.Exists(Chromium), "chromium is not installed (test.sh installs it with apt-get install chromium)");
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("src/dataset");
+        Trees.WriteRandom(Path.Combine(src, "part-0.bin"), 40_000_000, 7);
+        Trees.WriteRandom(Path.Combine(src, "part-1.bin"), 20_000_000, 8);
+
+        using var pw = await Playwright.CreateAsync();
+        await using var browser = await pw.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var consoleErrors = new List<string>();
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error")
+            {
+                consoleErrors.Add(m.Text);
+            }
+        };
+        string shots = Environment.GetEnvironmentVariable("HAUL_SCREENSHOTS") ?? n.Tmp.Sub("shots");
+        Directory.CreateDirectory(shots);
+
+        await page.GotoAsync($"http://127.0.0.1:{n.ApiPort}/");
+        await page.FillAsync("#token", "not-the-token");
+        await page.ClickAsync("#login-form button");
+        await Assertions.Expect(page.Locator("#login-error")).ToContainTextAsync("token was refused");
+
+        await page.FillAsync("#token", n.Token);
+        await page.ClickAsync("#login-form button");
+        await Assertions.Expect(page.Locator("#node-title")).ToContainTextAsync("lab-a");
+        await Assertions.Expect(page.Locator("#send-peer option")).ToHaveTextAsync(["lab-b"]);
+
+        await page.FillAsync("#send-path", src);
+        await page.FillAsync("#send-rate", "25M");
+        await page.ClickAsync("#send-form button");
+        var bar = page.Locator("#transfers .bar b").First;
+        await Assertions.Expect(page.Locator("#transfers td[data-state]").First).ToHaveTextAsync("running", new() { Timeout = 20_000 });
+        await Assertions.Expect(bar).Not.ToHaveTextAsync("0%", new() { Timeout = 20_000 });
+        await page.WaitForTimeoutAsync(1500);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "dashboard-running.png"), FullPage = true });
+
+        await Assertions.Expect(bar).ToHaveTextAsync("100%", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#transfers td[data-state]").First).ToHaveTextAsync("done");
+        Trees.AssertSame(src, Path.Combine(n.HomeB, "inbox", "lab-a", "dataset"));
+        await Assertions.Expect(page.Locator("#receipts tr")).ToHaveCountAsync(1, new() { Timeout = 10_000 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "dashboard-done.png"), FullPage = true });
+
+        // The session survives a reload (sessionStorage), and the token never appears in the URL.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#node-title")).ToContainTextAsync("lab-a");
+        Assert.DoesNotContain(n.Token, page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain(consoleErrors, e => !e.Contains("401", StringComparison.Ordinal));
     }
 }
