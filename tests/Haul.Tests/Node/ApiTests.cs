@@ -451,4 +451,51 @@ public sealed class ApiTests
         Assert.DoesNotContain(n.Token, page.Url, StringComparison.Ordinal);
         Assert.DoesNotContain(consoleErrors, e => !e.Contains("401", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task PythonClient_WithTheStandardLibrary_DrivesARealNode_AndTheExamplePipelinesCompile()
+    {
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("src/batch");
+        Trees.WriteRandom(Path.Combine(src, "a.bin"), 3_000_000, 9);
+        string examples = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples"));
+        var env = new Dictionary<string, string?>
+        {
+            ["HAUL_API"] = $"http://127.0.0.1:{n.ApiPort}",
+            ["HAUL_TOKEN"] = n.Token,
+            ["SRC"] = src,
+            ["PEER"] = "lab-b",
+            ["COPY_TO"] = n.Tmp.Sub("copied"),
+        };
+        var (code, stdout, stderr) = await Run("python3", [Path.Combine(examples, "python", "check_client.py")], env);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.StartsWith("ok t-", stdout.Trim(), StringComparison.Ordinal);
+        Trees.AssertSame(src, Path.Combine(n.HomeB, "inbox", "lab-a", "batch"));
+        Assert.True(File.Exists(Path.Combine(n.Tmp.Sub("copied"), "a.bin")));
+
+        // Airflow and Prefect are not installed here: the pipeline files are checked to compile.
+        var compiled = await Run("python3", ["-m", "py_compile", Path.Combine(examples, "airflow", "haul_sync_dag.py"), Path.Combine(examples, "prefect", "haul_flow.py")], new Dictionary<string, string?>());
+        Assert.True(compiled.Code == 0, compiled.Err);
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(string file, string[] args, Dictionary<string, string?> env)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await o, await e);
+    }
 }
