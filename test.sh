@@ -9,6 +9,7 @@ command -v du >/dev/null || need_pkgs+=(coreutils)
 command -v mount >/dev/null || need_pkgs+=(mount)
 command -v rclone >/dev/null || need_pkgs+=(rclone)     # reads back what sync wrote to S3
 command -v node >/dev/null || need_pkgs+=(nodejs npm)   # runs s3rver, the S3-compatible test server
+command -v file >/dev/null || need_pkgs+=(file)         # checks the arm64 binary's architecture
 [[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)     # the dashboard's end-to-end test (Playwright drives it)
 if ((${#need_pkgs[@]})) && [[ $(id -u) == 0 ]]; then
   apt-get update -qq && apt-get install -y -qq "${need_pkgs[@]}"
@@ -43,6 +44,18 @@ smoke=0
 if [[ $status == 0 ]]; then
   echo "--- smoke: ./haul quickstart --size-mb 50"
   if ./haul quickstart --size-mb 50; then passed=$((passed + 1)); else failed=$((failed + 1)); smoke=1; fi
+fi
+
+if [[ $status == 0 ]]; then
+  # Packaging: both self-contained single-file binaries build; the x64 one runs the quick start
+  # (two nodes, a real transfer) on the runtime inside it.
+  echo "--- packaging: packaging/publish.sh linux-x64 linux-arm64, then the x64 binary runs the quick start"
+  if packaging/publish.sh linux-x64 linux-arm64 && file .build/dist/linux-arm64/haul | grep -q aarch64 \
+     && .build/dist/linux-x64/haul quickstart --size-mb 20; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); smoke=1
+  fi
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

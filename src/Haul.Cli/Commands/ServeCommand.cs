@@ -16,18 +16,26 @@ internal static class ServeCommand
         var advertise = new Option<string?>("--udp-advertise") { Description = "Host senders should send UDP to, if not the control address" };
         var api = new Option<string?>("--api") { Description = "ADDRESS:PORT for the REST API and dashboard (default 127.0.0.1 and the --listen port + 1), or 'off'" };
         var apiRemote = new Option<bool>("--api-allow-remote") { Description = "Allow --api on a non-loopback address (prints a warning: the token is then the only guard)" };
-        var cmd = new Command("serve", "Run the headless node until interrupted") { listen, inbox, noUdp, advertise, api, apiRemote };
+        var config = new Option<string?>("--config") { Description = "Config file of 'key = value' lines (listen, api, api-allow-remote, inbox, no-udp, udp-advertise); default HAUL_HOME/haul.conf if present; flags win" };
+        var cmd = new Command("serve", "Run the headless node until interrupted") { listen, inbox, noUdp, advertise, api, apiRemote, config };
         cmd.SetAction((pr, ct) => Cli.Guard(async () =>
         {
-            if (!IPEndPoint.TryParse(pr.GetValue(listen)!, out var ep) || ep.Port == 0 && !pr.GetValue(listen)!.EndsWith(":0", StringComparison.Ordinal))
+            string homeDir = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string? configPath = pr.GetValue(config) ?? (File.Exists(Path.Combine(homeDir, "haul.conf")) ? Path.Combine(homeDir, "haul.conf") : null);
+            var conf = configPath is null ? ServeConfig.Empty : ServeConfig.Load(configPath);
+            string? Str(Option<string?> o, string key) => Given(pr, o) ? pr.GetValue(o) : conf.Get(key) ?? pr.GetValue(o);
+            bool Bool(Option<bool> o, string key) => pr.GetValue(o) || conf.Flag(key);
+            string listenText = Given(pr, listen) ? pr.GetValue(listen)! : conf.Get("listen") ?? pr.GetValue(listen)!;
+            if (!IPEndPoint.TryParse(listenText, out var ep) || ep.Port == 0 && !listenText.EndsWith(":0", StringComparison.Ordinal))
             {
-                throw new HaulException(ErrorCode.Usage, $"--listen '{pr.GetValue(listen)}' is not ADDRESS:PORT", "use e.g. 0.0.0.0:7400 or 127.0.0.1:7400");
+                throw new HaulException(ErrorCode.Usage, $"--listen '{listenText}' is not ADDRESS:PORT", "use e.g. 0.0.0.0:7400 or 127.0.0.1:7400");
             }
 
-            var apiEndpoint = Api.ApiHost.ParseEndpoint(pr.GetValue(api), ep, pr.GetValue(apiRemote));
+            string? apiText = Str(api, "api");
+            var apiEndpoint = Api.ApiHost.ParseEndpoint(apiText, ep, Bool(apiRemote, "api-allow-remote"));
             using var loggers = Logging.Create(LogLevel.Information);
             using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
-            var server = node.CreateServer(new ServeOptions { Listen = ep, Inbox = pr.GetValue(inbox), NoUdp = pr.GetValue(noUdp), UdpAdvertiseHost = pr.GetValue(advertise) });
+            var server = node.CreateServer(new ServeOptions { Listen = ep, Inbox = Str(inbox, "inbox"), NoUdp = Bool(noUdp, "no-udp"), UdpAdvertiseHost = Str(advertise, "udp-advertise") });
             string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
             using var jobs = new Haul.Jobs.JobStore(HaulHome.DatabasePath(home));
             var scheduler = new Haul.Jobs.JobScheduler(jobs, (j, _, c) => JobCommands.RunProcessAsync(home, j, c), TimeProvider.System, loggers.CreateLogger("haul.jobs"));
@@ -40,7 +48,7 @@ internal static class ServeCommand
                 TransferManager? transfers = null;
                 if (apiEndpoint is not null)
                 {
-                    (apiServer, transfers) = await Api.ApiHost.StartAsync(home, node, jobs, scheduler, apiEndpoint, pr.GetValue(api) is not null, server.LocalEndPoint, loggers).ConfigureAwait(false);
+                    (apiServer, transfers) = await Api.ApiHost.StartAsync(home, node, jobs, scheduler, apiEndpoint, apiText is not null, server.LocalEndPoint, loggers).ConfigureAwait(false);
                 }
 
                 // Sources of cancellation: Ctrl+C (the parser's token) and SIGTERM (systemd, kill).
@@ -73,4 +81,6 @@ internal static class ServeCommand
         }));
         return cmd;
     }
+
+    private static bool Given<T>(ParseResult pr, Option<T> o) => pr.GetResult(o) is { Implicit: false };
 }
