@@ -498,4 +498,37 @@ public sealed class ApiTests
         await p.WaitForExitAsync(cts.Token);
         return (p.ExitCode, await o, await e);
     }
+
+    [Fact]
+    public async Task Serve_ReadsItsConfigFile_FlagsWin_AndABadKeyIsAOneLineError()
+    {
+        using var tmp = new TempDir();
+        string home = tmp.Sub("h");
+        await Cli(home, "init", "--name", "cfg");
+        int listen = HaulProcess.FreePort(), api = HaulProcess.FreePort();
+        File.WriteAllText(Path.Combine(home, "haul.conf"), $"# test\nlisten = 127.0.0.1:{listen}\napi = 127.0.0.1:{api}\ninbox = {tmp.Sub("in")}\n");
+        using (var serve = await Serve(home))
+        {
+            Assert.Contains($"tcp 127.0.0.1:{listen}", serve.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"http://127.0.0.1:{api}", serve.Stderr, StringComparison.Ordinal);
+            Assert.Contains(tmp.Sub("in"), serve.Stderr, StringComparison.Ordinal);
+        }
+
+        int other = HaulProcess.FreePort();
+        using (var serve = await Serve(home, "--api", $"127.0.0.1:{other}"))
+        {
+            Assert.Contains($"http://127.0.0.1:{other}", serve.Stderr, StringComparison.Ordinal);
+        }
+
+        string bad = Path.Combine(tmp.Path, "bad.conf");
+        File.WriteAllText(bad, "listen = 127.0.0.1:0\napi-port = 9\n");
+        var (code, _, err) = await HaulProcess.RunAsync("--home", home, "serve", "--config", bad);
+        Assert.Equal(2, code);
+        Assert.Contains("line 2: unknown key 'api-port'", err, StringComparison.Ordinal);
+
+        // A non-loopback API needs the explicit flag.
+        var (code2, _, err2) = await HaulProcess.RunAsync("--home", home, "serve", "--listen", $"127.0.0.1:{HaulProcess.FreePort()}", "--api", "0.0.0.0:0");
+        Assert.Equal(2, code2);
+        Assert.Contains("--api-allow-remote", err2, StringComparison.Ordinal);
+    }
 }
