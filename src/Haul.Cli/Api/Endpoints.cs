@@ -108,8 +108,8 @@ internal static class Endpoints
         }).Accepts<TransferBody>("application/json").Produces<TransferView>(StatusCodes.Status201Created).Produces<TransferView>()
           .WithSummary("Start a send (a local path to a peer), a pull (peer folder/path into a local folder), or a sync/copy between two ends (path → destination, as 'haul sync' takes them); an Idempotency-Key header makes a retried POST return the first transfer");
         api.MapGet("/transfers/{id}", (string id) => ctx.Transfers.Get(id) ?? throw NoTransfer(id)).WithSummary("One transfer, with progress");
-        api.MapPost("/transfers/{id}/cancel", (string id) => ctx.Transfers.Cancel(id)).WithSummary("Cancel a transfer");
-        api.MapPost("/transfers/{id}/pause", (string id) => ctx.Transfers.Pause(id)).WithSummary("Pause a transfer (verified chunks are kept)");
+        api.MapPost("/transfers/{id}/cancel", (string id) => ctx.Transfers.CancelAsync(id)).WithSummary("Cancel a transfer");
+        api.MapPost("/transfers/{id}/pause", (string id) => ctx.Transfers.PauseAsync(id)).WithSummary("Pause a transfer (verified chunks are kept)");
         api.MapPost("/transfers/{id}/resume", (string id) => ctx.Transfers.Resume(id)).WithSummary("Resume a paused or failed transfer where it stopped");
         api.MapGet("/transfers/{id}/events", (string id, HttpContext http) => EventsAsync(http, ctx, id)).WithSummary("Live progress of one transfer as server-sent events");
         api.MapGet("/events", (HttpContext http) => EventsAsync(http, ctx, null)).WithSummary("Live progress of all transfers as server-sent events");

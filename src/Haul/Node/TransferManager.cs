@@ -133,9 +133,9 @@ internal sealed class TransferManager : IAsyncDisposable
         }
     }
 
-    public TransferView Cancel(string id) => Stop(id, "cancelled");
+    public Task<TransferView> CancelAsync(string id) => StopAsync(id, "cancelled");
 
-    public TransferView Pause(string id) => Stop(id, "paused");
+    public Task<TransferView> PauseAsync(string id) => StopAsync(id, "paused");
 
     public TransferView Resume(string id)
     {
@@ -247,10 +247,15 @@ internal sealed class TransferManager : IAsyncDisposable
         }
     }
 
-    private TransferView Stop(string id, string state)
+    /// <summary>
+    /// Stops a run and waits (up to 10 s) for it to wind down, so the answer carries the state the
+    /// transfer ended in ("paused", "cancelled", or "done" when it finished first), not "running".
+    /// </summary>
+    private async Task<TransferView> StopAsync(string id, string state)
     {
         var e = Find(id);
         CancellationTokenSource? cts;
+        Task run;
         lock (e)
         {
             if (e.State is not ("queued" or "running") && !(state == "cancelled" && e.State == "paused"))
@@ -260,6 +265,7 @@ internal sealed class TransferManager : IAsyncDisposable
 
             e.StopAs = state;
             cts = e.Cts;
+            run = e.Task;
             if (e.State == "paused")
             {
                 e.State = state;
@@ -267,8 +273,17 @@ internal sealed class TransferManager : IAsyncDisposable
             }
         }
 
-        cts?.Cancel();
+        try
+        {
+            cts?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended between the check and the cancel: its final state stands.
+        }
+
         Publish(e);
+        await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
         return e.View();
     }
 

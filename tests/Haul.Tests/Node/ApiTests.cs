@@ -197,7 +197,7 @@ public sealed class ApiTests
         await using var n = await StartAsync();
         string src = n.Tmp.Sub("src/run");
         Trees.WriteRandom(Path.Combine(src, "frames.bin"), 60_000_000, 3);
-        var r = await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"peer":"lab-b","path":"{{src}}","maxRate":"15M"}"""));
+        var r = await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"peer":"lab-b","path":"{{src}}","maxRate":"10M"}"""));
         Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         string id = (await Body(r)).GetProperty("id").GetString()!;
         for (int i = 0; i < 300 && (await Body(await n.Api.GetAsync($"/api/v1/transfers/{id}"))).GetProperty("percent").GetDouble() < 20; i++)

@@ -79,6 +79,9 @@ internal sealed class PacingController
 
     public double QueueDelayMicros => _queueUs;
 
+    /// <summary>Round-trip propagation time: the minimum RTT seen over the last 10 s (NaN before the first sample).</summary>
+    public double RtPropSeconds => _rtPropUs / 1e6;
+
     public double LossRate => _loss;
 
     public string StateName => _policy.Mode == RateMode.Fair ? _state.ToString() : _policy.Mode.ToString();
