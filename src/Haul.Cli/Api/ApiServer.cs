@@ -26,11 +26,7 @@ internal sealed class ApiServer : IAsyncDisposable
 
     private ApiServer(WebApplication app) => _app = app;
 
-    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    public static JsonSerializerOptions Json => ApiJson.Default.Options;
 
     public string Address => _app.Urls.First();
 
@@ -47,7 +43,7 @@ internal sealed class ApiServer : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
         });
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {

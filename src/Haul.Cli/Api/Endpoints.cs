@@ -155,8 +155,8 @@ internal static class Endpoints
         {
             var job = ctx.Jobs.Get(name);
             var (code, message) = await JobScheduler.RunOnceAsync(ctx.Jobs, job, "api", (j, _, c) => JobCommands.RunProcessAsync(ctx.Home, j, c), TimeProvider.System, http.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new { name, exitCode = code, message });
-        }).WithSummary("Run a job now and wait for its result");
+            return Results.Ok(new JobRunResult(name, code, message));
+        }).Produces<JobRunResult>().WithSummary("Run a job now and wait for its result");
         api.MapPost("/jobs/{name}/pause", (string name) => SetPaused(ctx, name, true)).WithSummary("Pause a job's schedule");
         api.MapPost("/jobs/{name}/resume", (string name) => SetPaused(ctx, name, false)).WithSummary("Resume a job's schedule");
         api.MapDelete("/jobs/{name}", (string name) =>
@@ -213,9 +213,10 @@ internal static class Endpoints
     private static async Task<T> ReadAsync<T>(HttpContext http, bool allowEmpty = false)
         where T : class
     {
+        var info = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)ApiJson.Default.GetTypeInfo(typeof(T))!;
         if (allowEmpty && (http.Request.ContentLength ?? -1) == 0)
         {
-            return JsonSerializer.Deserialize<T>("{}", ApiServer.Json)!;
+            return JsonSerializer.Deserialize("{}", info)!;
         }
 
         if (!(http.Request.ContentType ?? string.Empty).StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
@@ -225,7 +226,7 @@ internal static class Endpoints
 
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(http.Request.Body, ApiServer.Json, http.RequestAborted).ConfigureAwait(false)
+            return await JsonSerializer.DeserializeAsync(http.Request.Body, info, http.RequestAborted).ConfigureAwait(false)
                 ?? throw new HaulException(ErrorCode.Usage, "the JSON body is null", "send a JSON object");
         }
         catch (JsonException ex)
@@ -248,7 +249,7 @@ internal static class Endpoints
         var ct = http.RequestAborted;
         async Task Send(TransferView v)
         {
-            await http.Response.WriteAsync($"event: transfer\ndata: {JsonSerializer.Serialize(v, ApiServer.Json)}\n\n", ct).ConfigureAwait(false);
+            await http.Response.WriteAsync($"event: transfer\ndata: {JsonSerializer.Serialize(v, ApiJson.Default.TransferView)}\n\n", ct).ConfigureAwait(false);
             await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
         }
 

@@ -9,18 +9,8 @@ internal static class Problems
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/problem+json";
-        var body = new Dictionary<string, object?>
-        {
-            ["type"] = "urn:haul:problem:" + slug,
-            ["title"] = ReasonPhrases(status),
-            ["status"] = status,
-            ["detail"] = detail,
-            ["code"] = code is null ? null : (int)code,
-            ["error"] = code is null ? null : Slug(code.Value),
-            ["fix"] = fix,
-            ["instance"] = http.Request.Path.Value,
-        };
-        return http.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(body, ApiServer.Json), http.RequestAborted);
+        var body = new ProblemView("urn:haul:problem:" + slug, ReasonPhrases(status), status, detail, code is null ? null : (int)code, code is null ? null : Slug(code.Value), fix, http.Request.Path.Value);
+        return http.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(body, ApiJson.Default.ProblemView), http.RequestAborted);
     }
 
     public static int StatusFor(ErrorCode code) => code switch

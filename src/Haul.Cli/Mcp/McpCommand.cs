@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.ComponentModel;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Haul.Cli.Commands;
 using Haul.Node;
 using Haul.Security;
@@ -33,7 +34,7 @@ internal static class McpCommand
             builder.Services
                 .AddMcpServer(o => o.ServerInfo = new() { Name = "haul", Version = Api.ApiServer.Version })
                 .WithStdioServerTransport()
-                .WithTools<HaulTools>();
+                .WithTools<HaulTools>(McpToolJson.ToolOptions);
             using var host = builder.Build();
             await host.RunAsync(ct).ConfigureAwait(false);
             return 0;
@@ -45,7 +46,7 @@ internal static class McpCommand
 /// <summary>The local node's API, found through HAUL_HOME (address recorded by 'haul serve', token file), opened per call so a restarted node or a rotated token is picked up.</summary>
 internal sealed class NodeApi(string home)
 {
-    public async Task<string> CallAsync(HttpMethod method, string path, object? body, CancellationToken ct, string? idempotencyKey = null)
+    public async Task<string> CallAsync(HttpMethod method, string path, string? body, CancellationToken ct, string? idempotencyKey = null)
     {
         try
         {
@@ -66,7 +67,7 @@ internal sealed class NodeApi(string home)
             }
 
             using var client = new ApiClient(new Uri($"http://{api}"), ApiToken.Read(home));
-            using var doc = await client.SendAsync(method, path, body is null ? null : JsonSerializer.Serialize(body, Api.ApiServer.Json), ct, idempotencyKey).ConfigureAwait(false);
+            using var doc = await client.SendAsync(method, path, body, ct, idempotencyKey).ConfigureAwait(false);
             return doc.RootElement.GetRawText();
         }
         catch (HaulException ex)
@@ -74,6 +75,26 @@ internal sealed class NodeApi(string home)
             // Tool errors go back to the agent as an error result it can read and act on.
             throw new McpException(ex.Hint is null ? ex.Message : $"{ex.Message}; {ex.Hint}");
         }
+    }
+}
+
+/// <summary>The tools' argument and result types, serialized by generated code (works in the Native AOT binary).</summary>
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(bool))]
+internal sealed partial class McpToolJson : JsonSerializerContext
+{
+    private static JsonSerializerOptions? _toolOptions;
+
+    // Built on first use: a static initializer here would run before the generated Default is set.
+    public static JsonSerializerOptions ToolOptions => _toolOptions ??= Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var o = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions);
+        o.TypeInfoResolverChain.Insert(0, Default);
+        o.MakeReadOnly();
+        return o;
     }
 }
 
@@ -94,7 +115,7 @@ internal sealed class HaulTools(NodeApi api)
         [Description("Optional rate mode: fair (default), background (yield to other traffic) or fixed")] string? mode = null,
         [Description("Optional idempotency key: calling again with the same key returns the same transfer instead of starting another")] string? idempotencyKey = null,
         CancellationToken ct = default) =>
-        Start(new { kind = "send", peer, path, maxRate, mode }, idempotencyKey, ct);
+        Start(new Api.TransferBody("send", peer, path, null, mode, maxRate, null), idempotencyKey, ct);
 
     [McpServerTool(Name = "pull"), Description("Copy a path from a folder a peer shares with this node into a local folder (nothing is deleted). Returns a transfer to follow with transfer_status.")]
     public Task<string> Pull(
@@ -103,7 +124,7 @@ internal sealed class HaulTools(NodeApi api)
         [Description("Absolute local folder to copy into")] string destination,
         [Description("Optional idempotency key")] string? idempotencyKey = null,
         CancellationToken ct = default) =>
-        Start(new { kind = "pull", peer, path, destination }, idempotencyKey, ct);
+        Start(new Api.TransferBody("pull", peer, path, destination, null, null, null), idempotencyKey, ct);
 
     [McpServerTool(Name = "sync"), Description("Make destination match source, as 'haul sync' does (or only copy, never delete, with deleteExtraneous=false). Each end is a local path, peer:folder/path or s3://bucket/prefix. Returns a transfer to follow with transfer_status.")]
     public Task<string> Sync(
@@ -112,7 +133,7 @@ internal sealed class HaulTools(NodeApi api)
         [Description("true (default): delete files on the destination that the source lacks, after every copy succeeded; false: copy only")] bool deleteExtraneous = true,
         [Description("Optional idempotency key")] string? idempotencyKey = null,
         CancellationToken ct = default) =>
-        Start(new { kind = deleteExtraneous ? "sync" : "copy", path = source, destination }, idempotencyKey, ct);
+        Start(new Api.TransferBody(deleteExtraneous ? "sync" : "copy", null, source, destination, null, null, null), idempotencyKey, ct);
 
     [McpServerTool(Name = "list_transfers", ReadOnly = true), Description("Transfers this node runs for clients, newest first, with state (running, paused, done, failed, cancelled), percent, bytes and rate.")]
     public Task<string> ListTransfers(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/transfers", null, ct);
@@ -135,7 +156,7 @@ internal sealed class HaulTools(NodeApi api)
         [Description("Cron schedule or interval (give this or watch)")] string? every = null,
         [Description("Absolute folder to watch for changes (give this or every)")] string? watch = null,
         CancellationToken ct = default) =>
-        api.CallAsync(HttpMethod.Post, "/api/v1/jobs", new { name, command, every, watch }, ct);
+        api.CallAsync(HttpMethod.Post, "/api/v1/jobs", JsonSerializer.Serialize(new Api.JobBody(name, every, watch, command), Api.ApiJson.Default.JobBody), ct);
 
     [McpServerTool(Name = "run_job"), Description("Run a saved job now and wait for its result (exit code 0 is success; the message is its last line).")]
     public Task<string> RunJob([Description("Job name")] string name, CancellationToken ct) =>
@@ -144,6 +165,6 @@ internal sealed class HaulTools(NodeApi api)
     [McpServerTool(Name = "list_receipts", ReadOnly = true), Description("Signed delivery receipts this node holds: which peer received which manifest (files, bytes) and when.")]
     public Task<string> ListReceipts(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/receipts", null, ct);
 
-    private Task<string> Start(object body, string? key, CancellationToken ct) =>
-        api.CallAsync(HttpMethod.Post, "/api/v1/transfers", body, ct, key);
+    private Task<string> Start(Api.TransferBody body, string? key, CancellationToken ct) =>
+        api.CallAsync(HttpMethod.Post, "/api/v1/transfers", JsonSerializer.Serialize(body, Api.ApiJson.Default.TransferBody), ct, key);
 }

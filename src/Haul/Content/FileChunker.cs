@@ -10,7 +10,9 @@ namespace Haul.Content;
 /// </summary>
 internal static class FileChunker
 {
-    private const int Block = 8 * 1024 * 1024;
+    // Block + the largest chunk is 8 MiB, a pool bucket size exactly: the three buffers the shared
+    // pool keeps after a scan are 24 MiB (with 8 MiB blocks they rounded up to 3 × 16 MiB).
+    private const int Block = 4 * 1024 * 1024;
 
     public static List<ChunkInfo> Chunk(string path, long size, FastCdc cdc)
     {

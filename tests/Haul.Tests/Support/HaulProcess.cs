@@ -39,7 +39,8 @@ internal sealed class HaulProcess : IDisposable
         p.BeginErrorReadLine();
     }
 
-    public static string Binary => Path.Combine(AppContext.BaseDirectory, "haul");
+    /// <summary>The haul under test: the build's own, or HAUL_TEST_BINARY (test.sh points it at the Native AOT binary for a second pass).</summary>
+    public static string Binary => Environment.GetEnvironmentVariable("HAUL_TEST_BINARY") is { Length: > 0 } b ? b : Path.Combine(AppContext.BaseDirectory, "haul");
 
     public int Pid => _p.Id;
 
