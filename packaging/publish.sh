@@ -35,7 +35,7 @@ if [[ $mode == aot ]]; then
         if [[ $(uname -m) != aarch64 ]]; then
           command -v aarch64-linux-gnu-ld.bfd >/dev/null || need+=(gcc-aarch64-linux-gnu)
           if [[ ! -f /usr/lib/aarch64-linux-gnu/libsqlite3.a ]]; then
-            dpkg --print-foreign-architectures | grep -qx arm64 || { [[ $(id -u) == 0 ]] && dpkg --add-architecture arm64; }
+            dpkg --print-foreign-architectures | grep -qx arm64 || { [[ $(id -u) == 0 ]] && dpkg --add-architecture arm64; } || true
             need+=(libsqlite3-dev:arm64)
           fi
         else

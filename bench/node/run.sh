@@ -19,7 +19,7 @@ if [[ -z $bin ]]; then "$repo/packaging/publish.sh" linux-x64 >/dev/null; bin="$
 w=$(mktemp -d /var/tmp/haul-nodebench-XXXXXX)
 src=/dev/shm/haul-nodebench-src-$$
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$w" "$src"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$w" "$src" "$src-node"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 "$bin" --home "$w/a" init --name edge >/dev/null 2>&1
@@ -56,6 +56,24 @@ secs=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')
 send_kb=$(cat "$w/send.rss")
 recv_kb=$(awk '/VmHWM/{print $2}' "/proc/$sb/status")
 cmp -s "$src/model.bin" "$w/b/inbox/edge/$(basename "$src")/model.bin" || { echo "received file differs" >&2; exit 1; }
+rm -rf "$src"
+
+# The same size again, sent by the idle node itself through its API (what a pipeline does): the
+# sending node's peak RSS.
+src2=$src-node
+mkdir -p "$src2"
+head -c "$((gib * 1024))M" /dev/zero | openssl enc -aes-128-ctr -pass pass:haul-node -nosalt -pbkdf2 2>/dev/null > "$src2/weights.bin"
+id=$(curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "{\"peer\":\"hub\",\"path\":\"$src2\"}" "http://127.0.0.1:$((pa + 1))/api/v1/transfers" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+while true; do
+  state=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$((pa + 1))/api/v1/transfers/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+  [[ $state == done ]] && break
+  [[ $state == running || $state == queued ]] || { echo "node send ended $state" >&2; exit 1; }
+  sleep 0.5
+done
+nodesend_kb=$(awk '/VmHWM/{print $2}' "/proc/$sp/status")
+cmp -s "$src2/weights.bin" "$w/b/inbox/edge/$(basename "$src2")/weights.bin" || { echo "received file differs (node send)" >&2; exit 1; }
+rm -rf "$src2"
 size=$(stat -c %s "$bin")
 
 mkdir -p "$repo/bench/out"
@@ -67,5 +85,6 @@ mkdir -p "$repo/bench/out"
   printf '| idle node RSS (10 s after start, API up) | ≤ 60 MB | %.1f MB |\n' "$(awk -v k="$idle_kb" 'BEGIN{print k/1024}')"
   printf '| %d GiB transfer, receiving node peak RSS | ≤ 150 MB | %.1f MB |\n' "$gib" "$(awk -v k="$recv_kb" 'BEGIN{print k/1024}')"
   printf '| %d GiB transfer, sending CLI peak RSS | ≤ 150 MB | %.1f MB |\n' "$gib" "$(awk -v k="$send_kb" 'BEGIN{print k/1024}')"
+  printf '| %d GiB transfer started through the API, sending node peak RSS | ≤ 150 MB | %.1f MB |\n' "$gib" "$(awk -v k="$nodesend_kb" 'BEGIN{print k/1024}')"
   printf '| %d GiB over loopback | | %s s |\n' "$gib" "$secs"
 } | tee "$repo/bench/out/node.md"
