@@ -65,4 +65,44 @@ internal static partial class Native
 
     [LibraryImport("libc")]
     private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [LibraryImport("libc")]
+    private static partial int munmap(nint addr, nuint length);
+
+    /// <summary>
+    /// A large scratch buffer mapped straight from the kernel and unmapped on dispose: its pages leave
+    /// the process the moment it is done (a pooled array stays in the GC heap; a big malloc block may
+    /// stay in the allocator's arena).
+    /// </summary>
+    public sealed unsafe class PageBuffer : IDisposable
+    {
+        private nint _p;
+
+        public PageBuffer(int length)
+        {
+            Length = length;
+            _p = mmap(0, (nuint)length, 3 /* PROT_READ | PROT_WRITE */, 0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0);
+            if (_p == -1)
+            {
+                _p = 0;
+                throw new OutOfMemoryException($"mmap of {length} bytes failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+
+        public int Length { get; }
+
+        public Span<byte> Span => _p == 0 ? throw new ObjectDisposedException(nameof(PageBuffer)) : new((void*)_p, Length);
+
+        public void Dispose()
+        {
+            if (_p != 0)
+            {
+                munmap(_p, (nuint)Length);
+                _p = 0;
+            }
+        }
+    }
 }

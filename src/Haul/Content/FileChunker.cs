@@ -10,8 +10,8 @@ namespace Haul.Content;
 /// </summary>
 internal static class FileChunker
 {
-    // Block + the largest chunk is 8 MiB, a pool bucket size exactly: the three buffers the shared
-    // pool keeps after a scan are 24 MiB (with 8 MiB blocks they rounded up to 3 × 16 MiB).
+    // The three rotating blocks of a large file are mapped pages, unmapped when the scan ends: a node
+    // that scans then sends does not carry the scan's 24 MiB through the send (a pooled array would).
     private const int Block = 4 * 1024 * 1024;
 
     public static List<ChunkInfo> Chunk(string path, long size, FastCdc cdc)
@@ -43,12 +43,11 @@ internal static class FileChunker
         // Large file: three rotating blocks, so cutting block k (one thread) overlaps hashing block
         // k−1 (the pool). The unfinished chunk at a block's end is copied to the front of the next.
         int cap = Block + cdc.Max;
-        var bufs = new byte[3][];
+        var bufs = new Native.PageBuffer?[3];
         var hashing = new Task[3];
         var parts = new List<(List<(int Start, int Length)> Cuts, Hash256[] Hashes)>();
         for (int i = 0; i < 3; i++)
         {
-            bufs[i] = ArrayPool<byte>.Shared.Rent(cap);
             hashing[i] = Task.CompletedTask;
         }
 
@@ -56,25 +55,25 @@ internal static class FileChunker
         {
             long fileOff = 0;
             int carry = 0, carryFrom = 0, k = 0;
-            byte[]? prev = null;
+            Native.PageBuffer? prev = null;
             while (true)
             {
                 int slot = k % 3;
                 hashing[slot].GetAwaiter().GetResult();
-                var buf = bufs[slot];
+                var buf = bufs[slot] ??= new Native.PageBuffer(cap);
                 if (carry > 0)
                 {
                     // The previous block's hashing never touches its tail, so this copy is safe.
-                    Buffer.BlockCopy(prev!, carryFrom, buf, 0, carry);
+                    prev!.Span.Slice(carryFrom, carry).CopyTo(buf.Span);
                 }
 
-                int have = Fill(h, path, buf, carry, cap, fileOff, size);
+                int have = Fill(h, path, buf.Span, carry, cap, fileOff, size);
                 fileOff += have - carry;
                 bool final = fileOff >= size;
-                var cuts = Cut(buf, have, cdc, final, out int pos);
+                var cuts = Cut(buf.Span, have, cdc, final, out int pos);
                 var hashes = new Hash256[cuts.Count];
                 parts.Add((cuts, hashes));
-                hashing[slot] = Task.Run(() => Parallel.For(0, cuts.Count, i => hashes[i] = Hash256.Of(buf.AsSpan(cuts[i].Start, cuts[i].Length))));
+                hashing[slot] = Task.Run(() => Parallel.For(0, cuts.Count, i => hashes[i] = Hash256.Of(buf.Span.Slice(cuts[i].Start, cuts[i].Length))));
                 if (final && pos == have)
                 {
                     break;
@@ -96,7 +95,7 @@ internal static class FileChunker
 
             foreach (var b in bufs)
             {
-                ArrayPool<byte>.Shared.Return(b);
+                b?.Dispose();
             }
         }
 
@@ -128,12 +127,12 @@ internal static class FileChunker
     }
 
     /// <summary>Reads from <paramref name="fileOff"/> into buf[from..cap) until full or end of file; returns the bytes now in buf.</summary>
-    private static int Fill(Microsoft.Win32.SafeHandles.SafeFileHandle h, string path, byte[] buf, int from, int cap, long fileOff, long size)
+    private static int Fill(Microsoft.Win32.SafeHandles.SafeFileHandle h, string path, Span<byte> buf, int from, int cap, long fileOff, long size)
     {
         int have = from;
         while (have < cap && fileOff < size)
         {
-            int n = RandomAccess.Read(h, buf.AsSpan(have, (int)Math.Min(cap - have, size - fileOff)), fileOff);
+            int n = RandomAccess.Read(h, buf.Slice(have, (int)Math.Min(cap - have, size - fileOff)), fileOff);
             if (n == 0)
             {
                 throw new HaulException(ErrorCode.CorruptData, $"'{path}' shrank while it was read", "retry when the file is no longer being written");
@@ -146,13 +145,13 @@ internal static class FileChunker
         return have;
     }
 
-    private static List<(int Start, int Length)> Cut(byte[] buf, int have, FastCdc cdc, bool final, out int pos)
+    private static List<(int Start, int Length)> Cut(ReadOnlySpan<byte> buf, int have, FastCdc cdc, bool final, out int pos)
     {
         var cuts = new List<(int Start, int Length)>();
         pos = 0;
         while (pos < have)
         {
-            int n = cdc.NextCut(buf.AsSpan(pos, have - pos), final);
+            int n = cdc.NextCut(buf.Slice(pos, have - pos), final);
             if (n < 0)
             {
                 break;

@@ -105,7 +105,7 @@ internal sealed class UdpSender : IDataPlane
                 while (!_stop)
                 {
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count} heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
+                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
                 }
             }, cancellationToken);
         }
