@@ -60,13 +60,17 @@ internal sealed class BoundedBytePool : ArrayPool<byte>
         }
 
         int shift = Shift(minimumLength);
-        var bucket = _buckets[shift - MinShift];
         lock (_lock)
         {
-            if (bucket.TryPop(out var a))
+            // Its own size first, else one or two sizes up: as the mix of chunk sizes drifts during a
+            // long send, the arrays already made serve it instead of new ones piling up uncollected.
+            for (int b = shift - MinShift; b < Math.Min(_buckets.Length, shift - MinShift + 3); b++)
             {
-                _retained -= a.Length;
-                return a;
+                if (_buckets[b].TryPop(out var a))
+                {
+                    _retained -= a.Length;
+                    return a;
+                }
             }
         }
 

@@ -34,6 +34,18 @@ public class BufferPoolTests
         }
 
         Assert.Equal(10 << 20, pool.RetainedBytes);
+
+        // With its own size empty, a request takes a kept array up to two sizes larger, not a new one.
+        var taken = new List<byte[]>();
+        while (pool.RetainedBytes > 0)
+        {
+            taken.Add(pool.Rent(1 << 20));
+        }
+
+        Assert.Equal(3, taken.Count);
+        Assert.All(taken, t => Assert.True(t.Length > 1 << 20));
+        taken.ForEach(t => pool.Return(t));
+
         var big = pool.Rent(5 << 20);
         Assert.Equal(5 << 20, big.Length);
         pool.Return(big);
