@@ -79,7 +79,7 @@ internal static class Endpoints
 
             string? address = b.Address ?? ctx.PeerEndpoint?.ToString();
             var token = ctx.Node.Invite(address, TimeSpan.FromHours(hours));
-            return Results.Ok(new InviteView(token.ToString(), DateTimeOffset.UtcNow.AddHours(hours)));
+            return Results.Ok(new InviteView(token.Encode(), token.Expires));
         }).Accepts<InviteBody>("application/json").Produces<InviteView>().WithSummary("Create a one-use invite token for a new peer");
         api.MapPost("/peers/join", async (HttpContext http) =>
         {

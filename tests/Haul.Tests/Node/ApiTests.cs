@@ -531,4 +531,48 @@ public sealed class ApiTests
         Assert.Equal(2, code2);
         Assert.Contains("--api-allow-remote", err2, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Peers_AreAddedListedAndRemovedOverHttp_AndAnInviteIsJoinedThroughTheOtherNodesApi_AndARemoteApiWarns()
+    {
+        await using var n = await StartAsync();
+        string c = n.Tmp.Sub("c");
+        string idC = (await Cli(c, "init", "--name", "edge-c")).Trim();
+        int apiC = HaulProcess.FreePort();
+        using var serveC = await Serve(c, "--listen", $"127.0.0.1:{HaulProcess.FreePort()}", "--api", $"0.0.0.0:{apiC}", "--api-allow-remote");
+        for (int i = 0; i < 100 && !serveC.Stderr.Contains("warn", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains("warn", serveC.Stderr, StringComparison.Ordinal);
+
+        var add = await n.Api.PostAsync("/api/v1/peers", Json($$"""{"id":"{{idC}}","name":"edge-c","address":"127.0.0.1:9"}"""));
+        Assert.Equal(HttpStatusCode.Created, add.StatusCode);
+        var peers = await Body(await n.Api.GetAsync("/api/v1/peers"));
+        Assert.Contains(peers.EnumerateArray(), p => p.GetProperty("name").GetString() == "edge-c" && p.GetProperty("address").GetString() == "127.0.0.1:9");
+        Assert.Equal(HttpStatusCode.NoContent, (await n.Api.DeleteAsync("/api/v1/peers/edge-c")).StatusCode);
+        Assert.DoesNotContain((await Body(await n.Api.GetAsync("/api/v1/peers"))).EnumerateArray(), p => p.GetProperty("name").GetString() == "edge-c");
+        Assert.Equal(HttpStatusCode.NotFound, (await n.Api.DeleteAsync("/api/v1/peers/edge-c")).StatusCode);
+
+        // A invites; C joins through its own API; afterwards each trusts the other.
+        var invite = await Body(await n.Api.PostAsync("/api/v1/peers/invite", Json("{}")));
+        string token = invite.GetProperty("token").GetString()!;
+        using var c_api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiC}") };
+        c_api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await Cli(c, "token", "show")).Trim());
+        var joined = await c_api.PostAsync("/api/v1/peers/join", Json($$"""{"token":"{{token}}","name":"lab-a"}"""));
+        Assert.True(joined.StatusCode == HttpStatusCode.OK, await joined.Content.ReadAsStringAsync());
+        string idA = (await Body(await n.Api.GetAsync("/api/v1/node"))).GetProperty("id").GetString()!;
+        Assert.Equal(idA, (await Body(joined)).GetProperty("id").GetString());
+        Assert.Contains((await Body(await n.Api.GetAsync("/api/v1/peers"))).EnumerateArray(), p => p.GetProperty("id").GetString() == idC);
+
+        // Invites are one-use: a fourth node with the same token is refused (with no invite left open,
+        // A turns unknown nodes away at the TLS handshake) and nothing is added.
+        string d = n.Tmp.Sub("d");
+        await Cli(d, "init", "--name", "edge-d");
+        var (code, _, err) = await HaulProcess.RunAsync("--home", d, "join", token);
+        Assert.True(code == 18, err);
+        Assert.Contains("does not trust this node", err, StringComparison.Ordinal);
+        Assert.Equal(2, (await Body(await n.Api.GetAsync("/api/v1/peers"))).GetArrayLength());
+    }
 }
