@@ -21,25 +21,32 @@ if [[ ! -x .build/tools/node_modules/.bin/s3rver ]]; then
   mkdir -p .build/tools && npm install --prefix .build/tools --no-audit --no-fund --silent s3rver@3.7.1
 fi
 
-log=$(mktemp)
-set +e
-dotnet test tests/Haul.Tests/Haul.Tests.csproj -c Release --nologo 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-summary=$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+" "$log" | tail -1 || true)
-rm -f "$log"
-if [[ -n "$summary" ]]; then
-  failed=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")
-  passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")
-  skipped=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")
-else
-  failed=1 passed=0 skipped=0
-fi
+passed=0 failed=0 skipped=0
+# Runs the suite (extra dotnet test arguments in "$@") and adds its counts to the totals; a run that
+# ends without a summary, or fails with none counted, counts as one failure. Sets $status.
+run_suite() {
+  local log summary f
+  log=$(mktemp)
+  set +e
+  dotnet test tests/Haul.Tests/Haul.Tests.csproj -c Release --nologo "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  summary=$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+" "$log" | tail -1 || true)
+  rm -f "$log"
+  f=1
+  if [[ -n "$summary" ]]; then
+    f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")
+    passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")))
+    skipped=$((skipped + $(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")))
+  fi
+  if [[ $status != 0 && $f == 0 ]]; then
+    echo "the test run did not complete (aborted or crashed): counted as a failure"
+    f=1
+  fi
+  failed=$((failed + f))
+}
 
-if [[ $status != 0 && $failed == 0 ]]; then
-  echo "the test run did not complete (aborted or crashed): counted as a failure"
-  failed=1
-fi
+run_suite
 
 smoke=0
 if [[ $status == 0 ]]; then
@@ -68,20 +75,7 @@ if [[ $status == 0 ]]; then
   # it (trimming or AOT-only breakage shows up here, not on a user's box).
   if [[ $smoke == 0 ]]; then
     echo "--- the test suite again, processes from the Native AOT binary (HAUL_TEST_BINARY)"
-    log=$(mktemp)
-    set +e
-    HAUL_TEST_BINARY="$PWD/.build/dist/linux-x64/haul" dotnet test tests/Haul.Tests/Haul.Tests.csproj -c Release --nologo --no-build 2>&1 | tee "$log"
-    status=${PIPESTATUS[0]}
-    set -e
-    summary=$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+" "$log" | tail -1 || true)
-    rm -f "$log"
-    if [[ -n "$summary" ]]; then
-      failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")))
-      passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")))
-      skipped=$((skipped + $(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")))
-    elif [[ $status != 0 ]]; then
-      failed=$((failed + 1))
-    fi
+    HAUL_TEST_BINARY="$PWD/.build/dist/linux-x64/haul" run_suite --no-build
   fi
 fi
 

@@ -26,8 +26,6 @@ internal sealed class ApiServer : IAsyncDisposable
 
     private ApiServer(WebApplication app) => _app = app;
 
-    public static JsonSerializerOptions Json => ApiJson.Default.Options;
-
     public string Address => _app.Urls.First();
 
     public static async Task<ApiServer> StartAsync(ApiContext ctx, IPEndPoint endpoint)

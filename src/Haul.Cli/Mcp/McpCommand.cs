@@ -34,7 +34,7 @@ internal static class McpCommand
             builder.Services
                 .AddMcpServer(o => o.ServerInfo = new() { Name = "haul", Version = Api.ApiServer.Version })
                 .WithStdioServerTransport()
-                .WithTools<HaulTools>(McpToolJson.ToolOptions);
+                .WithTools<HaulTools>(McpToolJson.ToolOptions());
             using var host = builder.Build();
             await host.RunAsync(ct).ConfigureAwait(false);
             return 0;
@@ -84,12 +84,8 @@ internal sealed class NodeApi(string home)
 [JsonSerializable(typeof(bool))]
 internal sealed partial class McpToolJson : JsonSerializerContext
 {
-    private static JsonSerializerOptions? _toolOptions;
-
-    // Built on first use: a static initializer here would run before the generated Default is set.
-    public static JsonSerializerOptions ToolOptions => _toolOptions ??= Create();
-
-    private static JsonSerializerOptions Create()
+    /// <summary>The SDK's options with these types resolved first (built once, at server start).</summary>
+    public static JsonSerializerOptions ToolOptions()
     {
         var o = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions);
         o.TypeInfoResolverChain.Insert(0, Default);

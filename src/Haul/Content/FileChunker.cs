@@ -45,11 +45,8 @@ internal static class FileChunker
         int cap = Block + cdc.Max;
         var bufs = new Native.PageBuffer?[3];
         var hashing = new Task[3];
+        Array.Fill(hashing, Task.CompletedTask);
         var parts = new List<(List<(int Start, int Length)> Cuts, Hash256[] Hashes)>();
-        for (int i = 0; i < 3; i++)
-        {
-            hashing[i] = Task.CompletedTask;
-        }
 
         try
         {

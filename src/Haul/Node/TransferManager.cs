@@ -283,7 +283,15 @@ internal sealed class TransferManager : IAsyncDisposable
         }
 
         Publish(e);
-        await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        try
+        {
+            await run.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException || run.IsCompleted)
+        {
+            // Still winding down, or ended with a failure it recorded itself: answer with the state now.
+        }
+
         return e.View();
     }
 
