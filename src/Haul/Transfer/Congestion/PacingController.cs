@@ -119,7 +119,7 @@ internal sealed class PacingController
                 // Leave startup when bandwidth stops growing, or as soon as a queue shows we overshot. The
                 // queue seen is a round trip old and grows 1.9 × the link rate per round by then, so the
                 // threshold is a tenth of the RTT, not the steady-state target.
-                if ((_flatRounds >= 3 && _btlBw > 0) || (_queueUs > Math.Max(20_000, double.IsNaN(_rtPropUs) ? 0 : 0.1 * _rtPropUs) && _btlBw > 0))
+                if ((_flatRounds >= 3 && _btlBw > 0) || (_queueUs > StartupExitQueue && _btlBw > 0))
                 {
                     _state = State.Drain;
                     _phaseStart = s.NowMicros;
@@ -128,8 +128,13 @@ internal sealed class PacingController
                 PacingRate = Clamp(StartupGain * Math.Max(_btlBw, _policy.InitialBytesPerSec));
                 break;
             case State.Drain:
+                // Until the overshoot has drained: the queue seen when startup ended is a round trip old and
+                // still growing, so drain for at least a round, then until the queue is a fraction of what
+                // ended startup (leaving at a quarter of the steady-state target, 75 ms at 600 ms RTT, is
+                // leaving before the 60 ms that ended startup has drained, and a buffer's worth of overshoot
+                // then spilled as loss).
                 PacingRate = Clamp(_btlBw / StartupGain);
-                if (_queueUs < queueTarget / 4 || s.NowMicros - _phaseStart > 4 * round)
+                if ((s.NowMicros - _phaseStart >= round && _queueUs < Math.Min(queueTarget / 4, StartupExitQueue / 4)) || s.NowMicros - _phaseStart > 4 * round)
                 {
                     _state = State.Steady;
                     _phaseStart = s.NowMicros;
@@ -159,6 +164,23 @@ internal sealed class PacingController
     /// </summary>
     private void Steady(long now, double round, double queueTarget)
     {
+        if ((_queueUs > queueTarget || _congestiveLoss) && (!_epochOpen || now - _decreasedAt >= Math.Max(8 * round, 500_000)))
+        {
+            // Cut as soon as the queue passes the target, not at the end of the round: the signal is
+            // already a round trip old, and at 600 ms another half round at the old rate filled the
+            // buffer. One cut per congestion episode, as TCP cuts once per loss window: the queue a cut
+            // leaves takes several rounds to drain, and cutting again meanwhile would overshoot. A queue
+            // still there long after the cut (others keep growing) opens a new episode. The cut is from
+            // what the path delivered (a target grown past the bottleneck is not a rate the flow had),
+            // measured over at least 100 ms: a 10 ms sample on a 1 ms path reads a scheduling hiccup as a
+            // near-zero rate, and cutting from that collapsed the flow.
+            double delivered = _lastRate > 0 ? Math.Max(_lastRate, 0.5 * _target) : _target;
+            _target = Clamp(Decrease(round) * Math.Min(_target, delivered));
+            _decreasedAt = now;
+            _epochOpen = true;
+            _quietSince = now;
+        }
+
         if (now - _phaseStart >= round)
         {
             _phaseStart = now;
@@ -196,21 +218,7 @@ internal sealed class PacingController
 
         if (_queueUs > queueTarget || _congestiveLoss)
         {
-            // One cut per congestion episode, as TCP cuts once per loss window: the queue a cut leaves
-            // takes several rounds to drain, and cutting again meanwhile would overshoot. A queue that
-            // is still there long after the cut (others keep growing) opens a new episode.
-            if (!_epochOpen || now - _decreasedAt >= Math.Max(8 * round, 500_000))
-            {
-                // Cut from what the path delivered (a target grown past the bottleneck is not a rate the
-                // flow had), measured over at least 100 ms: a 10 ms sample on a 1 ms path reads a
-                // scheduling hiccup as a near-zero rate, and cutting from that collapsed the flow.
-                double delivered = _lastRate > 0 ? Math.Max(_lastRate, 0.5 * _target) : _target;
-                _target = Decrease(round) * Math.Min(_target, delivered);
-                _decreasedAt = now;
-                _epochOpen = true;
-            }
-
-            _quietSince = now;
+            _quietSince = now; // no growth while congested; Steady made the cut
         }
         else if (!settling)
         {
@@ -336,6 +344,9 @@ internal sealed class PacingController
 
         _queueUs = _queueWindow.First!.Value.Us;
     }
+
+    /// <summary>Queueing delay that ends startup: a tenth of the RTT, at least 20 ms.</summary>
+    private double StartupExitQueue => Math.Max(20_000, double.IsNaN(_rtPropUs) ? 0 : 0.1 * _rtPropUs);
 
     /// <summary>Queueing delay above which the bottleneck counts as congested: max(20 ms, RTT/2).</summary>
     private double QueueTarget => Math.Max(20_000, 0.5 * (double.IsNaN(_rtPropUs) ? 0 : _rtPropUs));
