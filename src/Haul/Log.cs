@@ -37,8 +37,8 @@ internal static partial class Log
     [LoggerMessage(21, LogLevel.Information, "data for '{Root}' flows over the TLS connection (UDP not used)")]
     public static partial void DataOverTls(ILogger logger, string root);
 
-    [LoggerMessage(22, LogLevel.Information, "received '{Root}' from {Peer}: {Files} files, {Bytes} bytes; forged {Forged}, replayed {Replayed}, duplicate pieces {Dup}, bad chunks {Bad}")]
-    public static partial void Received(ILogger logger, string root, string peer, int files, long bytes, long forged, long replayed, long dup, long bad);
+    [LoggerMessage(22, LogLevel.Information, "received '{Root}' from {Peer}: {Files} files, {Bytes} bytes; forged {Forged}, replayed {Replayed}, duplicate pieces {Dup}, bad chunks {Bad}, packets before START {Early}")]
+    public static partial void Received(ILogger logger, string root, string peer, int files, long bytes, long forged, long replayed, long dup, long bad, long early);
 
     [LoggerMessage(30, LogLevel.Warning, "{Notice}")]
     public static partial void Notice(ILogger logger, string notice);

@@ -150,18 +150,82 @@ internal sealed class HaulNode : IDisposable
             throw new HaulException(ErrorCode.PeerUnreachable, $"peer '{peer.Name}' has no known address (it only dials in)", $"set one with 'haul peer add {peer.Id} HOST:PORT --name {peer.Name}'");
         }
 
+        // Dial while the tree is scanned: the TCP and TLS handshakes (two round trips, over a second on
+        // a satellite path) overlap the hashing. A failed dial stops a long scan a second later (a
+        // problem with the source found within that second is still the one reported, as before); a
+        // failed scan drops the connection.
+        using var scanCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            TreeScanner.Scan(path, cancellationToken: cancellationToken); // raises the path's own error
+        }
+
+        var dial = PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken);
+        _ = dial.ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    scanCts.CancelAfter(TimeSpan.FromSeconds(1));
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The scan already failed and SendAsync returned.
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var scanStarted = System.Diagnostics.Stopwatch.StartNew();
         progress?.Invoke(new TransferProgress("scan", 0, 0, 0, 0, 0, string.Empty));
-        var tree = await Task.Run(
-            () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress("scan", b, 0, f, 0, 0, string.Empty)), cancellationToken: cancellationToken, cache: ChunkCache),
-            cancellationToken).ConfigureAwait(false);
+        ScannedTree tree;
+        try
+        {
+            tree = await Task.Run(
+                () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress("scan", b, 0, f, 0, 0, string.Empty)), cancellationToken: scanCts.Token, cache: ChunkCache),
+                scanCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (dial.IsFaulted && !cancellationToken.IsCancellationRequested)
+        {
+            await dial.ConfigureAwait(false); // raises the dial's error
+            throw;
+        }
+        catch
+        {
+            _ = dial.ContinueWith(
+                t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        _ = t.Result.DisposeAsync();
+                    }
+                    else
+                    {
+                        _ = t.Exception; // observed: the scan's error is the one reported
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            throw;
+        }
+
         if (Environment.GetEnvironmentVariable("HAUL_DEBUG") == "1")
         {
             Console.Error.WriteLine($"[scan] {tree.Manifest.FileCount} files, {tree.Manifest.Chunks.Length} chunks; heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB, ws {Environment.WorkingSet / 1e6:0} MB, threads {System.Diagnostics.Process.GetCurrentProcess().Threads.Count}");
         }
 
-        await using var conn = await PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
-        var session = new SendSession(Identity, Store, peer, options ?? new SendOptions(), progress, Loggers.CreateLogger("haul.send"));
-        return await session.RunAsync(conn, tree, cancellationToken).ConfigureAwait(false);
+        var conn = await dial.ConfigureAwait(false);
+        if (scanStarted.Elapsed > TimeSpan.FromMinutes(2))
+        {
+            // A long scan left the connection idle; a NAT or firewall on the way may have forgotten it.
+            await conn.DisposeAsync().ConfigureAwait(false);
+            conn = await PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (conn.ConfigureAwait(false))
+        {
+            var session = new SendSession(Identity, Store, peer, options ?? new SendOptions(), progress, Loggers.CreateLogger("haul.send"));
+            return await session.RunAsync(conn, tree, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public void Dispose()

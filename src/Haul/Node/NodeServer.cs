@@ -159,7 +159,7 @@ internal sealed class NodeServer : IAsyncDisposable
             return;
         }
 
-        var ctl = new ControlChannel(ssl);
+        var ctl = new ControlChannel(ssl, client.Client);
         await using var _ = ctl.ConfigureAwait(false);
         try
         {

@@ -43,14 +43,50 @@ internal sealed partial class ReceiveSession
     private int _sinceAck;
     private int _ackRotate;
 
+    // Packets that arrive between ACCEPT and START: the sender starts its data right after START, without
+    // a probe round trip first, so its first packets can overtake START (which crosses TCP). They are kept
+    // sealed until START brings the keys, then placed in order; past the bound they are dropped and resent.
+    private const int MaxEarlyPackets = 8192;
+    private List<(byte[] Packet, SocketAddress From)>? _early = [];
+    private long _earlyPlaced;
+
     public void OnPacket(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint)
     {
-        var codec = _s2r;
+        var codec = Volatile.Read(ref _s2r);
         if (codec is null)
+        {
+            if (_early is { Count: < MaxEarlyPackets } early)
+            {
+                var copy = new SocketAddress(from.Family, from.Size);
+                from.Buffer.Span.CopyTo(copy.Buffer.Span);
+                early.Add((packet.ToArray(), copy));
+            }
+
+            return;
+        }
+
+        PlaceEarly(codec, endpoint);
+        OnPacket(packet, from, endpoint, codec);
+    }
+
+    /// <summary>The packets kept from before START, once its keys are here (receive thread only).</summary>
+    private void PlaceEarly(PacketCodec codec, UdpEndpoint endpoint)
+    {
+        if (_early is not { } early)
         {
             return;
         }
 
+        _early = null;
+        _earlyPlaced = early.Count;
+        foreach (var (p, f) in early)
+        {
+            OnPacket(p, f, endpoint, codec);
+        }
+    }
+
+    private void OnPacket(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint, PacketCodec codec)
+    {
         var type = (PacketType)packet[0];
         if (type == PacketType.Data)
         {
@@ -92,6 +128,11 @@ internal sealed partial class ReceiveSession
 
     public void OnTick(long nowTicks, UdpEndpoint endpoint)
     {
+        if (_early is { Count: > 0 } && Volatile.Read(ref _s2r) is { } codec)
+        {
+            PlaceEarly(codec, endpoint);
+        }
+
         if (_peerAddress is null)
         {
             return;

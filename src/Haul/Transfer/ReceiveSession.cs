@@ -164,18 +164,17 @@ internal sealed partial class ReceiveSession : IUdpSession
         var receiverSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         ushort port = (ushort)(_udp?.LocalEndPoint.Port ?? 0);
         var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, reusedBytes, _filesDone, _udpAdvertiseHost);
+
+        // Listen for the session before the sender hears of it: its data may overtake START.
+        _udp?.Register(_sessionId, this);
         await _ctl.SendAsync(FrameType.Accept, accept.Encode(), ct).ConfigureAwait(false);
 
         var start = Messages.Start.Decode((await _ctl.ExpectAsync(FrameType.Start, ct).ConfigureAwait(false)).Payload);
         var keys = SessionKeys.Derive(start.SenderSecret, receiverSecret, _manifest.Hash);
-        _s2r = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
         _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
         _pieceSize = start.PieceSize;
-        if (start.Mode == Messages.DataMode.Udp && _udp is not null)
-        {
-            _udp.Register(_sessionId, this);
-        }
-        else
+        Volatile.Write(ref _s2r, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
+        if (start.Mode != Messages.DataMode.Udp || _udp is null)
         {
             Log.DataOverTls(_log, _manifest.RootName);
         }
@@ -211,7 +210,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _store.ForgetChunks(_transferId);
         HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
-        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r.Forged, _s2r.Replayed, _dupPieces, _badChunks);
+        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);
 
         // Wait briefly for BYE so the sender has read the receipt before the socket closes.
         controlCts.CancelAfter(TimeSpan.FromSeconds(10));

@@ -16,6 +16,9 @@ internal sealed record SendOptions
     /// <summary>Rate mode and bounds (--mode, --min-rate, --max-rate).</summary>
     public Congestion.RatePolicy Rate { get; init; } = new();
 
+    /// <summary>Tests only: start the UDP data this long before START, so it surely overtakes it.</summary>
+    internal TimeSpan DataBeforeStart { get; init; }
+
     /// <summary>Send UDP here instead of the address the receiver gives (a relay, a NAT mapping).</summary>
     public System.Net.IPEndPoint? UdpOverride { get; init; }
 }

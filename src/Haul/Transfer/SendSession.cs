@@ -25,7 +25,6 @@ internal sealed class SendSession
     private readonly SendOptions _options;
     private readonly Action<TransferProgress>? _progress;
     private readonly ILogger _log;
-    private double _probeRtt = double.NaN;
 
     public SendSession(NodeIdentity me, NodeStore store, PeerRecord peer, SendOptions options, Action<TransferProgress>? progress, ILogger log)
     {
@@ -118,24 +117,23 @@ internal sealed class SendSession
             pieceSize = DataFormat.ForMtu(UdpOffload.PathMtu(udp), target.AddressFamily == AddressFamily.InterNetworkV6);
         }
 
-        await ctl.SendAsync(FrameType.Start, new Messages.Start(secret, wantUdp ? Messages.DataMode.Udp : Messages.DataMode.Tcp, pieceSize).Encode(), cancellationToken).ConfigureAwait(false);
-        if (udp is not null && !await ProbeAsync(udp, seal, open, accept.SessionId, cancellationToken).ConfigureAwait(false))
-        {
-            udp.Dispose();
-            udp = null;
-            notice = $"UDP to {target} is blocked or lost: falling back to the TLS connection (TCP)";
-            Log.Notice(_log, notice);
-        }
+        var startFrame = new Messages.Start(secret, wantUdp ? Messages.DataMode.Udp : Messages.DataMode.Tcp, pieceSize).Encode();
 
+        // Data follows START at once: no probe round trip first (the receiver keeps packets that overtake
+        // START). The TCP connection's RTT seeds the data plane's, so its first retransmission timeout on a
+        // long path is not a LAN default. If the receiver's acknowledgements never come back, UDP is
+        // blocked somewhere and the data moves on the TLS connection instead (below).
         var rate = new Congestion.PacingController(_options.Rate);
         bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
-        IDataPlane plane = udp is not null
-            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso, pieceSize, _probeRtt)
-            : new TcpSender(ctl, m, source, [.. needed]);
-        string mode = udp is not null ? (gso ? "udp+gso" : "udp") : "tcp";
+        UdpSender? udpPlane = udp is not null
+            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso, pieceSize, ctl.TcpRttSeconds())
+            : null;
+        IDataPlane plane = udpPlane ?? (IDataPlane)new TcpSender(ctl, m, source, [.. needed]);
+        string mode = udpPlane is not null ? (gso ? "udp+gso" : "udp") : "tcp";
 
         var receiptTcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
         var control = Task.Run(
             async () =>
             {
@@ -154,10 +152,10 @@ internal sealed class SendSession
 
                             Interlocked.Add(ref bytesDone, add);
                             Volatile.Write(ref filesDone, done.FilesDone);
-                            plane.OnChunksDone(done.Chunks);
+                            Volatile.Read(ref plane).OnChunksDone(done.Chunks);
                             break;
                         case FrameType.ChunkBad:
-                            plane.OnChunkBad(Messages.DecodeChunkIndex(f.Payload, m.Chunks.Length));
+                            Volatile.Read(ref plane).OnChunkBad(Messages.DecodeChunkIndex(f.Payload, m.Chunks.Length));
                             break;
                         case FrameType.Receipt:
                             receiptTcs.TrySetResult(f.Payload);
@@ -170,14 +168,60 @@ internal sealed class SendSession
             },
             linked.Token);
 
-        var reporter = ReportAsync(() => Interlocked.Read(ref bytesDone), () => Volatile.Read(ref filesDone), m, mode, notice, sw, linked.Token);
+        var reporter = ReportAsync(() => Interlocked.Read(ref bytesDone), () => Volatile.Read(ref filesDone), m, () => Volatile.Read(ref mode), sw, linked.Token);
         try
         {
-            var run = plane.RunAsync(linked.Token);
+            Task run;
+            if (udpPlane is not null && _options.DataBeforeStart > TimeSpan.Zero)
+            {
+                run = plane.RunAsync(udpCts.Token);
+                await Task.Delay(_options.DataBeforeStart, linked.Token).ConfigureAwait(false);
+                await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
+                DebugTrace.Mark("send: started");
+                run = plane.RunAsync(udpPlane is not null ? udpCts.Token : linked.Token);
+            }
+
+            if (udpPlane is not null)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+                var timeout = Task.Delay(_options.ProbeTimeout, wait.Token);
+                var heard = await Task.WhenAny(udpPlane.FirstFeedback, run, control, timeout).ConfigureAwait(false);
+                await wait.CancelAsync().ConfigureAwait(false);
+                if (heard == timeout && !udpPlane.FirstFeedback.IsCompleted && !run.IsCompleted)
+                {
+                    await udpCts.CancelAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await run.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    udpPlane.Dispose();
+                    udp!.Dispose();
+                    udp = null;
+                    notice = $"UDP to {target} is blocked or lost: falling back to the TLS connection (TCP)";
+                    Log.Notice(_log, notice);
+                    _progress?.Invoke(new TransferProgress("notice", Interlocked.Read(ref bytesDone), m.TotalBytes, Volatile.Read(ref filesDone), m.FileCount, 0, "tcp", notice));
+                    // Every needed chunk again: the receiver drops any that did land.
+                    var tcp = new TcpSender(ctl, m, source, [.. needed]);
+                    Volatile.Write(ref plane, tcp);
+                    Volatile.Write(ref mode, "tcp");
+                    run = tcp.RunAsync(linked.Token);
+                }
+            }
+
+            DebugTrace.Mark("send: data flowing");
             // Whichever ends first: the data plane (all chunks done), the control loop (receipt or error).
             var first = await Task.WhenAny(run, control).ConfigureAwait(false);
             await first.ConfigureAwait(false);
             await control.ConfigureAwait(false);
+            DebugTrace.Mark("send: receipt in");
         }
         finally
         {
@@ -227,74 +271,11 @@ internal sealed class SendSession
         return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt);
     }
 
-    /// <summary>Sends sealed probes until the receiver answers one or the probe timeout passes.</summary>
-    private async Task<bool> ProbeAsync(Socket s, PacketCodec seal, PacketCodec open, uint sessionId, CancellationToken ct)
-    {
-        long sentAt = 0;
-        var pkt = new byte[64];
-        var rx = new byte[2048];
-        var plain = new byte[2048];
-        var deadline = Stopwatch.GetTimestamp() + (long)(_options.ProbeTimeout.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < deadline)
-        {
-            ct.ThrowIfCancellationRequested();
-            int n = seal.Seal(PacketType.Probe, sessionId, "probe..."u8, pkt);
-            sentAt = Stopwatch.GetTimestamp();
-            try
-            {
-                s.Send(pkt.AsSpan(0, n));
-            }
-            catch (SocketException)
-            {
-            }
-
-            var wait = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
-            while (Stopwatch.GetTimestamp() < wait)
-            {
-                if (!s.Poll(20_000, SelectMode.SelectRead))
-                {
-                    continue;
-                }
-
-                int got;
-                try
-                {
-                    got = s.Receive(rx);
-                }
-                catch (SocketException)
-                {
-                    await Task.Delay(20, ct).ConfigureAwait(false);
-                    continue;
-                }
-
-                var p = rx.AsSpan(0, got);
-                if (got >= PacketCodec.Overhead && (PacketType)rx[0] == PacketType.ProbeAck)
-                {
-                    int m = PacketCodec.PlainLength(p);
-                    if (m >= 0 && open.Open(p, plain.AsSpan(0, m)))
-                    {
-                        // The probe's round trip seeds the RTT estimate, so the first retransmission
-                        // timeout on a long path is not a LAN default.
-                        _probeRtt = (Stopwatch.GetTimestamp() - sentAt) / (double)Stopwatch.Frequency;
-                        return true;
-                    }
-                }
-            }
-        }
-
-        return false;
-    }
-
-    private async Task ReportAsync(Func<long> bytes, Func<int> files, Manifest m, string mode, string? notice, Stopwatch sw, CancellationToken ct)
+    private async Task ReportAsync(Func<long> bytes, Func<int> files, Manifest m, Func<string> mode, Stopwatch sw, CancellationToken ct)
     {
         if (_progress is null)
         {
             return;
-        }
-
-        if (notice is not null)
-        {
-            _progress(new TransferProgress("notice", bytes(), m.TotalBytes, files(), m.FileCount, 0, mode, notice));
         }
 
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
@@ -308,7 +289,7 @@ internal sealed class SendSession
             double inst = (b - lastBytes) / Math.Max(t - lastT, 1e-3);
             rate = rate == 0 ? inst : (0.7 * rate) + (0.3 * inst);
             (lastBytes, lastT) = (b, t);
-            _progress(new TransferProgress("transfer", b, m.TotalBytes, files(), m.FileCount, rate, mode));
+            _progress(new TransferProgress("transfer", b, m.TotalBytes, files(), m.FileCount, rate, mode()));
         }
     }
 }

@@ -41,6 +41,7 @@ internal sealed class UdpSender : IDataPlane
     private readonly List<SendChunk> _release = [];
     private readonly Channel<SendChunk> _loaded = Channel.CreateBounded<SendChunk>(new BoundedChannelOptions(6) { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _heard = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly long _t0 = Stopwatch.GetTimestamp();
     private int _doneCount;
@@ -84,6 +85,9 @@ internal sealed class UdpSender : IDataPlane
     public double RateBytesPerSec => _rate.PacingRate;
 
     public Task Finished => _finished.Task;
+
+    /// <summary>Completes at the first authenticated acknowledgement: UDP works both ways.</summary>
+    public Task FirstFeedback => _heard.Task;
 
     public Task RunAsync(CancellationToken cancellationToken)
     {
@@ -422,6 +426,7 @@ internal sealed class UdpSender : IDataPlane
             int m = PacketCodec.PlainLength(pkt);
             if (m >= ReceiveSession.AckHeader && m <= plain.Length && _open.Open(pkt, plain.AsSpan(0, m)))
             {
+                _heard.TrySetResult();
                 OnAck(plain.AsSpan(0, m));
             }
         }

@@ -79,6 +79,27 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Send_DataThatOvertakesStart_IsKeptAndPlaced()
+    {
+        // The sender no longer waits a probe round trip: its first UDP packets may arrive before START
+        // (which crosses TCP) has brought the keys. Here they surely do; the receiver must keep them.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 5);
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 3_000_000, 5);
+
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { DataBeforeStart = TimeSpan.FromMilliseconds(300) });
+
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+        Assert.StartsWith("udp", result.Mode, StringComparison.Ordinal);
+        var line = Assert.Single(b.Logs.Lines, l => l.Contains("received 'dataset'", StringComparison.Ordinal));
+        Assert.Contains("bad chunks 0,", line, StringComparison.Ordinal);
+        var early = System.Text.RegularExpressions.Regex.Match(line, @"packets before START (\d+)");
+        Assert.True(early.Success && long.Parse(early.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, line);
+    }
+
+    [Fact]
     public async Task Send_FallsBackToTcpWhenUdpIsBlocked()
     {
         using var tmp = new TempDir();
