@@ -145,6 +145,7 @@ if [[ -n "$extras" ]]; then
     t0=$(now_s); haul_bg "$work/ha" "$work/model.bin" fair 95 "$work/two-a.out"; pa=$!
     sleep 5; t1=$(now_s); haul_bg "$work/ha2" "$work/model2.bin" fair 90 "$work/two-b.out"; pb=$!
     wait $pa $pb || true
+    [[ -n "${HAUL_KEEP:-}" ]] && cp "$work/two-a.out" "$HAUL_KEEP-two-a-$p.out" && cp "$work/two-b.out" "$HAUL_KEEP-two-b-$p.out"
     w0=$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b+25}'); w1=90
     fa=$(python3 "$here/flows.py" window "$work/two-a.out" 0 "$w0" "$w1")
     fb=$(python3 "$here/flows.py" window "$work/two-b.out" "$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b}')" "$w0" "$w1")

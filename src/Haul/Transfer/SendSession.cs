@@ -59,7 +59,7 @@ internal sealed class SendSession
             await ctl.SendAsync(FrameType.ManifestPart, w, cancellationToken).ConfigureAwait(false);
         }
 
-        DebugTrace.Mark("send: manifest sent");
+        DebugTrace.Mark($"send: manifest sent ({m.Encoded.Length} bytes)");
         var accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, cancellationToken).ConfigureAwait(false)).Payload, m.Chunks.Length);
         DebugTrace.Mark("send: accepted");
         var needed = new List<int>();

@@ -140,6 +140,11 @@ internal sealed class PacingController
                     _phaseStart = s.NowMicros;
                     _target = Clamp(_btlBw);
 
+                    // Growth starts from its base step: the time since the last sign of a queue counts from
+                    // here, not from the start of the flow (which made the first steady rounds grow up to
+                    // 2^7 times faster and overfill the buffer at 600 ms).
+                    _quietSince = s.NowMicros;
+
                     // The next loss estimate covers steady state only: startup's overshoot losses,
                     // taken for the path's own, would be compensated and so sustain themselves.
                     (_lossPn, _lossRecv, _lossAt) = (s.HighestPacket, s.ReceivedPackets, s.NowMicros);

@@ -106,8 +106,14 @@ internal sealed class LinkModel
         double backlogBytes = Math.Max(0, _linkFreeAt - now) * Capacity;
         f.QueueDelaySum += Math.Max(0, _linkFreeAt - now);
         f.QueueSamples++;
-        if (_rng.NextDouble() < Loss || backlogBytes + PacketBytes > QueueLimit)
+        if (_rng.NextDouble() < Loss)
         {
+            return;
+        }
+
+        if (backlogBytes + PacketBytes > QueueLimit)
+        {
+            f.Overflowed++;
             return;
         }
 
@@ -149,6 +155,9 @@ internal sealed class LinkModel
         public double NextSend { get; set; } = startAt;
 
         public ulong Sent { get; set; }
+
+        /// <summary>Packets the full queue dropped (congestion loss, as opposed to the link's random loss).</summary>
+        public ulong Overflowed { get; set; }
 
         public ulong HighestPn { get; set; }
 

@@ -113,6 +113,23 @@ public sealed class PacingControllerTests
     }
 
     [Theory]
+    [InlineData(600, 0.0)]
+    [InlineData(600, 0.01)]
+    [InlineData(200, 0.05)]
+    public void LongPaths_DoNotOverflowTheBuffer_SoRetransmissionsStayNearTheLoss(double rttMs, double loss)
+    {
+        // Retransmissions are the path's random loss plus whatever the flow's own queue overflows: the
+        // startup overshoot must be drained before steady state, and the steady-state sawtooth must cut
+        // before a one-BDP buffer fills (goal: retransmitted ≤ loss + 1%).
+        double cap = 100 * Mbit;
+        var link = new LinkModel(cap, rttMs / 1000, loss, queueBytes: cap * rttMs / 1000);
+        var f = link.AddFlow(new RatePolicy());
+        link.Run(90);
+        double overflow = (double)f.Overflowed / f.Sent;
+        Assert.True(overflow <= 0.005, $"{overflow:P2} of packets overflowed the queue");
+    }
+
+    [Theory]
     [InlineData(50)]
     [InlineData(200)]
     public void FollowsCapacityHalvingAndDoubling(double rttMs)
