@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Haul.Protocol;
 
 /// <summary>
@@ -59,6 +61,38 @@ internal sealed class ControlChannel : IAsyncDisposable
     public void DeferFirst(FrameType type, Action<Frame> check, Func<Exception, Exception?> mapFailure) =>
         _deferred = (type, check, mapFailure);
 
+    /// <summary>
+    /// Queues a frame to go with the next <see cref="SendAsync(FrameType, ReadOnlyMemory{byte}, CancellationToken)"/>
+    /// (or before the next read), in the same write: a HELLO and the first request then share TLS records
+    /// and TCP segments, and fit TCP's initial window of ten segments instead of spilling into a second
+    /// round trip.
+    /// </summary>
+    public void Enqueue(FrameType type, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > Frame.MaxPayload)
+        {
+            throw new ArgumentException("payload exceeds the frame limit", nameof(payload));
+        }
+
+        _writeLock.Wait();
+        try
+        {
+            Append(type, payload);
+            Volatile.Write(ref _queued, true);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public void Enqueue(FrameType type, WireWriter w) => Enqueue(type, w.WrittenMemory.Span);
+
+    /// <summary>
+    /// Sends one frame, with any queued before it, in as few writes as possible: one TLS record per
+    /// 16 KB instead of one per header and one per payload, so small frames do not each cost a segment of
+    /// the congestion window.
+    /// </summary>
     public async ValueTask SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         if (payload.Length > Frame.MaxPayload)
@@ -66,13 +100,14 @@ internal sealed class ControlChannel : IAsyncDisposable
             throw new ArgumentException("payload exceeds the frame limit", nameof(payload));
         }
 
-        var header = new byte[Frame.HeaderSize];
-        FrameCodec.WriteHeader(header, type, payload.Length);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-            if (payload.Length > 0)
+            bool large = payload.Length > CopyLimit;
+            Append(type, large ? ReadOnlySpan<byte>.Empty : payload.Span, large ? payload.Length : -1);
+            await _stream.WriteAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            ResetPending();
+            if (large)
             {
                 await _stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
             }
@@ -93,12 +128,71 @@ internal sealed class ControlChannel : IAsyncDisposable
         }
     }
 
+    private const int CopyLimit = 64 * 1024;
+    private ArrayBufferWriter<byte> _pending = new(4096);
+
+    // Set by Enqueue only (not by a send's own transient use of the buffer), so a read never waits
+    // for the write lock unless a queued frame really is waiting: a read stuck behind a write that
+    // waits on the peer's reading could deadlock both ends once TCP's buffers fill.
+    private bool _queued;
+
+    /// <summary>Appends a frame header (for <paramref name="length"/> bytes, or the payload's) and the payload to the pending buffer; caller holds the write lock.</summary>
+    private void Append(FrameType type, ReadOnlySpan<byte> payload, int length = -1)
+    {
+        var header = _pending.GetSpan(Frame.HeaderSize);
+        FrameCodec.WriteHeader(header, type, length >= 0 ? length : payload.Length);
+        _pending.Advance(Frame.HeaderSize);
+        _pending.Write(payload);
+    }
+
+    private void ResetPending()
+    {
+        Volatile.Write(ref _queued, false);
+        if (_pending.Capacity > 4 * CopyLimit)
+        {
+            _pending = new ArrayBufferWriter<byte>(4096); // a queued manifest part is not kept for the connection's life
+        }
+        else
+        {
+            _pending.ResetWrittenCount();
+        }
+    }
+
+    /// <summary>Writes frames queued with <see cref="Enqueue(FrameType, ReadOnlySpan{byte})"/> (before a read that waits on their answer).</summary>
+    private async ValueTask FlushPendingAsync(CancellationToken cancellationToken)
+    {
+        if (!Volatile.Read(ref _queued))
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_pending.WrittenCount > 0)
+            {
+                await _stream.WriteAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                ResetPending();
+                await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (IOException ex)
+        {
+            throw Mapped(PeerGone(ex));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     public ValueTask SendAsync(FrameType type, WireWriter w, CancellationToken cancellationToken = default) =>
         SendAsync(type, w.WrittenMemory, cancellationToken);
 
     /// <summary>Reads the next frame; an ERROR frame from the peer is raised as its <see cref="HaulException"/>.</summary>
     public async ValueTask<Frame> ReceiveAsync(CancellationToken cancellationToken = default)
     {
+        await FlushPendingAsync(cancellationToken).ConfigureAwait(false);
         if (_deferred is { } d)
         {
             Frame first;

@@ -50,7 +50,7 @@ internal sealed class SendSession
         string hex = m.Hash.ToHex();
         long journalId = _store.BeginTransfer("out", hex, _peer.Id.Canonical, m.RootName, m.FileCount, m.TotalBytes);
 
-        await ctl.SendAsync(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length).Encode(), cancellationToken).ConfigureAwait(false);
+        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length).Encode()); // goes with the first manifest part
         const int part = 1 << 20;
         for (int off = 0; off < m.Encoded.Length; off += part)
         {
