@@ -104,22 +104,25 @@ internal sealed partial class ReceiveSession : IUdpSession
     private async Task RunCoreAsync(Frame offerFrame, CancellationToken ct)
     {
         var offer = Messages.Offer.Decode(offerFrame.Payload);
-        var encoded = new byte[offer.Length];
+        long onWire = offer.BytesOnWire;
+        var wire = new byte[onWire];
         long got = 0;
-        while (got < offer.Length)
+        while (got < onWire)
         {
             var f = await _ctl.ExpectAsync(FrameType.ManifestPart, ct).ConfigureAwait(false);
             var r = new SpanReader(f.Payload);
             ulong off = r.U64();
             var part = r.Bytes(r.Remaining);
-            if (off != (ulong)got || part.Length == 0 || got + part.Length > offer.Length)
+            if (off != (ulong)got || part.Length == 0 || got + part.Length > onWire)
             {
                 ThrowHelper.Protocol("manifest parts out of order");
             }
 
-            part.CopyTo(encoded.AsSpan((int)got));
+            part.CopyTo(wire.AsSpan((int)got));
             got += part.Length;
         }
+
+        var encoded = Messages.DecodeManifest(offer.Coding, wire, offer.Length);
 
         if (Hash256.Of(encoded) != offer.ManifestHash)
         {

@@ -50,16 +50,17 @@ internal sealed class SendSession
         string hex = m.Hash.ToHex();
         long journalId = _store.BeginTransfer("out", hex, _peer.Id.Canonical, m.RootName, m.FileCount, m.TotalBytes);
 
-        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length).Encode()); // goes with the first manifest part
+        var (coding, manifestWire) = Messages.EncodeManifest(m.Encoded);
+        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length).Encode()); // goes with the first manifest part
         const int part = 1 << 20;
-        for (int off = 0; off < m.Encoded.Length; off += part)
+        for (int off = 0; off < manifestWire.Length; off += part)
         {
-            int n = Math.Min(part, m.Encoded.Length - off);
-            var w = new WireWriter(n + 8).U64((ulong)off).Bytes(m.Encoded.AsSpan(off, n));
+            int n = Math.Min(part, manifestWire.Length - off);
+            var w = new WireWriter(n + 8).U64((ulong)off).Bytes(manifestWire.AsSpan(off, n));
             await ctl.SendAsync(FrameType.ManifestPart, w, cancellationToken).ConfigureAwait(false);
         }
 
-        DebugTrace.Mark($"send: manifest sent ({m.Encoded.Length} bytes)");
+        DebugTrace.Mark($"send: manifest sent ({m.Encoded.Length} bytes, {manifestWire.Length} on the wire)");
         var accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, cancellationToken).ConfigureAwait(false)).Payload, m.Chunks.Length);
         DebugTrace.Mark("send: accepted");
         var needed = new List<int>();

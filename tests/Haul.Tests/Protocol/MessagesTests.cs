@@ -80,4 +80,44 @@ public sealed class MessagesTests
         Assert.Throws<HaulException>(() => Messages.Offer.Decode(w.ToArray()));
         Assert.Equal(100, Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 100).Encode().ToArray()).Length);
     }
+
+    [Fact]
+    public void Offer_CarriesTheManifestCoding_AndAnOlderSendersOfferIsRaw()
+    {
+        var o = Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Brotli, 1200).Encode().ToArray());
+        Assert.Equal((5000L, Messages.ManifestCoding.Brotli, 1200L), (o.Length, o.Coding, o.BytesOnWire));
+
+        var legacy = Messages.Offer.Decode(new WireWriter().Bytes(new byte[32]).U64(5000).ToArray());
+        Assert.Equal((Messages.ManifestCoding.Raw, 5000L), (legacy.Coding, legacy.BytesOnWire));
+
+        Assert.Throws<HaulException>(() => Messages.Offer.Decode(new WireWriter().Bytes(new byte[32]).U64(5000).U8(9).U64(100).ToArray()));
+        Assert.Throws<HaulException>(() => Messages.Offer.Decode(new WireWriter().Bytes(new byte[32]).U64(5000).U8(0).U64(100).ToArray()));
+    }
+
+    [Fact]
+    public void Manifest_OfManyFiles_GoesCompressed_AndDecodesToTheSameBytes()
+    {
+        using var tmp = new Haul.Tests.Support.TempDir();
+        for (int i = 0; i < 2000; i++)
+        {
+            string dir = Path.Combine(tmp.Path, "set", $"class-{i % 20:D2}");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, $"image-{i:D6}.jpg"), $"pixels {i}");
+        }
+
+        var manifest = TreeScanner.Scan(Path.Combine(tmp.Path, "set")).Manifest.Encoded;
+
+        var (coding, wire) = Messages.EncodeManifest(manifest);
+
+        Assert.Equal(Messages.ManifestCoding.Brotli, coding);
+        Assert.True(wire.Length < manifest.Length * 0.8, $"{wire.Length} of {manifest.Length} bytes");
+        Assert.Equal(manifest, Messages.DecodeManifest(coding, wire, manifest.Length));
+        // Random bytes (chunk hashes alone) do not shrink and go raw.
+        var random = new byte[4096];
+        Random.Shared.NextBytes(random);
+        Assert.Equal(Messages.ManifestCoding.Raw, Messages.EncodeManifest(random).Coding);
+        // A stated length that the data does not decode to is corrupt, never truncated or overrun.
+        Assert.Equal(ErrorCode.CorruptData, Assert.Throws<HaulException>(() => Messages.DecodeManifest(coding, wire, manifest.Length - 1)).Code);
+        Assert.Equal(ErrorCode.CorruptData, Assert.Throws<HaulException>(() => Messages.DecodeManifest(coding, wire, manifest.Length + 1)).Code);
+    }
 }
