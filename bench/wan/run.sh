@@ -6,7 +6,8 @@
 # bytes that landed. Prints a markdown table (also bench/out/wan.md) and, when matplotlib is
 # available, draws bench/out/wan.png.
 # Usage: bench/wan/run.sh [--size-mib 1024] [--seconds 60] [--haul-seconds 300] [--points "RATE:RTT:LOSS ..."]
-#                         [--tools "haul scp ..."] [--extras "RATE:RTT:LOSS ..." | --extras none]
+#                         [--tools "haul scp ..."] [--extras "RATE:RTT:LOSS ..." | --extras none] [--binary PATH]
+# (--binary: the haul to run, e.g. the Native AOT one from packaging/publish.sh; default the ./haul build.)
 # (haul gets its own cap so it can finish the file; TCP tools at long RTT would need hours.)
 # Every haul run also reports its cold start (seconds until one second of goodput reaches 90% of
 # (1 - loss) x rate) and retransmitted packets as a share of packets sent. At each --extras point:
@@ -27,6 +28,7 @@ while [[ $# -gt 0 ]]; do
     --points) points=$2; shift 2 ;;
     --tools) tools=$2; shift 2 ;;
     --extras) extras=$2; [[ $extras == none ]] && extras=""; shift 2 ;;
+    --binary) binary=$(realpath "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -38,8 +40,7 @@ for c in iperf3 rsync rclone ping; do command -v $c >/dev/null || need+=("$c"); 
 /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || need+=(python3-matplotlib)
 if ((${#need[@]})); then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
-"$repo/haul" --help >/dev/null
-haul="$repo/.build/haul/haul"
+if [[ -n "${binary:-}" ]]; then haul=$binary; else "$repo/haul" --help >/dev/null; haul="$repo/.build/haul/haul"; fi
 dotnet build "$here/NetEm/NetEm.csproj" -c Release -o "$repo/.build/netem" --nologo -v quiet >&2
 work="/dev/shm/haul-wan-$$"
 mkdir -p "$work" "$repo/bench/out"

@@ -116,6 +116,7 @@ public sealed class PacingControllerTests
     [InlineData(600, 0.0)]
     [InlineData(600, 0.01)]
     [InlineData(200, 0.05)]
+    [InlineData(600, 0.05)]
     public void LongPaths_DoNotOverflowTheBuffer_SoRetransmissionsStayNearTheLoss(double rttMs, double loss)
     {
         // Retransmissions are the path's random loss plus whatever the flow's own queue overflows: the
