@@ -45,8 +45,10 @@ internal sealed partial class ReceiveSession
 
     // Packets that arrive between ACCEPT and START: the sender starts its data right after START, without
     // a probe round trip first, so its first packets can overtake START (which crosses TCP). They are kept
-    // sealed until START brings the keys, then placed in order; past the bound they are dropped and resent.
+    // sealed until START brings the keys, then placed in order; past the bounds they are dropped and resent.
     private const int MaxEarlyPackets = 8192;
+    private const long MaxEarlyBytes = 16L * 1024 * 1024; // and bytes: anyone can send to the port with a guessed session id
+    private long _earlyBytes;
     private List<(byte[] Packet, SocketAddress From)>? _early = [];
     private long _earlyPlaced;
 
@@ -55,8 +57,9 @@ internal sealed partial class ReceiveSession
         var codec = Volatile.Read(ref _s2r);
         if (codec is null)
         {
-            if (_early is { Count: < MaxEarlyPackets } early)
+            if (_early is { Count: < MaxEarlyPackets } early && _earlyBytes + packet.Length <= MaxEarlyBytes)
             {
+                _earlyBytes += packet.Length;
                 var copy = new SocketAddress(from.Family, from.Size);
                 from.Buffer.Span.CopyTo(copy.Buffer.Span);
                 early.Add((packet.ToArray(), copy));
