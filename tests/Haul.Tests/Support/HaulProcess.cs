@@ -124,6 +124,11 @@ internal sealed class HaulProcess : IDisposable
         if (!_p.HasExited)
         {
             _p.Kill(entireProcessTree: true);
+
+            // Kill only sends the signal: wait until the process is gone and its ports are free, or the
+            // next node a test starts on the same port (a config file's listen address) may find it
+            // taken (seen once in CI, with the faster-starting AOT binary).
+            _p.WaitForExit(10_000);
         }
 
         _p.Dispose();
