@@ -155,11 +155,6 @@ internal sealed class HaulNode : IDisposable
         // problem with the source found within that second is still the one reported, as before); a
         // failed scan drops the connection.
         using var scanCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (!File.Exists(path) && !Directory.Exists(path))
-        {
-            TreeScanner.Scan(path, cancellationToken: cancellationToken); // raises the path's own error
-        }
-
         var dial = PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken);
         _ = dial.ContinueWith(
             _ =>

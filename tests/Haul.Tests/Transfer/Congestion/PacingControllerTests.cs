@@ -7,7 +7,7 @@ public sealed class PacingControllerTests
 {
     private const double Mbit = 1e6 / 8;
 
-    private static (double Utilisation, double MeanQueueMs) Solo(double rttMs, double loss, double seconds = 40, double warmup = 10)
+    private static (double Utilisation, double MeanQueueMs, double Overflowed) Solo(double rttMs, double loss, double seconds = 40, double warmup = 10)
     {
         double cap = 100 * Mbit;
         double bdp = cap * Math.Max(rttMs, 1) / 1000;
@@ -17,7 +17,7 @@ public sealed class PacingControllerTests
         f.MeasureTo = seconds;
         link.Run(seconds);
         double util = f.Measured / (cap * (1 - loss) * (seconds - warmup));
-        return (util, f.MeanQueueDelay * 1000);
+        return (util, f.MeanQueueDelay * 1000, (double)f.Overflowed / f.Sent);
     }
 
     [Theory]
@@ -34,7 +34,7 @@ public sealed class PacingControllerTests
     [InlineData(800, 0.05)]
     public void FillsTheLink_AtAnyRttAndRandomLoss(double rttMs, double loss)
     {
-        var (util, queueMs) = Solo(rttMs, loss);
+        var (util, queueMs, _) = Solo(rttMs, loss);
         Assert.True(util >= 0.90, $"utilisation {util:P1} at {rttMs} ms, {loss:P0} loss");
         Assert.True(queueMs <= Math.Max(30, rttMs), $"mean queueing delay {queueMs:0.0} ms at {rttMs} ms RTT");
     }
@@ -88,7 +88,7 @@ public sealed class PacingControllerTests
     [Fact]
     public void TenPercentLoss_StillKeepsMostOfTheLink()
     {
-        var (util, _) = Solo(200, 0.10);
+        var (util, _, _) = Solo(200, 0.10);
         Assert.True(util >= 0.80, $"utilisation {util:P1}");
     }
 
@@ -122,11 +122,7 @@ public sealed class PacingControllerTests
         // Retransmissions are the path's random loss plus whatever the flow's own queue overflows: the
         // startup overshoot must be drained before steady state, and the steady-state sawtooth must cut
         // before a one-BDP buffer fills (goal: retransmitted ≤ loss + 1%).
-        double cap = 100 * Mbit;
-        var link = new LinkModel(cap, rttMs / 1000, loss, queueBytes: cap * rttMs / 1000);
-        var f = link.AddFlow(new RatePolicy());
-        link.Run(90);
-        double overflow = (double)f.Overflowed / f.Sent;
+        var (_, _, overflow) = Solo(rttMs, loss, seconds: 90);
         Assert.True(overflow <= 0.005, $"{overflow:P2} of packets overflowed the queue");
     }
 
