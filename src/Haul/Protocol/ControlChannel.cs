@@ -159,6 +159,9 @@ internal sealed class ControlChannel : IAsyncDisposable
     }
 
     /// <summary>Writes frames queued with <see cref="Enqueue(FrameType, ReadOnlySpan{byte})"/> (before a read that waits on their answer).</summary>
+    /// <summary>Writes queued frames now, in one write (one TLS record), rather than with the next frame.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => FlushPendingAsync(cancellationToken);
+
     private async ValueTask FlushPendingAsync(CancellationToken cancellationToken)
     {
         if (!Volatile.Read(ref _queued))

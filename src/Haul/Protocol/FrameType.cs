@@ -14,6 +14,7 @@ internal enum FrameType : byte
     ChunkBad = 15,
     ChunkData = 16,
     Receipt = 17,
+    EarlyAccept = 18,
     Join = 20,
     JoinOk = 21,
     FolderOpen = 30,

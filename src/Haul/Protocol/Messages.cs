@@ -45,7 +45,9 @@ internal static class Messages
     /// shrink, so a big tree's manifest takes fewer of TCP's slow-start round trips). The hash is over
     /// the decoded manifest. An OFFER without the last two fields (older senders) is raw.
     /// </summary>
-    internal sealed record Offer(Hash256 ManifestHash, long Length, ManifestCoding Coding = ManifestCoding.Raw, long WireLength = 0)
+    /// <param name="EarlyWelcome">The sender can take an EARLY_ACCEPT and start its data before the need list.</param>
+    /// <param name="RootName">The manifest's top-level name, so the receiver can tell a fresh delivery (nothing by that name yet) before the manifest arrives.</param>
+    internal sealed record Offer(Hash256 ManifestHash, long Length, ManifestCoding Coding = ManifestCoding.Raw, long WireLength = 0, bool EarlyWelcome = false, string RootName = "")
     {
         public long BytesOnWire => Coding == ManifestCoding.Raw ? Length : WireLength;
 
@@ -53,7 +55,7 @@ internal static class Messages
         {
             Span<byte> h = stackalloc byte[32];
             ManifestHash.Write(h);
-            return new WireWriter().Bytes(h).U64((ulong)Length).U8((byte)Coding).U64((ulong)BytesOnWire);
+            return new WireWriter().Bytes(h).U64((ulong)Length).U8((byte)Coding).U64((ulong)BytesOnWire).U8(EarlyWelcome ? (byte)1 : (byte)0).String(RootName);
         }
 
         public static Offer Decode(byte[] p)
@@ -63,10 +65,18 @@ internal static class Messages
             ulong len = r.U64();
             var coding = ManifestCoding.Raw;
             ulong wire = len;
+            bool early = false;
+            string root = string.Empty;
             if (r.Remaining > 0)
             {
                 coding = (ManifestCoding)r.U8();
                 wire = r.U64();
+            }
+
+            if (r.Remaining > 0)
+            {
+                early = (r.U8() & 1) != 0;
+                root = r.String();
             }
 
             r.End();
@@ -80,7 +90,33 @@ internal static class Messages
                 ThrowHelper.Protocol($"manifest coding {coding} with {wire} bytes on the wire for {len} is not valid");
             }
 
-            return new Offer(h, (long)len, coding, (long)wire);
+            return new Offer(h, (long)len, coding, (long)wire, early, root);
+        }
+    }
+
+    /// <summary>
+    /// The receiver's session parameters, sent as soon as an OFFER shows a fresh delivery, before the
+    /// manifest has arrived: the sender starts its data a round trip or more earlier, and learns which
+    /// chunks are really needed from the ACCEPT that follows (same session, same secret).
+    /// </summary>
+    internal sealed record EarlyAccept(uint SessionId, ushort UdpPort, byte[] ReceiverSecret, string UdpHost)
+    {
+        public WireWriter Encode() => new WireWriter(64).U32(SessionId).U16(UdpPort).Bytes(ReceiverSecret).String(UdpHost);
+
+        public static EarlyAccept Decode(byte[] p)
+        {
+            var r = new SpanReader(p);
+            uint sid = r.U32();
+            ushort port = r.U16();
+            byte[] secret = r.Bytes(32).ToArray();
+            string host = r.String();
+            r.End();
+            if (port == 0)
+            {
+                ThrowHelper.Protocol("an early accept without a UDP port");
+            }
+
+            return new EarlyAccept(sid, port, secret, host);
         }
     }
 

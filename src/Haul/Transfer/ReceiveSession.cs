@@ -26,6 +26,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private readonly IChunkCache? _chunkCache;
     private readonly IReadOnlyList<string> _reuseFrom;
     private readonly UdpEndpoint? _udp;
+    private readonly bool _earlyAccept;
     private readonly string _udpAdvertiseHost;
     private readonly ILogger _log;
     private readonly Channel<CompletedChunk> _toWriter = Channel.CreateUnbounded<CompletedChunk>(new UnboundedChannelOptions { SingleReader = true });
@@ -48,8 +49,11 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// to delete, so a renamed or moved file is rebuilt from its old copy instead of crossing the wire.</param>
     /// <param name="chunkCache">Remembered chunk lists: old versions are not re-read to find reusable chunks, and every
     /// file placed is remembered for the next delta.</param>
-    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null, IChunkCache? chunkCache = null)
+    /// <param name="earlyAccept">May answer an OFFER for a fresh delivery (nothing under its name yet) before the
+    /// manifest arrives, so the sender starts a round trip or more earlier: inbox deliveries. A sync's deltas: off.</param>
+    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null, IChunkCache? chunkCache = null, bool earlyAccept = false)
     {
+        _earlyAccept = earlyAccept;
         _chunkCache = chunkCache;
         _reuseUnnamed = reuseUnnamed;
         _reuseFrom = reuseFrom ?? [];
@@ -104,6 +108,19 @@ internal sealed partial class ReceiveSession : IUdpSession
     private async Task RunCoreAsync(Frame offerFrame, CancellationToken ct)
     {
         var offer = Messages.Offer.Decode(offerFrame.Payload);
+        byte[]? receiverSecret = null;
+        if (offer.EarlyWelcome && _earlyAccept && _udp is not null && IsFresh(offer))
+        {
+            // Nothing by this name here and no partial transfer of this manifest: the sender will almost
+            // surely need every chunk, so it may start now. Its packets are kept sealed until START and
+            // the plan are in (bounded, as for packets that overtake START).
+            _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+            receiverSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            _udp.Register(_sessionId, this);
+            await _ctl.SendAsync(FrameType.EarlyAccept, new Messages.EarlyAccept(_sessionId, (ushort)_udp.LocalEndPoint.Port, receiverSecret, _udpAdvertiseHost).Encode(), ct).ConfigureAwait(false);
+            DebugTrace.Mark("receive: early accept sent");
+        }
+
         long onWire = offer.BytesOnWire;
         var wire = new byte[onWire];
         long got = 0;
@@ -163,13 +180,17 @@ internal sealed partial class ReceiveSession : IUdpSession
             }
         }
 
-        _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
-        var receiverSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         ushort port = (ushort)(_udp?.LocalEndPoint.Port ?? 0);
-        var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, reusedBytes, _filesDone, _udpAdvertiseHost);
+        if (receiverSecret is null)
+        {
+            _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+            receiverSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 
-        // Listen for the session before the sender hears of it: its data may overtake START.
-        _udp?.Register(_sessionId, this);
+            // Listen for the session before the sender hears of it: its data may overtake START.
+            _udp?.Register(_sessionId, this);
+        }
+
+        var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, reusedBytes, _filesDone, _udpAdvertiseHost);
         await _ctl.SendAsync(FrameType.Accept, accept.Encode(), ct).ConfigureAwait(false);
 
         var start = Messages.Start.Decode((await _ctl.ExpectAsync(FrameType.Start, ct).ConfigureAwait(false)).Payload);
@@ -270,6 +291,19 @@ internal sealed partial class ReceiveSession : IUdpSession
         var buf = new byte[len];
         r.Bytes(len).CopyTo(buf);
         _toWriter.Writer.TryWrite(new CompletedChunk((int)c, buf, len, false));
+    }
+
+    /// <summary>No file or folder by the offer's name at the destination, and no partial transfer of this manifest.</summary>
+    private bool IsFresh(Messages.Offer offer)
+    {
+        string name = offer.RootName;
+        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0)
+        {
+            return false;
+        }
+
+        string path = Path.Combine(_root, name);
+        return !File.Exists(path) && !Directory.Exists(path) && !Directory.Exists(Path.Combine(_root, ".haul-partial", offer.ManifestHash.ToHex()[..16]));
     }
 
     private ref byte StateRef(uint c) => ref System.Runtime.CompilerServices.Unsafe.As<ChunkState, byte>(ref _state[c]);

@@ -19,6 +19,9 @@ internal sealed record SendOptions
     /// <summary>Tests only: start the UDP data this long before START, so it surely overtakes it.</summary>
     internal TimeSpan DataBeforeStart { get; init; }
 
+    /// <summary>Tests only: act on the receiver's need list this much later, as on a long path where it arrives late.</summary>
+    internal TimeSpan NeedListDelay { get; init; }
+
     /// <summary>Send UDP here instead of the address the receiver gives (a relay, a NAT mapping).</summary>
     public System.Net.IPEndPoint? UdpOverride { get; init; }
 }

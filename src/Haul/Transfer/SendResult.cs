@@ -13,4 +13,5 @@ internal sealed record SendResult(
     long Packets,
     long Retransmitted,
     string Mode,
-    double SrttMs);
+    double SrttMs,
+    bool EarlyStart = false);

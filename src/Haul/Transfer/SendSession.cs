@@ -51,7 +51,16 @@ internal sealed class SendSession
         long journalId = _store.BeginTransfer("out", hex, _peer.Id.Canonical, m.RootName, m.FileCount, m.TotalBytes);
 
         var (coding, manifestWire) = Messages.EncodeManifest(m.Encoded);
-        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length).Encode()); // goes with the first manifest part
+        // A sender that may use UDP welcomes an early accept: on a fresh delivery the receiver answers the
+        // OFFER at once, and data starts while the manifest is still crossing (docs/protocol.md).
+        bool welcome = !_options.ForceTcp && _options.DataBeforeStart == TimeSpan.Zero;
+        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length, welcome, m.RootName).Encode());
+        if (welcome)
+        {
+            // HELLO and OFFER in a TLS record of their own, so the receiver can answer before the first
+            // manifest part (a 16 KB record that does not fit TCP's first flight) has arrived.
+            await ctl.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
         const int part = 1 << 20;
         for (int off = 0; off < manifestWire.Length; off += part)
         {
@@ -61,42 +70,35 @@ internal sealed class SendSession
         }
 
         DebugTrace.Mark($"send: manifest sent ({m.Encoded.Length} bytes, {manifestWire.Length} on the wire)");
-        var accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, cancellationToken).ConfigureAwait(false)).Payload, m.Chunks.Length);
-        DebugTrace.Mark("send: accepted");
-        var needed = new List<int>();
-        foreach (var (s, c) in accept.Need)
+        var reply = await ctl.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        Messages.EarlyAccept? early = null;
+        Messages.Accept? accept = null;
+        if (reply.Type == FrameType.EarlyAccept && welcome)
         {
-            for (int i = 0; i < c; i++)
-            {
-                needed.Add(s + i);
-            }
+            early = Messages.EarlyAccept.Decode(reply.Payload);
+            DebugTrace.Mark("send: early accept");
+        }
+        else if (reply.Type == FrameType.Accept)
+        {
+            accept = Messages.Accept.Decode(reply.Payload, m.Chunks.Length);
+            DebugTrace.Mark("send: accepted");
+        }
+        else
+        {
+            ThrowHelper.Protocol($"expected {FrameType.Accept} but the peer sent {reply.Type}");
         }
 
-        // Progress counts file bytes in place: a chunk that occurs k times is worth k × its length.
-        var weight = new long[m.Chunks.Length];
-        foreach (var e in m.Entries)
-        {
-            foreach (var c in e.Chunks)
-            {
-                weight[c] += m.Chunks[c].Length;
-            }
-        }
-
-        long neededWeight = 0, chunkBytes = 0;
-        foreach (var c in needed)
-        {
-            neededWeight += weight[c];
-            chunkBytes += m.Chunks[c].Length;
-        }
-
-        long bytesDone = m.TotalBytes - neededWeight;
-        int filesDone = accept.FilesAlreadyDone;
+        uint sessionId = early?.SessionId ?? accept!.SessionId;
+        ushort udpPort = early?.UdpPort ?? accept!.UdpPort;
+        byte[] receiverSecret = early?.ReceiverSecret ?? accept!.ReceiverSecret;
+        string udpHost = early?.UdpHost ?? accept!.UdpHost;
+        var needed = accept is null ? new List<int>() : Needed(accept);
 
         var secret = RandomNumberGenerator.GetBytes(32);
-        var keys = SessionKeys.Derive(secret, accept.ReceiverSecret, m.Hash);
+        var keys = SessionKeys.Derive(secret, receiverSecret, m.Hash);
         using var seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
         using var open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
-        bool wantUdp = accept.UdpPort != 0 && !_options.ForceTcp && needed.Count > 0;
+        bool wantUdp = udpPort != 0 && !_options.ForceTcp && (early is not null || needed.Count > 0);
         using var source = new ChunkSource(tree.Locations);
         Socket? udp = null;
         string? notice = null;
@@ -105,8 +107,8 @@ internal sealed class SendSession
         if (wantUdp)
         {
             target = _options.UdpOverride ?? new IPEndPoint(
-                accept.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(accept.UdpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
-                accept.UdpPort);
+                udpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(udpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
+                udpPort);
             if (target.Address.IsIPv4MappedToIPv6)
             {
                 target = new IPEndPoint(target.Address.MapToIPv4(), target.Port);
@@ -123,57 +125,113 @@ internal sealed class SendSession
         // Data follows START at once: no probe round trip first (the receiver keeps packets that overtake
         // START). The TCP connection's RTT seeds the data plane's, so its first retransmission timeout on a
         // long path is not a LAN default. If the receiver's acknowledgements never come back, UDP is
-        // blocked somewhere and the data moves on the TLS connection instead (below).
+        // blocked somewhere and the data moves on the TLS connection instead (below). After an early
+        // accept the data starts speculatively with every chunk, at most SpeculativeBytes of it, and the
+        // ACCEPT that follows narrows it to the chunks the receiver lacks.
         var rate = new Congestion.PacingController(_options.Rate);
         bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
+        int[] planned = early is not null ? [.. Enumerable.Range(0, m.Chunks.Length)] : [.. needed];
         UdpSender? udpPlane = udp is not null
-            ? new UdpSender(udp, seal, open, accept.SessionId, m, source, [.. needed], rate, gso, pieceSize, ctl.TcpRttSeconds())
+            ? new UdpSender(udp, seal, open, sessionId, m, source, planned, rate, gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null)
             : null;
         IDataPlane plane = udpPlane ?? (IDataPlane)new TcpSender(ctl, m, source, [.. needed]);
         string mode = udpPlane is not null ? (gso ? "udp+gso" : "udp") : "tcp";
+        long bytesDone = 0;
+        int filesDone = 0;
+        var weight = new long[m.Chunks.Length];
+        long chunkBytes = 0;
 
         var receiptTcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
-        var control = Task.Run(
-            async () =>
-            {
-                while (true)
-                {
-                    var f = await ctl.ReceiveAsync(linked.Token).ConfigureAwait(false);
-                    switch (f.Type)
-                    {
-                        case FrameType.ChunkDone:
-                            var done = Messages.ChunkDone.Decode(f.Payload, m.Chunks.Length);
-                            long add = 0;
-                            foreach (var c in done.Chunks)
-                            {
-                                add += weight[c];
-                            }
-
-                            Interlocked.Add(ref bytesDone, add);
-                            Volatile.Write(ref filesDone, done.FilesDone);
-                            Volatile.Read(ref plane).OnChunksDone(done.Chunks);
-                            break;
-                        case FrameType.ChunkBad:
-                            Volatile.Read(ref plane).OnChunkBad(Messages.DecodeChunkIndex(f.Payload, m.Chunks.Length));
-                            break;
-                        case FrameType.Receipt:
-                            receiptTcs.TrySetResult(f.Payload);
-                            return;
-                        default:
-                            ThrowHelper.Protocol($"unexpected {f.Type} from the receiver");
-                            break;
-                    }
-                }
-            },
-            linked.Token);
-
-        var reporter = ReportAsync(() => Interlocked.Read(ref bytesDone), () => Volatile.Read(ref filesDone), m, () => Volatile.Read(ref mode), sw, linked.Token);
+        Task control = Task.CompletedTask;
+        Task reporter = Task.CompletedTask;
+        Task run = Task.CompletedTask;
         try
         {
-            Task run;
-            if (udpPlane is not null && _options.DataBeforeStart > TimeSpan.Zero)
+            if (early is not null)
+            {
+                await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
+                DebugTrace.Mark("send: started");
+                if (udpPlane is not null)
+                {
+                    run = plane.RunAsync(udpCts.Token);
+                }
+
+                accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, linked.Token).ConfigureAwait(false)).Payload, m.Chunks.Length);
+                DebugTrace.Mark("send: accepted");
+                if (accept.SessionId != early.SessionId || !accept.ReceiverSecret.AsSpan().SequenceEqual(early.ReceiverSecret) || accept.UdpPort != early.UdpPort)
+                {
+                    ThrowHelper.Protocol("the accept does not match the early accept");
+                }
+
+                needed = Needed(accept);
+                if (_options.NeedListDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(_options.NeedListDelay, linked.Token).ConfigureAwait(false);
+                }
+
+                udpPlane?.Restrict([.. needed]);
+            }
+
+            // Progress counts file bytes in place: a chunk that occurs k times is worth k × its length.
+            foreach (var e in m.Entries)
+            {
+                foreach (var c in e.Chunks)
+                {
+                    weight[c] += m.Chunks[c].Length;
+                }
+            }
+
+            long neededWeight = 0;
+            foreach (var c in needed)
+            {
+                neededWeight += weight[c];
+                chunkBytes += m.Chunks[c].Length;
+            }
+
+            bytesDone = m.TotalBytes - neededWeight;
+            filesDone = accept!.FilesAlreadyDone;
+            control = Task.Run(
+                async () =>
+                {
+                    while (true)
+                    {
+                        var f = await ctl.ReceiveAsync(linked.Token).ConfigureAwait(false);
+                        switch (f.Type)
+                        {
+                            case FrameType.ChunkDone:
+                                var done = Messages.ChunkDone.Decode(f.Payload, m.Chunks.Length);
+                                long add = 0;
+                                foreach (var c in done.Chunks)
+                                {
+                                    add += weight[c];
+                                }
+
+                                Interlocked.Add(ref bytesDone, add);
+                                Volatile.Write(ref filesDone, done.FilesDone);
+                                Volatile.Read(ref plane).OnChunksDone(done.Chunks);
+                                break;
+                            case FrameType.ChunkBad:
+                                Volatile.Read(ref plane).OnChunkBad(Messages.DecodeChunkIndex(f.Payload, m.Chunks.Length));
+                                break;
+                            case FrameType.Receipt:
+                                receiptTcs.TrySetResult(f.Payload);
+                                return;
+                            default:
+                                ThrowHelper.Protocol($"unexpected {f.Type} from the receiver");
+                                break;
+                        }
+                    }
+                },
+                linked.Token);
+
+            reporter = ReportAsync(() => Interlocked.Read(ref bytesDone), () => Volatile.Read(ref filesDone), m, () => Volatile.Read(ref mode), sw, linked.Token);
+            if (early is not null)
+            {
+                // Started above.
+            }
+            else if (udpPlane is not null && _options.DataBeforeStart > TimeSpan.Zero)
             {
                 run = plane.RunAsync(udpCts.Token);
                 await Task.Delay(_options.DataBeforeStart, linked.Token).ConfigureAwait(false);
@@ -186,7 +244,9 @@ internal sealed class SendSession
                 run = plane.RunAsync(udpPlane is not null ? udpCts.Token : linked.Token);
             }
 
-            if (udpPlane is not null)
+            // The wait for acknowledgements starts once the receiver has its plan (after an early accept the
+            // manifest may still have been crossing a lossy path when the data started).
+            if (udpPlane is not null && !run.IsCompleted)
             {
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
                 var timeout = Task.Delay(_options.ProbeTimeout, wait.Token);
@@ -269,7 +329,21 @@ internal sealed class SendSession
         long retx = (plane as UdpSender)?.Retransmitted ?? 0;
         double srtt = (plane as UdpSender)?.SrttMs ?? 0;
         HaulMetrics.SendFinished(chunkBytes, wire, packets, retx, m.TotalBytes, sw.Elapsed, srtt);
-        return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt);
+        return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt, early is not null);
+    }
+
+    private static List<int> Needed(Messages.Accept accept)
+    {
+        var needed = new List<int>();
+        foreach (var (s, c) in accept.Need)
+        {
+            for (int i = 0; i < c; i++)
+            {
+                needed.Add(s + i);
+            }
+        }
+
+        return needed;
     }
 
     private async Task ReportAsync(Func<long> bytes, Func<int> files, Manifest m, Func<string> mode, Stopwatch sw, CancellationToken ct)

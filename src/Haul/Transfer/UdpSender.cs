@@ -22,6 +22,10 @@ internal sealed class UdpSender : IDataPlane
     private const long WindowFloor = 24L * 1024 * 1024;
     private const long WindowCeiling = ReceiveSession.MaxAssemblyBytes;
 
+    // Until the receiver's need list arrives (a speculative start), at most this much is read and sent:
+    // what a delta or a resume can waste, against a round trip or more saved on a fresh delivery.
+    internal const long SpeculativeBytes = 8L * 1024 * 1024;
+
     private readonly Socket _socket;
     private readonly PacketCodec _seal;
     private readonly PacketCodec _open;
@@ -45,6 +49,9 @@ internal sealed class UdpSender : IDataPlane
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly long _t0 = Stopwatch.GetTimestamp();
     private int _doneCount;
+    private int _target;
+    private bool _speculative;
+    private bool[]? _unwanted;
     private long _windowBytes;
     private double _srtt = 0.01;
     private double _rttvar = 0.005;
@@ -52,8 +59,10 @@ internal sealed class UdpSender : IDataPlane
     private long _rxClock;
     private volatile bool _stop;
 
-    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, Congestion.PacingController rate, bool gso, int pieceSize, double initialRttSeconds = double.NaN)
+    public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, Congestion.PacingController rate, bool gso, int pieceSize, double initialRttSeconds = double.NaN, bool speculative = false)
     {
+        _target = needed.Length;
+        _speculative = speculative;
         if (initialRttSeconds > 0)
         {
             (_srtt, _rttvar) = (initialRttSeconds, initialRttSeconds / 2);
@@ -109,7 +118,7 @@ internal sealed class UdpSender : IDataPlane
                 while (!_stop)
                 {
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_needed.Length} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
+                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0} MB done {_doneCount}/{_target} sent {PacketsSent} retx {Retransmitted} queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
                 }
             }, cancellationToken);
         }
@@ -134,7 +143,53 @@ internal sealed class UdpSender : IDataPlane
                 }
             }
 
-            if (_doneCount == _needed.Length)
+            if (_doneCount >= _target)
+            {
+                _stop = true;
+                _finished.TrySetResult();
+            }
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>
+    /// Ends a speculative start: the receiver's need list is in. Chunks it already has leave the window
+    /// unsent (or half sent) and are never loaded; the transfer finishes when the needed ones are done.
+    /// </summary>
+    public void Restrict(int[] needed)
+    {
+        var want = new bool[_manifest.Chunks.Length];
+        foreach (int c in needed)
+        {
+            want[c] = true;
+        }
+
+        var unwanted = new bool[want.Length];
+        foreach (int c in _needed)
+        {
+            unwanted[c] = !want[c];
+        }
+
+        lock (_lock)
+        {
+            Volatile.Write(ref _unwanted, unwanted);
+            _target = needed.Length;
+            for (int i = _windowOrder.Count - 1; i >= 0; i--)
+            {
+                var ch = _windowOrder[i];
+                if (unwanted[ch.Index])
+                {
+                    ch.Done = true;
+                    _window.Remove(ch.Index);
+                    _windowOrder.RemoveAt(i);
+                    _windowBytes -= ch.Data.Length;
+                    _release.Add(ch);
+                }
+            }
+
+            _speculative = false;
+            if (_doneCount >= _target)
             {
                 _stop = true;
                 _finished.TrySetResult();
@@ -192,6 +247,11 @@ internal sealed class UdpSender : IDataPlane
         {
             foreach (int c in _needed)
             {
+                if (Volatile.Read(ref _unwanted) is { } skip && skip[c])
+                {
+                    continue;
+                }
+
                 int len = _manifest.Chunks[c].Length;
                 var buf = BufferPool.Chunks.Rent(len);
                 _source.Read(c, buf.AsSpan(0, len));
@@ -243,8 +303,19 @@ internal sealed class UdpSender : IDataPlane
                 // window and the memory it holds. Was 6 × rate × SRTT: 359 MB peak RSS on a 10 GiB loopback send.
                 double rtt = double.IsNaN(_rate.RtPropSeconds) ? _srtt : Math.Min(_rate.RtPropSeconds * 1.25, _srtt);
                 long limit = (long)Math.Clamp(6 * _rate.PacingRate * (double.IsNaN(rtt) ? 0 : rtt), WindowFloor, WindowCeiling);
+                if (_speculative)
+                {
+                    limit = SpeculativeBytes;
+                }
+
                 while (_windowBytes < limit && _loaded.Reader.TryRead(out var ch))
                 {
+                    if (_unwanted is { } skip && skip[ch.Index])
+                    {
+                        BufferPool.Chunks.Return(ch.Data);
+                        continue;
+                    }
+
                     _window[ch.Index] = ch;
                     _windowOrder.Add(ch);
                     _windowBytes += ch.Data.Length;
@@ -381,6 +452,13 @@ internal sealed class UdpSender : IDataPlane
     /// <summary>Timeout path: pieces of a fully sent chunk that the receiver never confirmed. Under the lock.</summary>
     private void RtoScan(long now)
     {
+        if (_speculative)
+        {
+            // Before the need list, a silent receiver is one still reading the manifest: resending would
+            // only add waste. Pieces lost meanwhile are asked for (NACK) once it has its plan.
+            return;
+        }
+
         long rto = (long)(Math.Max(_srtt + (4 * _rttvar), 0.03) * Stopwatch.Frequency);
         foreach (var ch in _windowOrder)
         {

@@ -100,6 +100,53 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Send_OfAFreshTree_StartsBeforeTheManifestIsIn_AndAKnownNameDoesNot()
+    {
+        // Nothing by the tree's name in the inbox: the receiver answers the OFFER at once and the data
+        // starts speculatively; a name already there (a delta) waits for the need list as before.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 20);
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 6_000_000, 9);
+
+        var first = await a.Node.SendAsync(src, "lab-b");
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+        Assert.True(first.EarlyStart);
+        Assert.StartsWith("udp", first.Mode, StringComparison.Ordinal);
+
+        File.WriteAllBytes(Path.Combine(src, "new.bin"), new byte[100_000]);
+        var second = await a.Node.SendAsync(src, "lab-b");
+        Assert.False(second.EarlyStart);
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+    }
+
+    [Fact]
+    public async Task Send_SpeculativeStart_OfContentTheReceiverHas_WastesAtMostTheBound()
+    {
+        // The same 30 MB under a new name plus one new file: fresh by name, so the data starts before the
+        // need list; the receiver has the 30 MB (its chunk cache) and asks only for the new file. While
+        // the need list is late, the speculative data stops at its bound, and the tree lands intact.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string src = tmp.Sub("src/models");
+        Trees.WriteRandom(Path.Combine(src, "w.bin"), 30_000_000, 4);
+        await a.Node.SendAsync(src, "lab-b");
+        string copy = tmp.Sub("src/models-copy");
+        Directory.CreateDirectory(copy);
+        File.Copy(Path.Combine(src, "w.bin"), Path.Combine(copy, "w.bin"));
+        Trees.WriteRandom(Path.Combine(copy, "a-new.bin"), 200_000, 5);
+
+        var again = await a.Node.SendAsync(copy, "lab-b", new SendOptions { NeedListDelay = TimeSpan.FromSeconds(3) });
+
+        Assert.True(again.EarlyStart);
+        Assert.InRange(again.ChunkBytesSent, 1, 400_000);
+        Assert.True(again.WireBytes <= again.ChunkBytesSent + (UdpSender.SpeculativeBytes * 11 / 10), $"{again.WireBytes} bytes on the wire");
+        Trees.AssertSame(copy, Path.Combine(b.Inbox, "lab-a", "models-copy"));
+    }
+
+    [Fact]
     public async Task Send_FallsBackToTcpWhenUdpIsBlocked()
     {
         using var tmp = new TempDir();

@@ -44,6 +44,7 @@ public sealed class MessagesTests
                 () => Messages.ErrorMessage.Decode(b),
                 () => Messages.Offer.Decode(b),
                 () => Messages.Accept.Decode(b, 1000),
+                () => Messages.EarlyAccept.Decode(b),
                 () => Messages.Start.Decode(b),
                 () => Messages.ChunkDone.Decode(b, 1000),
                 () => Messages.Join.Decode(b),
@@ -92,6 +93,24 @@ public sealed class MessagesTests
 
         Assert.Throws<HaulException>(() => Messages.Offer.Decode(new WireWriter().Bytes(new byte[32]).U64(5000).U8(9).U64(100).ToArray()));
         Assert.Throws<HaulException>(() => Messages.Offer.Decode(new WireWriter().Bytes(new byte[32]).U64(5000).U8(0).U64(100).ToArray()));
+    }
+
+    [Fact]
+    public void Offer_CarriesTheEarlyWelcomeAndRootName_AndEarlyAcceptRoundTrips()
+    {
+        var o = Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, true, "models").Encode().ToArray());
+        Assert.Equal((true, "models"), (o.EarlyWelcome, o.RootName));
+
+        // An offer from before the welcome: no early accept for it.
+        var older = Messages.Offer.Decode(new WireWriter().Bytes(new byte[32]).U64(5000).U8(0).U64(5000).ToArray());
+        Assert.Equal((false, ""), (older.EarlyWelcome, older.RootName));
+
+        var secret = new byte[32];
+        secret[3] = 7;
+        var e = Messages.EarlyAccept.Decode(new Messages.EarlyAccept(42, 7400, secret, "hub").Encode().ToArray());
+        Assert.Equal((42u, (ushort)7400, "hub"), (e.SessionId, e.UdpPort, e.UdpHost));
+        Assert.Equal(secret, e.ReceiverSecret);
+        Assert.Throws<HaulException>(() => Messages.EarlyAccept.Decode(new Messages.EarlyAccept(42, 0, secret, "").Encode().ToArray()));
     }
 
     [Fact]
