@@ -23,7 +23,6 @@ internal sealed class PacingController
     private const long EmptyQueueMicros = 2_000;
     private const long QueueProbeInterval = 10_000_000;
     private const long QueueFilterMicros = 30_000;
-    private const double FullLinkRatio = 1.1;
 
     private readonly RatePolicy _policy;
     private readonly Queue<(long ReceiverUs, long Bytes)> _deliveries = new();
@@ -57,7 +56,6 @@ internal sealed class PacingController
     private long _decreasedAt;
     private long _quietSince;
     private bool _epochOpen;
-    private double _cutFrom;
 
     public PacingController(RatePolicy policy)
     {
@@ -182,8 +180,7 @@ internal sealed class PacingController
             // measured over at least 100 ms: a 10 ms sample on a 1 ms path reads a scheduling hiccup as a
             // near-zero rate, and cutting from that collapsed the flow.
             double delivered = _lastRate > 0 ? Math.Max(_lastRate, 0.5 * _target) : _target;
-            _cutFrom = Math.Min(_target, delivered);
-            _target = Clamp(Decrease(round) * _cutFrom);
+            _target = Clamp(Decrease(round) * Math.Min(_target, delivered));
             _decreasedAt = now;
             _epochOpen = true;
             _quietSince = now;
@@ -240,26 +237,7 @@ internal sealed class PacingController
             // follows real time there). From 100 ms up a unit is a round, as before.
             double unit = Math.Max(round, 100_000);
             double quiet = Math.Min((now - _quietSince) / unit, 21);
-            if (_lastRate <= 0 || _target <= FullLinkRatio * _lastRate)
-            {
-                _target += IncreaseScale * Math.Sqrt(_target * IncreaseUnit) * Math.Pow(2, quiet / 3.0) * Math.Min(1, round / unit);
-                if (_target < _cutFrom && _queueUs < queueTarget / 4)
-                {
-                    // The queue a cut left has drained: return toward the rate the link carried before
-                    // the cut a quarter of the way per round (CUBIC's concave approach to W_max), so the
-                    // link is not left idle while the step grows back from its base.
-
-                    _target += 0.25 * (_cutFrom - _target);
-                }
-            }
-            else
-            {
-                // The path already delivers a tenth less than the flow asks: the link is full and the
-                // surplus is queueing. Hold until the queue decides; growing on (and accelerating, as
-                // after a long quiet spell) took the rate to 1.4 times the link at 600 ms before the
-                // round-trip-late queue signal cut it, and a one-BDP buffer overflowed.
-                _quietSince = now;
-            }
+            _target += IncreaseScale * Math.Sqrt(_target * IncreaseUnit) * Math.Pow(2, quiet / 3.0) * Math.Min(1, round / unit);
         }
 
         if (_btlBw > 0)
