@@ -114,9 +114,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             // Nothing by this name here and no partial transfer of this manifest: the sender will almost
             // surely need every chunk, so it may start now. Its packets are kept sealed until START and
             // the plan are in (bounded, as for packets that overtake START).
-            _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
-            receiverSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-            _udp.Register(_sessionId, this);
+            receiverSecret = OpenSession();
             await _ctl.SendAsync(FrameType.EarlyAccept, new Messages.EarlyAccept(_sessionId, (ushort)_udp.LocalEndPoint.Port, receiverSecret, _udpAdvertiseHost).Encode(), ct).ConfigureAwait(false);
             DebugTrace.Mark("receive: early accept sent");
         }
@@ -153,7 +151,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         Log.Receiving(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, hex[..16]);
 
         Directory.CreateDirectory(_root);
-        _partialDir = Path.Combine(_root, ".haul-partial", hex[..16]);
+        _partialDir = PartialDir(_manifest.Hash);
         Directory.CreateDirectory(_partialDir);
         _transferId = _store.BeginTransfer("in", hex, _peer.Id.Canonical, _manifest.RootName, _manifest.FileCount, _manifest.TotalBytes);
 
@@ -181,15 +179,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
 
         ushort port = (ushort)(_udp?.LocalEndPoint.Port ?? 0);
-        if (receiverSecret is null)
-        {
-            _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
-            receiverSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-
-            // Listen for the session before the sender hears of it: its data may overtake START.
-            _udp?.Register(_sessionId, this);
-        }
-
+        receiverSecret ??= OpenSession();
         var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, reusedBytes, _filesDone, _udpAdvertiseHost);
         await _ctl.SendAsync(FrameType.Accept, accept.Encode(), ct).ConfigureAwait(false);
 
@@ -303,7 +293,21 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
 
         string path = Path.Combine(_root, name);
-        return !File.Exists(path) && !Directory.Exists(path) && !Directory.Exists(Path.Combine(_root, ".haul-partial", offer.ManifestHash.ToHex()[..16]));
+        return !File.Exists(path) && !Directory.Exists(path) && !Directory.Exists(PartialDir(offer.ManifestHash));
+    }
+
+    /// <summary>Where a manifest's temporary files and journal-backed chunks live until it completes.</summary>
+    private string PartialDir(Hash256 manifest) => Path.Combine(_root, ".haul-partial", manifest.ToHex()[..16]);
+
+    /// <summary>
+    /// A new session id and the receiver's key half, listened for before the sender hears of them: its
+    /// data may overtake START (or, after an early accept, the receiver's plan).
+    /// </summary>
+    private byte[] OpenSession()
+    {
+        _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+        _udp?.Register(_sessionId, this);
+        return System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
     }
 
     private ref byte StateRef(uint c) => ref System.Runtime.CompilerServices.Unsafe.As<ChunkState, byte>(ref _state[c]);

@@ -88,17 +88,15 @@ internal sealed class SendSession
             ThrowHelper.Protocol($"expected {FrameType.Accept} but the peer sent {reply.Type}");
         }
 
-        uint sessionId = early?.SessionId ?? accept!.SessionId;
-        ushort udpPort = early?.UdpPort ?? accept!.UdpPort;
-        byte[] receiverSecret = early?.ReceiverSecret ?? accept!.ReceiverSecret;
-        string udpHost = early?.UdpHost ?? accept!.UdpHost;
-        var needed = accept is null ? new List<int>() : Needed(accept);
+        // The session the data runs in: from the early accept, or from the accept (the same fields).
+        var session = early ?? new Messages.EarlyAccept(accept!.SessionId, accept.UdpPort, accept.ReceiverSecret, accept.UdpHost);
+        int[] needed = accept is null ? [] : Needed(accept);
 
         var secret = RandomNumberGenerator.GetBytes(32);
-        var keys = SessionKeys.Derive(secret, receiverSecret, m.Hash);
+        var keys = SessionKeys.Derive(secret, session.ReceiverSecret, m.Hash);
         using var seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
         using var open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
-        bool wantUdp = udpPort != 0 && !_options.ForceTcp && (early is not null || needed.Count > 0);
+        bool wantUdp = session.UdpPort != 0 && !_options.ForceTcp && (early is not null || needed.Length > 0);
         using var source = new ChunkSource(tree.Locations);
         Socket? udp = null;
         string? notice = null;
@@ -107,8 +105,8 @@ internal sealed class SendSession
         if (wantUdp)
         {
             target = _options.UdpOverride ?? new IPEndPoint(
-                udpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(udpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
-                udpPort);
+                session.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(session.UdpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
+                session.UdpPort);
             if (target.Address.IsIPv4MappedToIPv6)
             {
                 target = new IPEndPoint(target.Address.MapToIPv4(), target.Port);
@@ -130,11 +128,11 @@ internal sealed class SendSession
         // ACCEPT that follows narrows it to the chunks the receiver lacks.
         var rate = new Congestion.PacingController(_options.Rate);
         bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
-        int[] planned = early is not null ? [.. Enumerable.Range(0, m.Chunks.Length)] : [.. needed];
+        int[] planned = early is not null ? [.. Enumerable.Range(0, m.Chunks.Length)] : needed;
         UdpSender? udpPlane = udp is not null
-            ? new UdpSender(udp, seal, open, sessionId, m, source, planned, rate, gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null)
+            ? new UdpSender(udp, seal, open, session.SessionId, m, source, planned, rate, gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null)
             : null;
-        IDataPlane plane = udpPlane ?? (IDataPlane)new TcpSender(ctl, m, source, [.. needed]);
+        IDataPlane plane = udpPlane ?? (IDataPlane)new TcpSender(ctl, m, source, needed);
         string mode = udpPlane is not null ? (gso ? "udp+gso" : "udp") : "tcp";
         long bytesDone = 0;
         int filesDone = 0;
@@ -171,7 +169,7 @@ internal sealed class SendSession
                     await Task.Delay(_options.NeedListDelay, linked.Token).ConfigureAwait(false);
                 }
 
-                udpPlane?.Restrict([.. needed]);
+                udpPlane?.Restrict(needed);
             }
 
             // Progress counts file bytes in place: a chunk that occurs k times is worth k × its length.
@@ -227,17 +225,13 @@ internal sealed class SendSession
                 linked.Token);
 
             reporter = ReportAsync(() => Interlocked.Read(ref bytesDone), () => Volatile.Read(ref filesDone), m, () => Volatile.Read(ref mode), sw, linked.Token);
-            if (early is not null)
-            {
-                // Started above.
-            }
-            else if (udpPlane is not null && _options.DataBeforeStart > TimeSpan.Zero)
+            if (early is null && udpPlane is not null && _options.DataBeforeStart > TimeSpan.Zero)
             {
                 run = plane.RunAsync(udpCts.Token);
                 await Task.Delay(_options.DataBeforeStart, linked.Token).ConfigureAwait(false);
                 await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
             }
-            else
+            else if (early is null)
             {
                 await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
                 DebugTrace.Mark("send: started");
@@ -270,7 +264,7 @@ internal sealed class SendSession
                     Log.Notice(_log, notice);
                     _progress?.Invoke(new TransferProgress("notice", Interlocked.Read(ref bytesDone), m.TotalBytes, Volatile.Read(ref filesDone), m.FileCount, 0, "tcp", notice));
                     // Every needed chunk again: the receiver drops any that did land.
-                    var tcp = new TcpSender(ctl, m, source, [.. needed]);
+                    var tcp = new TcpSender(ctl, m, source, needed);
                     Volatile.Write(ref plane, tcp);
                     Volatile.Write(ref mode, "tcp");
                     run = tcp.RunAsync(linked.Token);
@@ -332,7 +326,7 @@ internal sealed class SendSession
         return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt, early is not null);
     }
 
-    private static List<int> Needed(Messages.Accept accept)
+    private static int[] Needed(Messages.Accept accept)
     {
         var needed = new List<int>();
         foreach (var (s, c) in accept.Need)
@@ -343,7 +337,7 @@ internal sealed class SendSession
             }
         }
 
-        return needed;
+        return [.. needed];
     }
 
     private async Task ReportAsync(Func<long> bytes, Func<int> files, Manifest m, Func<string> mode, Stopwatch sw, CancellationToken ct)

@@ -159,16 +159,11 @@ internal sealed class UdpSender : IDataPlane
     /// </summary>
     public void Restrict(int[] needed)
     {
-        var want = new bool[_manifest.Chunks.Length];
+        var unwanted = new bool[_manifest.Chunks.Length];
+        Array.Fill(unwanted, true);
         foreach (int c in needed)
         {
-            want[c] = true;
-        }
-
-        var unwanted = new bool[want.Length];
-        foreach (int c in _needed)
-        {
-            unwanted[c] = !want[c];
+            unwanted[c] = false;
         }
 
         lock (_lock)
