@@ -47,7 +47,7 @@ internal sealed class FastCdc
     /// Length of the next chunk at the start of <paramref name="data"/>. When <paramref name="final"/>
     /// is false and no cut is found, returns -1: the caller must supply more data (up to <see cref="Max"/>).
     /// </summary>
-    public int NextCut(ReadOnlySpan<byte> data, bool final)
+    public unsafe int NextCut(ReadOnlySpan<byte> data, bool final)
     {
         int n = data.Length;
         if (n <= Min)
@@ -57,25 +57,19 @@ internal sealed class FastCdc
 
         int normal = Math.Min(Avg, n);
         int limit = Math.Min(Max, n);
-        ulong hash = 0;
-        ref byte src = ref MemoryMarshal.GetReference(data);
-        ref ulong gear = ref MemoryMarshal.GetArrayDataReference(Gear);
-        int i = Min;
-        for (; i < normal; i++)
-        {
-            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
-            if ((hash & _maskS) == 0)
-            {
-                return i + 1;
-            }
-        }
 
-        for (; i < limit; i++)
+        fixed (byte* start = data)
+        fixed (ulong* gear = Gear)
         {
-            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
-            if ((hash & _maskL) == 0)
+            byte* p = Find(start + Min, start + normal, gear, _maskS, 0, out ulong hash);
+            if (p == null)
             {
-                return i + 1;
+                p = Find(start + normal, start + limit, gear, _maskL, hash, out _);
+            }
+
+            if (p != null)
+            {
+                return (int)(p - start);
             }
         }
 
@@ -85,6 +79,33 @@ internal sealed class FastCdc
         }
 
         return final ? n : -1;
+    }
+
+    /// <summary>
+    /// Rolls the gear hash over [p, end) from <paramref name="hash"/>; returns one past the first byte after
+    /// which the hash has no bit of <paramref name="mask"/> set, or null (with the hash so far).
+    /// </summary>
+    /// <remarks>
+    /// The scan's hot loop, kept in a method of its own with pointer arguments: inside NextCut, fully
+    /// optimised code (what ahead-of-time builds and AggressiveOptimization give) kept the hash in a stack
+    /// slot and ran at 0.4 GB/s instead of 1.4.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe byte* Find(byte* p, byte* end, ulong* gear, ulong mask, ulong hash, out ulong hashOut)
+    {
+        ulong h = hash;
+        while (p < end)
+        {
+            h = (h << 1) + gear[*p++];
+            if ((h & mask) == 0)
+            {
+                hashOut = h;
+                return p;
+            }
+        }
+
+        hashOut = h;
+        return null;
     }
 
     private static ulong HighMask(int bits) => bits >= 64 ? ulong.MaxValue : ((1UL << bits) - 1) << (64 - bits);

@@ -94,6 +94,27 @@ public sealed class FastCdcTests
     }
 
     [Fact]
+    public void CutPoints_AreThoseOfTheFormat()
+    {
+        // Golden values: every node, every version, must cut the same bytes at the same places, or a
+        // re-send after an upgrade moves data both sides already have. The input is SHA-256 in counter
+        // mode (defined everywhere); the values were taken from the span-indexed loop that cut every chunk until 2026-11-29.
+        var data = new byte[12 * 1024 * 1024];
+        Span<byte> counter = stackalloc byte[8];
+        for (int i = 0; i < data.Length / 32; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(counter, i);
+            System.Security.Cryptography.SHA256.HashData(counter, data.AsSpan(i * 32, 32));
+        }
+
+        var big = Cut(new FastCdc(), data).Select(c => c.Length).ToArray();
+        var small = Cut(Small, data.AsSpan(0, 1 << 20).ToArray()).Select(c => c.Length).ToArray();
+        string Digest(int[] lengths) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(lengths.SelectMany(BitConverter.GetBytes).ToArray()))[..16];
+        Assert.Equal([573734, 1174624, 979221, 564045, 1992339, 1186437, 1085455, 1495266, 814264, 615365, 1111496, 990666], big);
+        Assert.Equal((116, "D393B154B5A542ED"), (small.Length, Digest(small)));
+    }
+
+    [Fact]
     public void Constructor_RejectsBadBounds()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new FastCdc(10, 1000, 5000));
