@@ -30,6 +30,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         var (host, port) = SplitHostPort(address);
+        DebugTrace.Mark("connect: dialling");
         var tcp = new TcpClient { NoDelay = true };
         try
         {
@@ -41,6 +42,7 @@ internal sealed class PeerConnection : IAsyncDisposable
             throw new HaulException(ErrorCode.PeerUnreachable, $"cannot reach {address}: {(ex is SocketException se ? se.SocketErrorCode.ToString() : "timed out")}", "check that 'haul serve' runs there and the address and port are right", ex);
         }
 
+        DebugTrace.Mark("connect: TCP connected");
         var remote = (IPEndPoint)tcp.Client.RemoteEndPoint!;
         var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
         try
