@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Many small files between two local nodes on 127.0.0.1 (no emulator): the per-file cost of a peer
 # sync on its own. Prints the seconds and files/s; HAUL_DEBUG=1 adds stage timestamps.
-# Usage: bench/sync/loopback.sh [--files 20000] [--file-kib 10]
+# Usage: bench/sync/loopback.sh [--files 20000] [--file-kib 10] [--binary PATH]
+# (--binary: the haul to run, e.g. the Native AOT one from packaging/publish.sh; default the ./haul build.)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -10,11 +11,11 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --files) files=$2; shift 2 ;;
     --file-kib) kib=$2; shift 2 ;;
+    --binary) binary=$(realpath "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-"$repo/haul" --help >/dev/null
-haul="$repo/.build/haul/haul"
+if [[ -n "${binary:-}" ]]; then haul=$binary; else "$repo/haul" --help >/dev/null; haul="$repo/.build/haul/haul"; fi
 w=$(mktemp -d /dev/shm/haul-loopback-XXXXXX)
 sp=""
 trap '[[ -n $sp ]] && kill $sp 2>/dev/null; rm -rf "$w"' EXIT

@@ -6,7 +6,8 @@
 #   2. 1% of those files rewritten: bytes on the wire against the bytes changed;
 #   3. one byte inserted at the start of a BIG_MIB file (default 1024): bytes re-sent.
 # Prints a markdown table (also bench/out/sync-wan.md).
-# Usage: bench/sync/wan.sh [--rate-mbit 1000] [--rtt-ms 50] [--files 20000] [--file-kib 10] [--big-mib 1024] [--seconds 120]
+# Usage: bench/sync/wan.sh [--rate-mbit 1000] [--rtt-ms 50] [--files 20000] [--file-kib 10] [--big-mib 1024] [--seconds 120] [--binary PATH]
+# (--binary: the haul to run, e.g. the Native AOT one from packaging/publish.sh; default the ./haul build.)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -19,6 +20,7 @@ while [[ $# -gt 0 ]]; do
     --file-kib) kib=$2; shift 2 ;;
     --big-mib) big_mib=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --binary) binary=$(realpath "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -27,8 +29,7 @@ for c in rsync rclone ping; do command -v $c >/dev/null || need+=("$c"); done
 [[ " ${need[*]} " == *" ping "* ]] && need=("${need[@]/ping/iputils-ping}")
 [[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
 if ((${#need[@]})); then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-"$repo/haul" --help >/dev/null
-haul="$repo/.build/haul/haul"
+if [[ -n "${binary:-}" ]]; then haul=$binary; else "$repo/haul" --help >/dev/null; haul="$repo/.build/haul/haul"; fi
 dotnet build "$repo/bench/wan/NetEm/NetEm.csproj" -c Release -o "$repo/.build/netem" --nologo -v quiet >&2
 work="/dev/shm/haul-syncwan-$$"
 mkdir -p "$work" "$repo/bench/out"
