@@ -50,6 +50,7 @@ internal sealed class NodeServer : IAsyncDisposable
 
     public void Start()
     {
+        TlsSetup.WarmUp(_me.Certificate);
         _listener = new TcpListener(_options.Listen);
         if (_options.Listen.AddressFamily == AddressFamily.InterNetworkV6)
         {

@@ -31,6 +31,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         cts.CancelAfter(timeout);
         var (host, port) = SplitHostPort(address);
         DebugTrace.Mark("connect: dialling");
+        TlsSetup.WarmUp(me.Certificate);
         var tcp = new TcpClient { NoDelay = true };
         try
         {
