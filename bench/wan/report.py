@@ -16,7 +16,7 @@ for p, v in by.items():
     goal = 0.9 * (1 - float(loss)) * float(rate)
     h = v.get("haul", 0); rs = v.get("rsync", 0)
     lines.append(f"| {rate} Mbit/s | {rtt} ms | {float(loss)*100:g}% | " + " | ".join(f"{v.get(t,0):.1f}" for t in tools)
-                 + f" | {goal:.1f} | {h/goal:.2f} | {(h/rs if rs else float('inf')):.1f}× | "
+                 + f" | {goal:.1f} | {h/goal:.3f} | {(h/rs if rs else float('inf')):.1f}× | "
                  + (f"{stats[p]['coldstart_s']} s | {stats[p]['retx_pct']}% |" if p in stats else "– | – |"))
 open(f"{out}/wan.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
