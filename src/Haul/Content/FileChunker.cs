@@ -187,5 +187,4 @@ internal static class FileChunker
             into.Add(new ChunkInfo(hashes[i], cuts[i].Length));
         }
     }
-
 }
