@@ -134,16 +134,54 @@ internal sealed class HaulProcess : IDisposable
         _p.Dispose();
     }
 
+    private static readonly HashSet<int> HandedOut = [];
+
     public static int FreePort()
     {
-        // Free on both TCP and UDP, since a node listens on the same port number for both.
-        for (int i = 0; i < 50; i++)
+        // Free on both TCP and UDP, since a node listens on the same port number for both. Picked below
+        // the kernel's ephemeral range when there is room: a port found free there and released (the
+        // node binds it a moment later) could be taken meanwhile by any outgoing connection, a
+        // browser's or another test's (CI saw "cannot listen on 127.0.0.1:36001"). Never the same
+        // port twice in one run, so two tests checking at once cannot both get it.
+        int lo = 0, hi = 0;
+        try
         {
-            using var t = new TcpListener(IPAddress.Loopback, 0);
-            t.Start();
-            int port = ((IPEndPoint)t.LocalEndpoint).Port;
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            if (range.Length == 2 && int.TryParse(range[0], System.Globalization.CultureInfo.InvariantCulture, out int ephemeralLow) && ephemeralLow > 12_000)
+            {
+                (lo, hi) = (10_000, ephemeralLow);
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        for (int i = 0; i < 200; i++)
+        {
+            int port;
+            if (hi > lo)
+            {
+                port = Random.Shared.Next(lo, hi);
+            }
+            else
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, 0);
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            lock (HandedOut)
+            {
+                if (!HandedOut.Add(port))
+                {
+                    continue;
+                }
+            }
+
             try
             {
+                using var t = new TcpListener(IPAddress.Loopback, port);
+                t.Start();
                 using var u = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
                 return port;
             }
