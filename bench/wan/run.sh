@@ -7,6 +7,7 @@
 # available, draws bench/out/wan.png.
 # Usage: bench/wan/run.sh [--size-mib 1024] [--seconds 60] [--haul-seconds 300] [--points "RATE:RTT:LOSS ..."]
 #                         [--tools "haul scp ..."] [--extras "RATE:RTT:LOSS ..." | --extras none] [--binary PATH]
+#                         [--fastopen on|off]
 # (--binary: the haul to run, e.g. the Native AOT one from packaging/publish.sh; default the ./haul build.)
 # (haul gets its own cap so it can finish the file; TCP tools at long RTT would need hours.)
 # Every haul run also reports its cold start (seconds until one second of goodput reaches 90% of
@@ -16,7 +17,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-size_mib=1024 seconds=60 haul_seconds=300
+size_mib=1024 seconds=60 haul_seconds=300 fastopen=on
 points="100:1:0 100:1:0.01 100:1:0.05 100:50:0 100:50:0.01 100:50:0.05 100:200:0 100:200:0.01 100:200:0.05 100:600:0 100:600:0.01 100:600:0.05 1000:50:0"
 tools="haul scp rsync rclone iperf3"
 extras="100:50:0 100:200:0"
@@ -29,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     --tools) tools=$2; shift 2 ;;
     --extras) extras=$2; [[ $extras == none ]] && extras=""; shift 2 ;;
     --binary) binary=$(realpath "$2"); shift 2 ;;
+    --fastopen) fastopen=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -57,6 +59,10 @@ trap cleanup EXIT
 setp() { echo "$(awk -v r="$1" 'BEGIN{print r*1e6}') $(awk -v d="$2" 'BEGIN{print d/2}') $3 $(awk -v r="$1" -v d="$2" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print q}')" > "$work/params"; sleep 0.5; }
 setp 100 50 0
 link_up $A $B hwtun 10.77.0 "$work/params" "$work/netem.log"
+# TCP Fast Open on the receiving host, as packaging/60-haul.conf sets for a node that serves (the
+# sender's kernel allows it by default): haul's TLS handshake then ends one round trip after the dial. ssh
+# does not use Fast Open, so the TCP tools are unaffected. --fastopen off measures without it.
+ip netns exec $B sysctl -qw net.ipv4.tcp_fastopen=$([[ $fastopen == on ]] && echo 3 || echo 1)
 
 # Receiver side: sshd (scp, rsync, rclone), iperf3, a haul node.
 mkdir -p "$work/dst"
@@ -74,6 +80,12 @@ ip netns exec $B "$haul" --home "$work/hb" serve --listen 10.77.0.2:7400 --inbox
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/model.bin"
 [[ -n "$extras" ]] && head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/model2.bin"
 mkdir -p "$work/runs"
+# One small send first (1 ms RTT), so the sender holds the server's Fast Open cookie, as any sender that
+# has connected to that server before does; with --fastopen off it is just a small send.
+setp 100 1 0; head -c 4096 /dev/urandom > "$work/warm.bin"
+ip netns exec $A "$haul" --home "$work/ha" send "$work/warm.bin" hub >/dev/null 2>&1 || true
+ip netns exec $A "$haul" --home "$work/ha2" send "$work/warm.bin" hub >/dev/null 2>&1 || true
+rm -rf "$work/dst/haul"
 size=$(stat -c %s "$work/model.bin")
 
 # run TOOL: prints "seconds bytes"

@@ -44,6 +44,9 @@ internal sealed class NodeServer : IAsyncDisposable
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener!.LocalEndpoint;
 
+    /// <summary>The listening socket (tests check its options).</summary>
+    internal Socket ListenSocket => _listener!.Server;
+
     public IPEndPoint? UdpEndPoint => _udp?.LocalEndPoint;
 
     public string Inbox => _inbox;
@@ -56,6 +59,8 @@ internal sealed class NodeServer : IAsyncDisposable
         {
             _listener.Server.DualMode = true;
         }
+
+        TcpFastOpen.EnableServer(_listener.Server);
 
         try
         {

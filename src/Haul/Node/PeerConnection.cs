@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Haul.Protocol;
 using Haul.Security;
+using Haul.Transport;
 
 namespace Haul.Node;
 
@@ -33,6 +34,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         DebugTrace.Mark("connect: dialling");
         TlsSetup.WarmUp(me.Certificate);
         var tcp = new TcpClient { NoDelay = true };
+        TcpFastOpen.EnableClient(tcp.Client);
         try
         {
             await tcp.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
@@ -44,12 +46,15 @@ internal sealed class PeerConnection : IAsyncDisposable
         }
 
         DebugTrace.Mark("connect: TCP connected");
-        var remote = (IPEndPoint)tcp.Client.RemoteEndPoint!;
         var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
         try
         {
             await ssl.AuthenticateAsClientAsync(TlsSetup.Client(me, peer, join), cts.Token).ConfigureAwait(false);
             DebugTrace.Mark("connect: TLS done");
+
+            // Read only now: with a Fast Open cookie the connect returned before the SYN left, and the
+            // socket has no peer address until the handshake is under way.
+            var remote = (IPEndPoint)tcp.Client.RemoteEndPoint!;
             var channel = new ControlChannel(ssl, tcp.Client);
             channel.Enqueue(FrameType.Hello, new Messages.Hello(Messages.ProtocolVersion, myName, Version).Encode());
 
@@ -83,6 +88,13 @@ internal sealed class PeerConnection : IAsyncDisposable
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw new HaulException(ErrorCode.PeerUnreachable, $"{address} did not complete the handshake in time", "check that 'haul serve' runs there", ex);
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException se)
+        {
+            // With a Fast Open cookie the connect returns at once and the SYN leaves with the first
+            // write, so an unreachable peer shows here rather than in ConnectAsync.
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new HaulException(ErrorCode.PeerUnreachable, $"cannot reach {address}: {se.SocketErrorCode}", "check that 'haul serve' runs there and the address and port are right", ex);
         }
     }
 

@@ -53,7 +53,7 @@ internal static class UdpOffload
         }
     }
 
-    private static bool TrySet(Socket s, int level, int name, int value)
+    internal static bool TrySet(Socket s, int level, int name, int value)
     {
         try
         {
