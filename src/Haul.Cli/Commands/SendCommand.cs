@@ -92,6 +92,7 @@ internal static class SendCommand
                 ("type", "result"), ("ok", true), ("peer", r.PeerName), ("manifest", rc.ManifestHash.ToHex()), ("files", r.Files), ("bytes", r.Bytes),
                 ("seconds", secs), ("bytesPerSec", r.Bytes / secs), ("newChunkBytes", r.ChunkBytesSent), ("reusedBytes", r.ReusedBytes),
                 ("wireBytes", r.WireBytes), ("packets", r.Packets), ("retransmitted", r.Retransmitted), ("mode", r.Mode), ("rateMode", (policy ?? new RatePolicy()).Mode.ToString().ToLowerInvariant()), ("maxRateBytesPerSec", (policy ?? new RatePolicy()).MaxBytesPerSec), ("srttMs", r.SrttMs),
+                ("dataStart", r.ProposedSession ? "with-offer" : r.EarlyStart ? "early-accept" : "after-accept"),
                 ("receiver", rc.ReceiverId), ("deliveredAt", rc.DeliveredAt.ToString("o")), ("receiptVerified", true)));
             return;
         }

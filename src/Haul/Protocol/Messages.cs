@@ -47,7 +47,8 @@ internal static class Messages
     /// </summary>
     /// <param name="EarlyWelcome">The sender can take an EARLY_ACCEPT and start its data before the need list.</param>
     /// <param name="RootName">The manifest's top-level name, so the receiver can tell a fresh delivery (nothing by that name yet) before the manifest arrives.</param>
-    internal sealed record Offer(Hash256 ManifestHash, long Length, ManifestCoding Coding = ManifestCoding.Raw, long WireLength = 0, bool EarlyWelcome = false, string RootName = "")
+    /// <param name="Proposal">A session the sender proposes and already sends in (zero round trips), or null.</param>
+    internal sealed record Offer(Hash256 ManifestHash, long Length, ManifestCoding Coding = ManifestCoding.Raw, long WireLength = 0, bool EarlyWelcome = false, string RootName = "", SessionProposal? Proposal = null)
     {
         public long BytesOnWire => Coding == ManifestCoding.Raw ? Length : WireLength;
 
@@ -55,7 +56,8 @@ internal static class Messages
         {
             Span<byte> h = stackalloc byte[32];
             ManifestHash.Write(h);
-            return new WireWriter().Bytes(h).U64((ulong)Length).U8((byte)Coding).U64((ulong)BytesOnWire).U8(EarlyWelcome ? (byte)1 : (byte)0).String(RootName);
+            var w = new WireWriter().Bytes(h).U64((ulong)Length).U8((byte)Coding).U64((ulong)BytesOnWire).U8(EarlyWelcome ? (byte)1 : (byte)0).String(RootName);
+            return Proposal is { } p ? w.U32(p.SessionId).Bytes(p.ReceiverSecret) : w;
         }
 
         public static Offer Decode(byte[] p)
@@ -79,6 +81,17 @@ internal static class Messages
                 root = r.String();
             }
 
+            SessionProposal? proposal = null;
+            if (r.Remaining > 0)
+            {
+                uint sid = r.U32();
+                proposal = new SessionProposal(sid, r.Bytes(32).ToArray());
+                if (sid == 0 || !early)
+                {
+                    ThrowHelper.Protocol("a session proposal needs a nonzero id and an early welcome");
+                }
+            }
+
             r.End();
             if (len == 0 || len > 1L << 34)
             {
@@ -90,7 +103,7 @@ internal static class Messages
                 ThrowHelper.Protocol($"manifest coding {coding} with {wire} bytes on the wire for {len} is not valid");
             }
 
-            return new Offer(h, (long)len, coding, (long)wire, early, root);
+            return new Offer(h, (long)len, coding, (long)wire, early, root, proposal);
         }
     }
 
@@ -99,6 +112,13 @@ internal static class Messages
     /// manifest has arrived: the sender starts its data a round trip or more earlier, and learns which
     /// chunks are really needed from the ACCEPT that follows (same session, same secret).
     /// </summary>
+    /// <summary>
+    /// The session a sender proposes in its OFFER and already sends its first data in, to the receiver's
+    /// control port, before any answer: the id and the receiver's key half, both chosen by the sender.
+    /// A receiver that takes it answers EARLY_ACCEPT with these same values.
+    /// </summary>
+    internal sealed record SessionProposal(uint SessionId, byte[] ReceiverSecret);
+
     internal sealed record EarlyAccept(uint SessionId, ushort UdpPort, byte[] ReceiverSecret, string UdpHost)
     {
         public WireWriter Encode() => new WireWriter(64).U32(SessionId).U16(UdpPort).Bytes(ReceiverSecret).String(UdpHost);

@@ -247,7 +247,9 @@ internal sealed class PeerEnd : ISyncEnd
                 await _ops!.Channel.SendAsync(FrameType.ReuseHint, FolderMessages.EncodePaths(reuseFrom.Take(MaxReuseHints).ToList()), ct).ConfigureAwait(false);
             }
 
-            var options = new SendOptions { Rate = Rate ?? _node.DefaultRatePolicy };
+            // A push is a delta into a folder the peer has: no session proposed with the OFFER (its
+            // speculative data would mostly be content the peer already holds).
+            var options = new SendOptions { Rate = Rate ?? _node.DefaultRatePolicy, ProposeSession = false };
             var session = new SendSession(_node.Identity, _node.Store, _peer, options, null, _node.Loggers.CreateLogger("haul.sync"));
             var result = await session.RunAsync(_ops!, tree, ct).ConfigureAwait(false);
             SentChunkBytes += result.ChunkBytesSent;

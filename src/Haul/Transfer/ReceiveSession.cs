@@ -114,7 +114,8 @@ internal sealed partial class ReceiveSession : IUdpSession
             // Nothing by this name here and no partial transfer of this manifest: the sender will almost
             // surely need every chunk, so it may start now. Its packets are kept sealed until START and
             // the plan are in (bounded, as for packets that overtake START).
-            receiverSecret = OpenSession();
+            // A session the sender proposed (and already sends in) is taken when its id is free.
+            receiverSecret = offer.Proposal is { } p && _udp.TryRegister(p.SessionId, this) ? Adopt(p) : OpenSession();
             await _ctl.SendAsync(FrameType.EarlyAccept, new Messages.EarlyAccept(_sessionId, (ushort)_udp.LocalEndPoint.Port, receiverSecret, _udpAdvertiseHost).Encode(), ct).ConfigureAwait(false);
             DebugTrace.Mark("receive: early accept sent");
         }
@@ -305,9 +306,20 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// </summary>
     private byte[] OpenSession()
     {
-        _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
-        _udp?.Register(_sessionId, this);
+        do
+        {
+            _sessionId = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+        }
+        while (_udp is not null && !_udp.TryRegister(_sessionId, this));
+
         return System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+    }
+
+    private byte[] Adopt(Messages.SessionProposal p)
+    {
+        _sessionId = p.SessionId;
+        DebugTrace.Mark("receive: sender's session taken");
+        return p.ReceiverSecret;
     }
 
     private ref byte StateRef(uint c) => ref System.Runtime.CompilerServices.Unsafe.As<ChunkState, byte>(ref _state[c]);

@@ -22,6 +22,13 @@ internal sealed record SendOptions
     /// <summary>Tests only: act on the receiver's need list this much later, as on a long path where it arrives late.</summary>
     internal TimeSpan NeedListDelay { get; init; }
 
+    /// <summary>
+    /// Propose the data session in the OFFER and start the data with it, a round trip before the
+    /// receiver answers (fresh deliveries; a receiver that answers otherwise costs what was sent in that
+    /// round trip, at most the speculative bound). On by default; folder pushes, which send deltas, turn it off.
+    /// </summary>
+    public bool ProposeSession { get; init; } = true;
+
     /// <summary>Send UDP here instead of the address the receiver gives (a relay, a NAT mapping).</summary>
     public System.Net.IPEndPoint? UdpOverride { get; init; }
 }

@@ -14,4 +14,5 @@ internal sealed record SendResult(
     long Retransmitted,
     string Mode,
     double SrttMs,
-    bool EarlyStart = false);
+    bool EarlyStart = false,
+    bool ProposedSession = false);

@@ -25,6 +25,7 @@ internal sealed class SendSession
     private readonly SendOptions _options;
     private readonly Action<TransferProgress>? _progress;
     private readonly ILogger _log;
+    private IPEndPoint? _udpGuess;
 
     public SendSession(NodeIdentity me, NodeStore store, PeerRecord peer, SendOptions options, Action<TransferProgress>? progress, ILogger log)
     {
@@ -36,8 +37,13 @@ internal sealed class SendSession
         _log = log;
     }
 
-    public Task<SendResult> RunAsync(PeerConnection conn, ScannedTree tree, CancellationToken cancellationToken) =>
-        RunAsync(conn.Channel, conn.Remote.Address, conn.PeerCertificate, tree, cancellationToken);
+    public Task<SendResult> RunAsync(PeerConnection conn, ScannedTree tree, CancellationToken cancellationToken)
+    {
+        // A node serves UDP on its TCP port unless it advertises otherwise: where a session proposal
+        // sends its first data before any answer.
+        _udpGuess = conn.Remote;
+        return RunAsync(conn.Channel, conn.Remote.Address, conn.PeerCertificate, tree, cancellationToken);
+    }
 
     /// <summary>
     /// Sends over any authenticated control channel: the one this node dialled, or (for a pull) one a
@@ -52,57 +58,86 @@ internal sealed class SendSession
 
         var (coding, manifestWire) = Messages.EncodeManifest(m.Encoded);
         // A sender that may use UDP welcomes an early accept: on a fresh delivery the receiver answers the
-        // OFFER at once, and data starts while the manifest is still crossing (docs/protocol.md).
+        // OFFER at once, and data starts while the manifest is still crossing (docs/protocol.md). Where it
+        // knows the receiver's UDP port, it also proposes the session itself and starts the data with the
+        // OFFER, a round trip before any answer (ProposeSession).
         bool welcome = !_options.ForceTcp && _options.DataBeforeStart == TimeSpan.Zero;
-        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length, welcome, m.RootName).Encode());
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var proposal = welcome && _options.ProposeSession && _udpGuess is not null && _options.UdpOverride is null
+            ? new Messages.SessionProposal((uint)Random.Shared.NextInt64(1, uint.MaxValue), RandomNumberGenerator.GetBytes(32))
+            : null;
+        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length, welcome, m.RootName, proposal).Encode());
         if (welcome)
         {
             // HELLO and OFFER in a TLS record of their own, so the receiver can answer before the first
             // manifest part (a 16 KB record that does not fit TCP's first flight) has arrived.
             await ctl.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
-        const int part = 1 << 20;
-        for (int off = 0; off < manifestWire.Length; off += part)
+
+        using var source = new ChunkSource(tree.Locations);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+        using var zero = proposal is not null ? ProposedStart.Begin(proposal, secret, _udpGuess!, m, source, _options.Rate, ctl.TcpRttSeconds(), udpCts.Token) : null;
+        if (zero is not null)
         {
-            int n = Math.Min(part, manifestWire.Length - off);
-            var w = new WireWriter(n + 8).U64((ulong)off).Bytes(manifestWire.AsSpan(off, n));
-            await ctl.SendAsync(FrameType.ManifestPart, w, cancellationToken).ConfigureAwait(false);
+            DebugTrace.Mark("send: data with the offer");
         }
 
-        DebugTrace.Mark($"send: manifest sent ({m.Encoded.Length} bytes, {manifestWire.Length} on the wire)");
-        var reply = await ctl.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        // The manifest, then the answer to the OFFER. Should either fail, data already sent with the OFFER
+        // stops first.
         Messages.EarlyAccept? early = null;
         Messages.Accept? accept = null;
-        if (reply.Type == FrameType.EarlyAccept && welcome)
+        try
         {
-            early = Messages.EarlyAccept.Decode(reply.Payload);
-            DebugTrace.Mark("send: early accept");
+            var reply = await SendManifestAsync(ctl, manifestWire, cancellationToken).ConfigureAwait(false);
+            if (reply.Type == FrameType.EarlyAccept && welcome)
+            {
+                early = Messages.EarlyAccept.Decode(reply.Payload);
+                DebugTrace.Mark("send: early accept");
+            }
+            else if (reply.Type == FrameType.Accept)
+            {
+                accept = Messages.Accept.Decode(reply.Payload, m.Chunks.Length);
+                DebugTrace.Mark("send: accepted");
+            }
+            else
+            {
+                ThrowHelper.Protocol($"expected {FrameType.Accept} but the peer sent {reply.Type}");
+            }
         }
-        else if (reply.Type == FrameType.Accept)
+        catch when (zero is not null)
         {
-            accept = Messages.Accept.Decode(reply.Payload, m.Chunks.Length);
-            DebugTrace.Mark("send: accepted");
-        }
-        else
-        {
-            ThrowHelper.Protocol($"expected {FrameType.Accept} but the peer sent {reply.Type}");
+            await zero.AbandonAsync().ConfigureAwait(false);
+            throw;
         }
 
         // The session the data runs in: from the early accept, or from the accept (the same fields).
         var session = early ?? new Messages.EarlyAccept(accept!.SessionId, accept.UdpPort, accept.ReceiverSecret, accept.UdpHost);
         int[] needed = accept is null ? [] : Needed(accept);
 
-        var secret = RandomNumberGenerator.GetBytes(32);
+        // The receiver took the proposed session, at the port guessed: the data already flowing goes on.
+        // Otherwise (a delta or resume answered with ACCEPT, an id in use, UDP elsewhere) that data went
+        // nowhere: it stops, and the session the receiver gave starts under a fresh key half, so no packet
+        // number is ever sealed twice under one key.
+        bool adopted = zero is not null && early is not null && early.SessionId == zero.Proposal.SessionId
+            && early.ReceiverSecret.AsSpan().SequenceEqual(zero.Proposal.ReceiverSecret)
+            && early.UdpPort == zero.Target.Port && early.UdpHost.Length == 0;
+        long wasted = 0;
+        if (zero is not null && !adopted)
+        {
+            wasted = await zero.AbandonAsync().ConfigureAwait(false);
+            secret = RandomNumberGenerator.GetBytes(32);
+        }
+
         var keys = SessionKeys.Derive(secret, session.ReceiverSecret, m.Hash);
-        using var seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
-        using var open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        using var seal = adopted ? zero!.Seal : new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
+        using var open = adopted ? zero!.Open : new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
         bool wantUdp = session.UdpPort != 0 && !_options.ForceTcp && (early is not null || needed.Length > 0);
-        using var source = new ChunkSource(tree.Locations);
-        Socket? udp = null;
+        Socket? udp = adopted ? zero!.Socket : null;
         string? notice = null;
-        int pieceSize = DataFormat.SmallPiece;
-        IPEndPoint? target = null;
-        if (wantUdp)
+        int pieceSize = adopted ? zero!.PieceSize : DataFormat.SmallPiece;
+        IPEndPoint? target = adopted ? zero!.Target : null;
+        if (wantUdp && !adopted)
         {
             target = _options.UdpOverride ?? new IPEndPoint(
                 session.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(session.UdpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
@@ -126,11 +161,10 @@ internal sealed class SendSession
         // blocked somewhere and the data moves on the TLS connection instead (below). After an early
         // accept the data starts speculatively with every chunk, at most SpeculativeBytes of it, and the
         // ACCEPT that follows narrows it to the chunks the receiver lacks.
-        var rate = new Congestion.PacingController(_options.Rate);
-        bool gso = udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
+        bool gso = adopted ? zero!.Gso : udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
         int[] planned = early is not null ? [.. Enumerable.Range(0, m.Chunks.Length)] : needed;
-        UdpSender? udpPlane = udp is not null
-            ? new UdpSender(udp, seal, open, session.SessionId, m, source, planned, rate, gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null)
+        UdpSender? udpPlane = adopted ? zero!.Plane : udp is not null
+            ? new UdpSender(udp, seal, open, session.SessionId, m, source, planned, new Congestion.PacingController(_options.Rate), gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null)
             : null;
         IDataPlane plane = udpPlane ?? (IDataPlane)new TcpSender(ctl, m, source, needed);
         string mode = udpPlane is not null ? (gso ? "udp+gso" : "udp") : "tcp";
@@ -140,18 +174,16 @@ internal sealed class SendSession
         long chunkBytes = 0;
 
         var receiptTcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
         Task control = Task.CompletedTask;
         Task reporter = Task.CompletedTask;
-        Task run = Task.CompletedTask;
+        Task run = adopted ? zero!.Run : Task.CompletedTask;
         try
         {
             if (early is not null)
             {
                 await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
                 DebugTrace.Mark("send: started");
-                if (udpPlane is not null)
+                if (udpPlane is not null && !adopted)
                 {
                     run = plane.RunAsync(udpCts.Token);
                 }
@@ -318,12 +350,27 @@ internal sealed class SendSession
         _store.FinishTransfer(journalId, "done");
         _progress?.Invoke(new TransferProgress("done", m.TotalBytes, m.TotalBytes, m.FileCount, m.FileCount, m.TotalBytes / Math.Max(sw.Elapsed.TotalSeconds, 1e-6), mode, notice));
 
-        long wire = plane switch { UdpSender u => u.WireBytes, TcpSender t => t.WireBytes, _ => 0 };
+        long wire = wasted + plane switch { UdpSender u => u.WireBytes, TcpSender t => t.WireBytes, _ => 0 };
         long packets = (plane as UdpSender)?.PacketsSent ?? 0;
         long retx = (plane as UdpSender)?.Retransmitted ?? 0;
         double srtt = (plane as UdpSender)?.SrttMs ?? 0;
         HaulMetrics.SendFinished(chunkBytes, wire, packets, retx, m.TotalBytes, sw.Elapsed, srtt);
-        return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt, early is not null);
+        return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt, early is not null, adopted);
+    }
+
+    /// <summary>The manifest in 1 MiB parts, then the receiver's answer to the OFFER.</summary>
+    private static async Task<Frame> SendManifestAsync(ControlChannel ctl, byte[] manifestWire, CancellationToken ct)
+    {
+        const int part = 1 << 20;
+        for (int off = 0; off < manifestWire.Length; off += part)
+        {
+            int n = Math.Min(part, manifestWire.Length - off);
+            var w = new WireWriter(n + 8).U64((ulong)off).Bytes(manifestWire.AsSpan(off, n));
+            await ctl.SendAsync(FrameType.ManifestPart, w, ct).ConfigureAwait(false);
+        }
+
+        DebugTrace.Mark($"send: manifest sent ({manifestWire.Length} bytes on the wire)");
+        return await ctl.ReceiveAsync(ct).ConfigureAwait(false);
     }
 
     private static int[] Needed(Messages.Accept accept)

@@ -45,10 +45,16 @@ internal sealed class UdpEndpoint : IDisposable
 
     public bool GroEnabled { get; }
 
-    public void Register(uint sessionId, IUdpSession session)
+    /// <summary>Registers <paramref name="session"/> unless the id is taken (ids a peer proposes must not displace another session).</summary>
+    public bool TryRegister(uint sessionId, IUdpSession session)
     {
-        _sessions[sessionId] = session;
+        if (sessionId == 0 || !_sessions.TryAdd(sessionId, session))
+        {
+            return false;
+        }
+
         _tickList = [.. _sessions.Values];
+        return true;
     }
 
     public void Unregister(uint sessionId)

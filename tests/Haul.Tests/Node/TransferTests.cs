@@ -122,6 +122,67 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Send_OfAFreshTree_DataLeavesWithTheOffer_InTheSessionTheSenderProposed()
+    {
+        // A fresh delivery: the receiver takes the session the OFFER proposed, and the data that left
+        // with the OFFER (before any answer) is kept and placed once START is in.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 10);
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 8_000_000, 21);
+
+        var first = await a.Node.SendAsync(src, "lab-b");
+
+        Assert.True(first.ProposedSession);
+        Assert.True(first.EarlyStart);
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+        var line = Assert.Single(b.Logs.Lines, l => l.Contains("received 'dataset'", StringComparison.Ordinal));
+        Assert.Contains("forged 0,", line, StringComparison.Ordinal);
+        Assert.Contains("bad chunks 0,", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_ProposalTheReceiverDoesNotTake_IsAbandoned_AndTheSendStillLands()
+    {
+        // A delta (the name is there): the receiver answers ACCEPT with its own session. What left with
+        // the OFFER went to a session nobody registered; the send moves on in the receiver's session,
+        // under fresh keys, wastes at most the speculative bound, and lands intact.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 10);
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 20_000_000, 22);
+        await a.Node.SendAsync(src, "lab-b");
+        Trees.WriteRandom(Path.Combine(src, "new.bin"), 300_000, 23);
+
+        var again = await a.Node.SendAsync(src, "lab-b");
+
+        Assert.False(again.ProposedSession);
+        Assert.False(again.EarlyStart);
+        Assert.InRange(again.ChunkBytesSent, 300_000, 2_000_000);
+        Assert.True(again.WireBytes <= again.ChunkBytesSent + (UdpSender.SpeculativeBytes * 11 / 10), $"{again.WireBytes} bytes on the wire");
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+        Assert.All(b.Logs.Lines.Where(l => l.Contains("received 'dataset'", StringComparison.Ordinal)), l => Assert.Contains("forged 0,", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Send_WithoutAProposal_StillStartsOnTheEarlyAccept()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string src = Trees.Mixed(tmp.Sub("src"), files: 5);
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 4_000_000, 24);
+
+        var r = await a.Node.SendAsync(src, "lab-b", new SendOptions { ProposeSession = false });
+
+        Assert.False(r.ProposedSession);
+        Assert.True(r.EarlyStart);
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
+    }
+
+    [Fact]
     public async Task Send_SpeculativeStart_OfContentTheReceiverHas_WastesAtMostTheBound()
     {
         // The same 30 MB under a new name plus one new file: fresh by name, so the data starts before the

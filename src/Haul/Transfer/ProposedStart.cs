@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using Haul.Content;
+using Haul.Protocol;
+using Haul.Transport;
+
+namespace Haul.Transfer;
+
+/// <summary>
+/// Data that leaves with the OFFER, in a session the sender proposes (docs/protocol.md, "Proposed
+/// session"): keys from the sender's key half and the receiver half it chose for the receiver, sent to
+/// the receiver's control port (where a node serves UDP unless it advertises otherwise), speculative
+/// (every chunk in order, at most <see cref="UdpSender.SpeculativeBytes"/> before the need list, no
+/// timeout retransmissions). The send adopts it when the receiver takes the proposal, and abandons it
+/// otherwise.
+/// </summary>
+internal sealed class ProposedStart : IDisposable
+{
+    private readonly CancellationTokenSource _cts;
+
+    private ProposedStart(Messages.SessionProposal proposal, IPEndPoint target, Socket socket, PacketCodec seal, PacketCodec open, int pieceSize, bool gso, UdpSender plane, CancellationTokenSource cts)
+    {
+        Proposal = proposal;
+        Target = target;
+        Socket = socket;
+        Seal = seal;
+        Open = open;
+        PieceSize = pieceSize;
+        Gso = gso;
+        Plane = plane;
+        _cts = cts;
+        Run = plane.RunAsync(cts.Token);
+    }
+
+    public Messages.SessionProposal Proposal { get; }
+
+    public IPEndPoint Target { get; }
+
+    public Socket Socket { get; }
+
+    public PacketCodec Seal { get; }
+
+    public PacketCodec Open { get; }
+
+    public int PieceSize { get; }
+
+    public bool Gso { get; }
+
+    public UdpSender Plane { get; }
+
+    public Task Run { get; }
+
+    public static ProposedStart Begin(Messages.SessionProposal proposal, byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkSource source, Congestion.RatePolicy rate, double rttSeconds, CancellationToken ct)
+    {
+        var target = guess.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(guess.Address.MapToIPv4(), guess.Port) : guess;
+        var keys = SessionKeys.Derive(senderSecret, proposal.ReceiverSecret, m.Hash);
+        var seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
+        var open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        var udp = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            udp.Connect(target);
+            UdpOffload.SetBuffers(udp, 16 * 1024 * 1024);
+            int pieceSize = DataFormat.ForMtu(UdpOffload.PathMtu(udp), target.AddressFamily == AddressFamily.InterNetworkV6);
+            bool gso = UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
+            var plane = new UdpSender(udp, seal, open, proposal.SessionId, m, source, [.. Enumerable.Range(0, m.Chunks.Length)], new Congestion.PacingController(rate), gso, pieceSize, rttSeconds, speculative: true);
+            return new ProposedStart(proposal, target, udp, seal, open, pieceSize, gso, plane, CancellationTokenSource.CreateLinkedTokenSource(ct));
+        }
+        catch
+        {
+            udp.Dispose();
+            seal.Dispose();
+            open.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops data the receiver will not take; returns the bytes it put on the wire.</summary>
+    public async Task<long> AbandonAsync()
+    {
+        await _cts.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Run.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+        {
+        }
+
+        Plane.Dispose();
+        Socket.Dispose();
+        return Plane.WireBytes;
+    }
+
+    /// <summary>The keys (when not adopted; adopting hands them on, and disposing twice is harmless) and the token source.</summary>
+    public void Dispose()
+    {
+        Seal.Dispose();
+        Open.Dispose();
+        _cts.Dispose();
+    }
+}
