@@ -57,7 +57,7 @@ internal static class Messages
             Span<byte> h = stackalloc byte[32];
             ManifestHash.Write(h);
             var w = new WireWriter().Bytes(h).U64((ulong)Length).U8((byte)Coding).U64((ulong)BytesOnWire).U8(EarlyWelcome ? (byte)1 : (byte)0).String(RootName);
-            return Proposal is { } p ? w.U32(p.SessionId).Bytes(p.ReceiverSecret) : w;
+            return Proposal is { } p ? w.U32(p.SessionId).Bytes(p.ReceiverSecret).Bytes(p.SenderSecret).U16((ushort)p.PieceSize) : w;
         }
 
         public static Offer Decode(byte[] p)
@@ -85,10 +85,18 @@ internal static class Messages
             if (r.Remaining > 0)
             {
                 uint sid = r.U32();
-                proposal = new SessionProposal(sid, r.Bytes(32).ToArray());
+                var receiverHalf = r.Bytes(32).ToArray();
+                var senderHalf = r.Bytes(32).ToArray();
+                int piece = r.U16();
+                proposal = new SessionProposal(sid, receiverHalf, senderHalf, piece);
                 if (sid == 0 || !early)
                 {
                     ThrowHelper.Protocol("a session proposal needs a nonzero id and an early welcome");
+                }
+
+                if (piece < Transfer.DataFormat.MinPiece || piece > Transfer.DataFormat.LargePiece)
+                {
+                    ThrowHelper.Protocol($"piece size {piece} is out of range");
                 }
             }
 
@@ -114,10 +122,12 @@ internal static class Messages
     /// </summary>
     /// <summary>
     /// The session a sender proposes in its OFFER and already sends its first data in, to the receiver's
-    /// control port, before any answer: the id and the receiver's key half, both chosen by the sender.
-    /// A receiver that takes it answers EARLY_ACCEPT with these same values.
+    /// control port, before any answer: the id, both key halves (all chosen by the sender) and the piece
+    /// size, so a receiver that takes it can authenticate and place that data as soon as its plan is
+    /// made, without waiting for START. It answers EARLY_ACCEPT with the same id and receiver half; the
+    /// START that follows must carry the same sender half and piece size.
     /// </summary>
-    internal sealed record SessionProposal(uint SessionId, byte[] ReceiverSecret);
+    internal sealed record SessionProposal(uint SessionId, byte[] ReceiverSecret, byte[] SenderSecret, int PieceSize);
 
     internal sealed record EarlyAccept(uint SessionId, ushort UdpPort, byte[] ReceiverSecret, string UdpHost)
     {

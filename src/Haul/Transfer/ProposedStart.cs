@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Haul.Content;
 using Haul.Protocol;
 using Haul.Transport;
@@ -18,18 +19,16 @@ internal sealed class ProposedStart : IDisposable
 {
     private readonly CancellationTokenSource _cts;
 
-    private ProposedStart(Messages.SessionProposal proposal, IPEndPoint target, Socket socket, PacketCodec seal, PacketCodec open, int pieceSize, bool gso, UdpSender plane, CancellationTokenSource cts)
+    private ProposedStart(Messages.SessionProposal proposal, IPEndPoint target, Socket socket, PacketCodec seal, PacketCodec open, bool gso, UdpSender plane, CancellationTokenSource cts)
     {
         Proposal = proposal;
         Target = target;
         Socket = socket;
         Seal = seal;
         Open = open;
-        PieceSize = pieceSize;
         Gso = gso;
         Plane = plane;
         _cts = cts;
-        Run = plane.RunAsync(cts.Token);
     }
 
     public Messages.SessionProposal Proposal { get; }
@@ -42,38 +41,48 @@ internal sealed class ProposedStart : IDisposable
 
     public PacketCodec Open { get; }
 
-    public int PieceSize { get; }
+    public int PieceSize => Proposal.PieceSize;
 
     public bool Gso { get; }
 
     public UdpSender Plane { get; }
 
-    public Task Run { get; }
+    public Task Run { get; private set; } = Task.CompletedTask;
 
-    public static ProposedStart Begin(Messages.SessionProposal proposal, byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkSource source, Congestion.RatePolicy rate, double rttSeconds, CancellationToken ct)
+    /// <summary>
+    /// The proposal (a random session id and receiver half, <paramref name="senderSecret"/>, the piece
+    /// size for the path to <paramref name="guess"/>) and its data plane, not yet sending.
+    /// </summary>
+    public static ProposedStart Create(byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkSource source, Congestion.RatePolicy rate, double rttSeconds, CancellationToken ct)
     {
         var target = guess.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(guess.Address.MapToIPv4(), guess.Port) : guess;
-        var keys = SessionKeys.Derive(senderSecret, proposal.ReceiverSecret, m.Hash);
-        var seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
-        var open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
         var udp = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        PacketCodec? seal = null;
+        PacketCodec? open = null;
         try
         {
             udp.Connect(target);
             UdpOffload.SetBuffers(udp, 16 * 1024 * 1024);
             int pieceSize = DataFormat.ForMtu(UdpOffload.PathMtu(udp), target.AddressFamily == AddressFamily.InterNetworkV6);
             bool gso = UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
+            var proposal = new Messages.SessionProposal((uint)Random.Shared.NextInt64(1, uint.MaxValue), RandomNumberGenerator.GetBytes(32), senderSecret, pieceSize);
+            var keys = SessionKeys.Derive(senderSecret, proposal.ReceiverSecret, m.Hash);
+            seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
+            open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
             var plane = new UdpSender(udp, seal, open, proposal.SessionId, m, source, [.. Enumerable.Range(0, m.Chunks.Length)], new Congestion.PacingController(rate), gso, pieceSize, rttSeconds, speculative: true);
-            return new ProposedStart(proposal, target, udp, seal, open, pieceSize, gso, plane, CancellationTokenSource.CreateLinkedTokenSource(ct));
+            return new ProposedStart(proposal, target, udp, seal, open, gso, plane, CancellationTokenSource.CreateLinkedTokenSource(ct));
         }
         catch
         {
             udp.Dispose();
-            seal.Dispose();
-            open.Dispose();
+            seal?.Dispose();
+            open?.Dispose();
             throw;
         }
     }
+
+    /// <summary>Starts the data, once the OFFER carrying the proposal is on its way.</summary>
+    public void Go() => Run = Plane.RunAsync(_cts.Token);
 
     /// <summary>Stops data the receiver will not take; returns the bytes it put on the wire.</summary>
     public async Task<long> AbandonAsync()
@@ -92,11 +101,12 @@ internal sealed class ProposedStart : IDisposable
         return Plane.WireBytes;
     }
 
-    /// <summary>The keys (when not adopted; adopting hands them on, and disposing twice is harmless) and the token source.</summary>
+    /// <summary>Keys, socket and token source (an adopted start hands them on; disposing twice is harmless).</summary>
     public void Dispose()
     {
         Seal.Dispose();
         Open.Dispose();
+        Socket.Dispose();
         _cts.Dispose();
     }
 }

@@ -27,6 +27,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private readonly IReadOnlyList<string> _reuseFrom;
     private readonly UdpEndpoint? _udp;
     private readonly bool _earlyAccept;
+    private Messages.SessionProposal? _proposal;
     private readonly string _udpAdvertiseHost;
     private readonly ILogger _log;
     private readonly Channel<CompletedChunk> _toWriter = Channel.CreateUnbounded<CompletedChunk>(new UnboundedChannelOptions { SingleReader = true });
@@ -115,7 +116,8 @@ internal sealed partial class ReceiveSession : IUdpSession
             // surely need every chunk, so it may start now. Its packets are kept sealed until START and
             // the plan are in (bounded, as for packets that overtake START).
             // A session the sender proposed (and already sends in) is taken when its id is free.
-            receiverSecret = offer.Proposal is { } p && _udp.TryRegister(p.SessionId, this) ? Adopt(p) : OpenSession();
+            // Only where this node serves UDP at the address the sender dialled (no --udp-advertise).
+            receiverSecret = offer.Proposal is { } p && _udpAdvertiseHost.Length == 0 && _udp.TryRegister(p.SessionId, this) ? Adopt(p) : OpenSession();
             await _ctl.SendAsync(FrameType.EarlyAccept, new Messages.EarlyAccept(_sessionId, (ushort)_udp.LocalEndPoint.Port, receiverSecret, _udpAdvertiseHost).Encode(), ct).ConfigureAwait(false);
             DebugTrace.Mark("receive: early accept sent");
         }
@@ -184,17 +186,36 @@ internal sealed partial class ReceiveSession : IUdpSession
         var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, reusedBytes, _filesDone, _udpAdvertiseHost);
         await _ctl.SendAsync(FrameType.Accept, accept.Encode(), ct).ConfigureAwait(false);
 
+        // A session this receiver took from the OFFER already has its keys and piece size: its data is
+        // placed from now on, a round trip before START arrives (which must then agree). Otherwise START
+        // brings them.
+        Task? writer = null;
+        if (_proposal is { } taken)
+        {
+            writer = Task.Run(() => WriteLoopAsync(ct), ct);
+            InstallKeys(taken.SenderSecret, receiverSecret, taken.PieceSize);
+            DebugTrace.Mark("receive: placing the proposed session's data");
+        }
+
         var start = Messages.Start.Decode((await _ctl.ExpectAsync(FrameType.Start, ct).ConfigureAwait(false)).Payload);
-        var keys = SessionKeys.Derive(start.SenderSecret, receiverSecret, _manifest.Hash);
-        _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
-        _pieceSize = start.PieceSize;
-        Volatile.Write(ref _s2r, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
+        if (_proposal is { } agreed)
+        {
+            if (!start.SenderSecret.AsSpan().SequenceEqual(agreed.SenderSecret) || start.PieceSize != agreed.PieceSize)
+            {
+                ThrowHelper.Protocol("START does not match the session proposed with the OFFER");
+            }
+        }
+        else
+        {
+            InstallKeys(start.SenderSecret, receiverSecret, start.PieceSize);
+        }
+
         if (start.Mode != Messages.DataMode.Udp || _udp is null)
         {
             Log.DataOverTls(_log, _manifest.RootName);
         }
 
-        var writer = Task.Run(() => WriteLoopAsync(ct), ct);
+        writer ??= Task.Run(() => WriteLoopAsync(ct), ct);
         if (_neededRemaining == 0)
         {
             _allWritten.TrySetResult();
@@ -225,7 +246,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _store.ForgetChunks(_transferId);
         HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
-        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);
+        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);
 
         // Wait briefly for BYE so the sender has read the receipt before the socket closes.
         controlCts.CancelAfter(TimeSpan.FromSeconds(10));
@@ -315,9 +336,18 @@ internal sealed partial class ReceiveSession : IUdpSession
         return System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
     }
 
+    private void InstallKeys(byte[] senderSecret, byte[] receiverSecret, int pieceSize)
+    {
+        var keys = SessionKeys.Derive(senderSecret, receiverSecret, _manifest!.Hash);
+        _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        _pieceSize = pieceSize;
+        Volatile.Write(ref _s2r, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
+    }
+
     private byte[] Adopt(Messages.SessionProposal p)
     {
         _sessionId = p.SessionId;
+        _proposal = p;
         DebugTrace.Mark("receive: sender's session taken");
         return p.ReceiverSecret;
     }

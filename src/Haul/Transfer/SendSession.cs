@@ -63,10 +63,13 @@ internal sealed class SendSession
         // OFFER, a round trip before any answer (ProposeSession).
         bool welcome = !_options.ForceTcp && _options.DataBeforeStart == TimeSpan.Zero;
         var secret = RandomNumberGenerator.GetBytes(32);
-        var proposal = welcome && _options.ProposeSession && _udpGuess is not null && _options.UdpOverride is null
-            ? new Messages.SessionProposal((uint)Random.Shared.NextInt64(1, uint.MaxValue), RandomNumberGenerator.GetBytes(32))
+        using var source = new ChunkSource(tree.Locations);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+        using var zero = welcome && _options.ProposeSession && _udpGuess is not null && _options.UdpOverride is null
+            ? ProposedStart.Create(secret, _udpGuess, m, source, _options.Rate, ctl.TcpRttSeconds(), udpCts.Token)
             : null;
-        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length, welcome, m.RootName, proposal).Encode());
+        ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length, welcome, m.RootName, zero?.Proposal).Encode());
         if (welcome)
         {
             // HELLO and OFFER in a TLS record of their own, so the receiver can answer before the first
@@ -74,12 +77,9 @@ internal sealed class SendSession
             await ctl.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        using var source = new ChunkSource(tree.Locations);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
-        using var zero = proposal is not null ? ProposedStart.Begin(proposal, secret, _udpGuess!, m, source, _options.Rate, ctl.TcpRttSeconds(), udpCts.Token) : null;
         if (zero is not null)
         {
+            zero.Go();
             DebugTrace.Mark("send: data with the offer");
         }
 
@@ -115,13 +115,13 @@ internal sealed class SendSession
         var session = early ?? new Messages.EarlyAccept(accept!.SessionId, accept.UdpPort, accept.ReceiverSecret, accept.UdpHost);
         int[] needed = accept is null ? [] : Needed(accept);
 
-        // The receiver took the proposed session, at the port guessed: the data already flowing goes on.
-        // Otherwise (a delta or resume answered with ACCEPT, an id in use, UDP elsewhere) that data went
+        // The receiver took the proposed session (it does so only where it serves UDP at the address
+        // dialled): the data already flowing goes on, under the keys it already has. Otherwise (a delta or
+        // resume answered with ACCEPT, an id in use, UDP advertised elsewhere) that data went
         // nowhere: it stops, and the session the receiver gave starts under a fresh key half, so no packet
         // number is ever sealed twice under one key.
         bool adopted = zero is not null && early is not null && early.SessionId == zero.Proposal.SessionId
-            && early.ReceiverSecret.AsSpan().SequenceEqual(zero.Proposal.ReceiverSecret)
-            && early.UdpPort == zero.Target.Port && early.UdpHost.Length == 0;
+            && early.ReceiverSecret.AsSpan().SequenceEqual(zero.Proposal.ReceiverSecret);
         long wasted = 0;
         if (zero is not null && !adopted)
         {

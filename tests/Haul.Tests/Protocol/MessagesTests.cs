@@ -118,14 +118,17 @@ public sealed class MessagesTests
     {
         var half = new byte[32];
         half[9] = 5;
-        var o = Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, true, "models", new Messages.SessionProposal(77, half)).Encode().ToArray());
+        var o = Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, true, "models", new Messages.SessionProposal(77, half, half, 1400)).Encode().ToArray());
         Assert.Equal(77u, o.Proposal!.SessionId);
         Assert.Equal(half, o.Proposal.ReceiverSecret);
+        Assert.Equal(half, o.Proposal.SenderSecret);
+        Assert.Equal(1400, o.Proposal.PieceSize);
+        Assert.Throws<HaulException>(() => Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, true, "m", new Messages.SessionProposal(77, half, half, 10)).Encode().ToArray()));
         Assert.Null(Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, true, "models").Encode().ToArray()).Proposal);
 
         // A proposal without the welcome, or with session id 0 (never a session), is a protocol error.
-        Assert.Throws<HaulException>(() => Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, false, "m", new Messages.SessionProposal(77, half)).Encode().ToArray()));
-        Assert.Throws<HaulException>(() => Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, true, "m", new Messages.SessionProposal(0, half)).Encode().ToArray()));
+        Assert.Throws<HaulException>(() => Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, false, "m", new Messages.SessionProposal(77, half, half, 1400)).Encode().ToArray()));
+        Assert.Throws<HaulException>(() => Messages.Offer.Decode(new Messages.Offer(Hash256.Of("x"u8), 5000, Messages.ManifestCoding.Raw, 5000, true, "m", new Messages.SessionProposal(0, half, half, 1400)).Encode().ToArray()));
     }
 
     [Fact]
