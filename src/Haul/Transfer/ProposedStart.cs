@@ -19,8 +19,13 @@ internal sealed class ProposedStart : IDisposable
 {
     private readonly CancellationTokenSource _cts;
 
-    private ProposedStart(Messages.SessionProposal proposal, IPEndPoint target, Socket socket, PacketCodec seal, PacketCodec open, bool gso, UdpSender plane, CancellationTokenSource cts)
+    // Its own reader of the tree's files: ChunkSource keeps one open handle and is not shared between
+    // threads, and an abandoned plane's loader may still be reading when the next plane starts.
+    private readonly ChunkSource _source;
+
+    private ProposedStart(Messages.SessionProposal proposal, IPEndPoint target, Socket socket, PacketCodec seal, PacketCodec open, bool gso, UdpSender plane, CancellationTokenSource cts, ChunkSource source)
     {
+        _source = source;
         Proposal = proposal;
         Target = target;
         Socket = socket;
@@ -53,9 +58,10 @@ internal sealed class ProposedStart : IDisposable
     /// The proposal (a random session id and receiver half, <paramref name="senderSecret"/>, the piece
     /// size for the path to <paramref name="guess"/>) and its data plane, not yet sending.
     /// </summary>
-    public static ProposedStart Create(byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkSource source, Congestion.RatePolicy rate, double rttSeconds, CancellationToken ct)
+    public static ProposedStart Create(byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkLocation[] locations, Congestion.RatePolicy rate, double rttSeconds, CancellationToken ct)
     {
         var target = guess.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(guess.Address.MapToIPv4(), guess.Port) : guess;
+        var source = new ChunkSource(locations);
         var udp = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         PacketCodec? seal = null;
         PacketCodec? open = null;
@@ -70,10 +76,11 @@ internal sealed class ProposedStart : IDisposable
             seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
             open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
             var plane = new UdpSender(udp, seal, open, proposal.SessionId, m, source, [.. Enumerable.Range(0, m.Chunks.Length)], new Congestion.PacingController(rate), gso, pieceSize, rttSeconds, speculative: true);
-            return new ProposedStart(proposal, target, udp, seal, open, gso, plane, CancellationTokenSource.CreateLinkedTokenSource(ct));
+            return new ProposedStart(proposal, target, udp, seal, open, gso, plane, CancellationTokenSource.CreateLinkedTokenSource(ct), source);
         }
         catch
         {
+            source.Dispose();
             udp.Dispose();
             seal?.Dispose();
             open?.Dispose();
@@ -101,12 +108,13 @@ internal sealed class ProposedStart : IDisposable
         return Plane.WireBytes;
     }
 
-    /// <summary>Keys, socket and token source (an adopted start hands them on; disposing twice is harmless).</summary>
+    /// <summary>Keys, socket, file reader and token source (an adopted start hands the first two on; disposing twice is harmless).</summary>
     public void Dispose()
     {
         Seal.Dispose();
         Open.Dispose();
         Socket.Dispose();
+        _source.Dispose();
         _cts.Dispose();
     }
 }

@@ -67,7 +67,7 @@ internal sealed class SendSession
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
         using var zero = welcome && _options.ProposeSession && _udpGuess is not null && _options.UdpOverride is null
-            ? ProposedStart.Create(secret, _udpGuess, m, source, _options.Rate, ctl.TcpRttSeconds(), udpCts.Token)
+            ? ProposedStart.Create(secret, _udpGuess, m, tree.Locations, _options.Rate, ctl.TcpRttSeconds(), udpCts.Token)
             : null;
         ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length, welcome, m.RootName, zero?.Proposal).Encode());
         if (welcome)
