@@ -94,10 +94,7 @@ internal static class Messages
                     ThrowHelper.Protocol("a session proposal needs a nonzero id and an early welcome");
                 }
 
-                if (piece < Transfer.DataFormat.MinPiece || piece > Transfer.DataFormat.LargePiece)
-                {
-                    ThrowHelper.Protocol($"piece size {piece} is out of range");
-                }
+                CheckPieceSize(piece);
             }
 
             r.End();
@@ -116,11 +113,6 @@ internal static class Messages
     }
 
     /// <summary>
-    /// The receiver's session parameters, sent as soon as an OFFER shows a fresh delivery, before the
-    /// manifest has arrived: the sender starts its data a round trip or more earlier, and learns which
-    /// chunks are really needed from the ACCEPT that follows (same session, same secret).
-    /// </summary>
-    /// <summary>
     /// The session a sender proposes in its OFFER and already sends its first data in, to the receiver's
     /// control port, before any answer: the id, both key halves (all chosen by the sender) and the piece
     /// size, so a receiver that takes it can authenticate and place that data as soon as its plan is
@@ -129,6 +121,11 @@ internal static class Messages
     /// </summary>
     internal sealed record SessionProposal(uint SessionId, byte[] ReceiverSecret, byte[] SenderSecret, int PieceSize);
 
+    /// <summary>
+    /// The receiver's session parameters, sent as soon as an OFFER shows a fresh delivery, before the
+    /// manifest has arrived: the sender starts its data a round trip or more earlier, and learns which
+    /// chunks are really needed from the ACCEPT that follows (same session, same secret).
+    /// </summary>
     internal sealed record EarlyAccept(uint SessionId, ushort UdpPort, byte[] ReceiverSecret, string UdpHost)
     {
         public WireWriter Encode() => new WireWriter(64).U32(SessionId).U16(UdpPort).Bytes(ReceiverSecret).String(UdpHost);
@@ -147,6 +144,14 @@ internal static class Messages
             }
 
             return new EarlyAccept(sid, port, secret, host);
+        }
+    }
+
+    private static void CheckPieceSize(int piece)
+    {
+        if (piece < Transfer.DataFormat.MinPiece || piece > Transfer.DataFormat.LargePiece)
+        {
+            ThrowHelper.Protocol($"piece size {piece} is out of range");
         }
     }
 
@@ -259,11 +264,7 @@ internal static class Messages
                 ThrowHelper.Protocol($"unknown data mode {(byte)mode}");
             }
 
-            if (piece < Transfer.DataFormat.MinPiece || piece > Transfer.DataFormat.LargePiece)
-            {
-                ThrowHelper.Protocol($"piece size {piece} is out of range");
-            }
-
+            CheckPieceSize(piece);
             return new Start(secret, mode, piece);
         }
     }

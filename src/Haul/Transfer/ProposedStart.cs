@@ -60,17 +60,12 @@ internal sealed class ProposedStart : IDisposable
     /// </summary>
     public static ProposedStart Create(byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkLocation[] locations, Congestion.RatePolicy rate, double rttSeconds, CancellationToken ct)
     {
-        var target = guess.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(guess.Address.MapToIPv4(), guess.Port) : guess;
+        var (udp, target, pieceSize, gso) = DataSocket.Open(guess);
         var source = new ChunkSource(locations);
-        var udp = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         PacketCodec? seal = null;
         PacketCodec? open = null;
         try
         {
-            udp.Connect(target);
-            UdpOffload.SetBuffers(udp, 16 * 1024 * 1024);
-            int pieceSize = DataFormat.ForMtu(UdpOffload.PathMtu(udp), target.AddressFamily == AddressFamily.InterNetworkV6);
-            bool gso = UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
             var proposal = new Messages.SessionProposal((uint)Random.Shared.NextInt64(1, uint.MaxValue), RandomNumberGenerator.GetBytes(32), senderSecret, pieceSize);
             var keys = SessionKeys.Derive(senderSecret, proposal.ReceiverSecret, m.Hash);
             seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);

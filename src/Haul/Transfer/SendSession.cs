@@ -137,20 +137,12 @@ internal sealed class SendSession
         string? notice = null;
         int pieceSize = adopted ? zero!.PieceSize : DataFormat.SmallPiece;
         IPEndPoint? target = adopted ? zero!.Target : null;
+        bool gso = adopted && zero!.Gso;
         if (wantUdp && !adopted)
         {
-            target = _options.UdpOverride ?? new IPEndPoint(
+            (udp, target, pieceSize, gso) = DataSocket.Open(_options.UdpOverride ?? new IPEndPoint(
                 session.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(session.UdpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
-                session.UdpPort);
-            if (target.Address.IsIPv4MappedToIPv6)
-            {
-                target = new IPEndPoint(target.Address.MapToIPv4(), target.Port);
-            }
-
-            udp = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            udp.Connect(target);
-            UdpOffload.SetBuffers(udp, 16 * 1024 * 1024);
-            pieceSize = DataFormat.ForMtu(UdpOffload.PathMtu(udp), target.AddressFamily == AddressFamily.InterNetworkV6);
+                session.UdpPort));
         }
 
         var startFrame = new Messages.Start(secret, wantUdp ? Messages.DataMode.Udp : Messages.DataMode.Tcp, pieceSize).Encode();
@@ -161,7 +153,6 @@ internal sealed class SendSession
         // blocked somewhere and the data moves on the TLS connection instead (below). After an early
         // accept the data starts speculatively with every chunk, at most SpeculativeBytes of it, and the
         // ACCEPT that follows narrows it to the chunks the receiver lacks.
-        bool gso = adopted ? zero!.Gso : udp is not null && UdpOffload.TryEnableGso(udp, DataFormat.PacketSize(pieceSize));
         int[] planned = early is not null ? [.. Enumerable.Range(0, m.Chunks.Length)] : needed;
         UdpSender? udpPlane = adopted ? zero!.Plane : udp is not null
             ? new UdpSender(udp, seal, open, session.SessionId, m, source, planned, new Congestion.PacingController(_options.Rate), gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null)

@@ -19,27 +19,14 @@ internal static class TcpFastOpen
     private const int TcpFastOpenConnect = 30;
 
     /// <summary>Before <c>connect</c>: the first write (the ClientHello) may ride in the SYN.</summary>
-    public static bool EnableClient(Socket s) => OperatingSystem.IsLinux() && UdpOffload.TrySet(s, IpProtoTcp, TcpFastOpenConnect, 1);
+    public static bool EnableClient(Socket s) => OperatingSystem.IsLinux() && SocketOption.TrySet(s, IpProtoTcp, TcpFastOpenConnect, 1);
 
     /// <summary>Before <c>listen</c>: accept data in SYNs, with up to <paramref name="pending"/> such connections not yet accepted.</summary>
-    public static bool EnableServer(Socket s, int pending = 256) => OperatingSystem.IsLinux() && UdpOffload.TrySet(s, IpProtoTcp, TcpFastOpenOption, pending);
+    public static bool EnableServer(Socket s, int pending = 256) => OperatingSystem.IsLinux() && SocketOption.TrySet(s, IpProtoTcp, TcpFastOpenOption, pending);
 
     /// <summary>Whether the client option is set on <paramref name="s"/> (tests).</summary>
-    public static bool IsClientEnabled(Socket s) => Get(s, TcpFastOpenConnect) == 1;
+    public static bool IsClientEnabled(Socket s) => SocketOption.TryGet(s, IpProtoTcp, TcpFastOpenConnect) == 1;
 
     /// <summary>The server's queue of not-yet-accepted Fast Open connections on <paramref name="s"/> (tests).</summary>
-    public static int ServerQueue(Socket s) => Get(s, TcpFastOpenOption);
-
-    private static int Get(Socket s, int name)
-    {
-        try
-        {
-            Span<byte> v = stackalloc byte[4];
-            return s.GetRawSocketOption(IpProtoTcp, name, v) == 4 ? BitConverter.ToInt32(v) : 0;
-        }
-        catch (SocketException)
-        {
-            return 0;
-        }
-    }
+    public static int ServerQueue(Socket s) => SocketOption.TryGet(s, IpProtoTcp, TcpFastOpenOption) ?? 0;
 }

@@ -15,19 +15,19 @@ internal static class UdpOffload
     private const int UdpSegment = 103;
     private const int UdpGro = 104;
 
-    public static bool TryEnableGso(Socket s, int segmentSize) => TrySet(s, SolUdp, UdpSegment, segmentSize);
+    public static bool TryEnableGso(Socket s, int segmentSize) => SocketOption.TrySet(s, SolUdp, UdpSegment, segmentSize);
 
-    public static bool TryEnableGro(Socket s) => TrySet(s, SolUdp, UdpGro, 1);
+    public static bool TryEnableGro(Socket s) => SocketOption.TrySet(s, SolUdp, UdpGro, 1);
 
     public static void SetBuffers(Socket s, int bytes)
     {
         // The *FORCE variants pass net.core.[rw]mem_max when running as root; otherwise ask normally.
-        if (!TrySet(s, SolSocket, SoRcvBufForce, bytes))
+        if (!SocketOption.TrySet(s, SolSocket, SoRcvBufForce, bytes))
         {
             s.ReceiveBufferSize = bytes;
         }
 
-        if (!TrySet(s, SolSocket, SoSndBufForce, bytes))
+        if (!SocketOption.TrySet(s, SolSocket, SoSndBufForce, bytes))
         {
             s.SendBufferSize = bytes;
         }
@@ -40,31 +40,7 @@ internal static class UdpOffload
     public static int PathMtu(Socket s)
     {
         bool v6 = s.AddressFamily == AddressFamily.InterNetworkV6;
-        TrySet(s, v6 ? 41 : 0, v6 ? 23 : 10, 2); // IP(V6)_MTU_DISCOVER = IP_PMTUDISC_DO
-        try
-        {
-            Span<byte> v = stackalloc byte[4];
-            int n = s.GetRawSocketOption(v6 ? 41 : 0, v6 ? 24 : 14, v);
-            return n == 4 ? Math.Max(576, BitConverter.ToInt32(v)) : 1500;
-        }
-        catch (SocketException)
-        {
-            return 1500;
-        }
-    }
-
-    internal static bool TrySet(Socket s, int level, int name, int value)
-    {
-        try
-        {
-            Span<byte> v = stackalloc byte[4];
-            BitConverter.TryWriteBytes(v, value);
-            s.SetRawSocketOption(level, name, v);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
+        SocketOption.TrySet(s, v6 ? 41 : 0, v6 ? 23 : 10, 2); // IP(V6)_MTU_DISCOVER = IP_PMTUDISC_DO
+        return SocketOption.TryGet(s, v6 ? 41 : 0, v6 ? 24 : 14) is { } mtu ? Math.Max(576, mtu) : 1500;
     }
 }
