@@ -35,6 +35,16 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+# A point is RATE(Mbit/s):RTT(ms):LOSS, the loss a fraction (0.01 is 1%): "100:600:1" would drop
+# every packet and every tool would time out, so it is refused here.
+for p in $points $extras; do
+  if ! [[ $p =~ ^[0-9]+:[0-9]+:(0|0?\.[0-9]+)$ ]]; then
+    echo "bad point '$p': expected RATE:RTT:LOSS with LOSS a fraction below 1 (100:600:0.01 is 100 Mbit/s, 600 ms, 1%)" >&2
+    exit 2
+  fi
+done
+[[ $fastopen == on || $fastopen == off ]] || { echo "bad --fastopen '$fastopen': expected on or off" >&2; exit 2; }
+
 need=()
 for c in iperf3 rsync rclone ping; do command -v $c >/dev/null || need+=("$c"); done
 [[ " ${need[*]} " == *" ping "* ]] && need=("${need[@]/ping/iputils-ping}")

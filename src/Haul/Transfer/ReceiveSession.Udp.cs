@@ -49,8 +49,14 @@ internal sealed partial class ReceiveSession
     private const int MaxEarlyPackets = 8192;
     private const long MaxEarlyBytes = 16L * 1024 * 1024; // and bytes: anyone can send to the port with a guessed session id
     private long _earlyBytes;
-    private List<(byte[] Packet, SocketAddress From)>? _early = [];
+    private List<(byte[] Packet, SocketAddress From, bool Counted)>? _early = [];
     private long _earlyPlaced;
+
+    // A taken proposal's keys before the plan (ReceiveSession.Adopt): packets kept early are authenticated
+    // and counted on arrival, and acknowledged (header only: no chunk can be placed yet), so the sender
+    // measures the path while the manifest is still crossing. A separate codec, so placing them later
+    // through the session's own codec does not meet its replay window twice.
+    private PacketCodec? _preplan;
 
     public void OnPacket(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint)
     {
@@ -59,10 +65,21 @@ internal sealed partial class ReceiveSession
         {
             if (_early is { Count: < MaxEarlyPackets } early && _earlyBytes + packet.Length <= MaxEarlyBytes)
             {
+                bool counted = false;
+                if (Volatile.Read(ref _preplan) is { } pre && (PacketType)packet[0] == PacketType.Data)
+                {
+                    if (!CountEarly(packet, from, endpoint, pre))
+                    {
+                        return; // forged or replayed: not kept
+                    }
+
+                    counted = true;
+                }
+
                 _earlyBytes += packet.Length;
                 var copy = new SocketAddress(from.Family, from.Size);
                 from.Buffer.Span.CopyTo(copy.Buffer.Span);
-                early.Add((packet.ToArray(), copy));
+                early.Add((packet.ToArray(), copy, counted));
             }
 
             return;
@@ -82,20 +99,44 @@ internal sealed partial class ReceiveSession
 
         _early = null;
         _earlyPlaced = early.Count;
-        foreach (var (p, f) in early)
+        foreach (var (p, f, counted) in early)
         {
-            OnPacket(p, f, endpoint, codec);
+            OnPacket(p, f, endpoint, codec, counted);
         }
     }
 
-    private void OnPacket(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint, PacketCodec codec)
+    /// <summary>
+    /// An early DATA packet of a taken proposal, before the plan: authenticated (into scratch space; it
+    /// is kept sealed and placed later), then counted and acknowledged as it arrives, with its own
+    /// timestamp and one-way delay. Returns false for a forged or replayed packet.
+    /// </summary>
+    private bool CountEarly(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint, PacketCodec pre)
+    {
+        int n = PacketCodec.PlainLength(packet);
+        if (packet.Length < PacketCodec.DataOverhead || n < 0 || n > _plain.Length || !pre.Open(packet, _plain.AsSpan(0, n)))
+        {
+            return false;
+        }
+
+        Learn(from);
+        Stamp(BinaryPrimitives.ReadUInt32BigEndian(packet[24..]));
+        Count(packet, PacketType.Data, endpoint);
+        return true;
+    }
+
+    private void OnPacket(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint, PacketCodec codec, bool counted = false)
     {
         var type = (PacketType)packet[0];
         if (type == PacketType.Data)
         {
-            if (!OnData(packet, codec))
+            if (!OnData(packet, codec, stamp: !counted))
             {
                 return;
+            }
+
+            if (counted)
+            {
+                return; // counted and acknowledged when it arrived
             }
         }
         else
@@ -115,6 +156,12 @@ internal sealed partial class ReceiveSession
         }
 
         Learn(from);
+        Count(packet, type, endpoint);
+    }
+
+    /// <summary>An authenticated packet in the counters every ACK reports; every 64th DATA packet sends one.</summary>
+    private void Count(ReadOnlySpan<byte> packet, PacketType type, UdpEndpoint endpoint)
+    {
         ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
         if (pn > _maxPn)
         {
@@ -127,6 +174,14 @@ internal sealed partial class ReceiveSession
         {
             SendAck(Stopwatch.GetTimestamp(), endpoint);
         }
+    }
+
+    /// <summary>The send timestamp the next ACK echoes, and the one-way delay it reports.</summary>
+    private void Stamp(uint ts)
+    {
+        _lastTs = ts;
+        _lastTsAt = Stopwatch.GetTimestamp();
+        _lastOwd = unchecked((int)(RxMicros(_lastTsAt) - ts));
     }
 
     public void OnTick(long nowTicks, UdpEndpoint endpoint)
@@ -165,7 +220,7 @@ internal sealed partial class ReceiveSession
     /// dropped before any crypto, and the payload is decrypted straight into the chunk buffer, so a
     /// forged packet can only ever touch a region that holds no data yet.
     /// </summary>
-    private bool OnData(ReadOnlySpan<byte> packet, PacketCodec codec)
+    private bool OnData(ReadOnlySpan<byte> packet, PacketCodec codec, bool stamp = true)
     {
         if (packet.Length < PacketCodec.DataOverhead)
         {
@@ -239,9 +294,11 @@ internal sealed partial class ReceiveSession
             Volatile.Write(ref StateRef(chunk), (byte)ChunkState.Assembling);
         }
 
-        _lastTs = ts;
-        _lastTsAt = Stopwatch.GetTimestamp();
-        _lastOwd = unchecked((int)(RxMicros(_lastTsAt) - ts));
+        if (stamp)
+        {
+            Stamp(ts);
+        }
+
         asm.Mark(piece);
         asm.Received++;
         if (piece + 1 > asm.SeenUpTo)

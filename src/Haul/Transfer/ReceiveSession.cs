@@ -103,6 +103,7 @@ internal sealed partial class ReceiveSession : IUdpSession
 
             _s2r?.Dispose();
             _r2s?.Dispose();
+            _preplan?.Dispose();
         }
     }
 
@@ -117,7 +118,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             // the plan are in (bounded, as for packets that overtake START).
             // A session the sender proposed (and already sends in) is taken when its id is free.
             // Only where this node serves UDP at the address the sender dialled (no --udp-advertise).
-            receiverSecret = offer.Proposal is { } p && _udpAdvertiseHost.Length == 0 && _udp.TryRegister(p.SessionId, this) ? Adopt(p) : OpenSession();
+            receiverSecret = offer.Proposal is { } p && _udpAdvertiseHost.Length == 0 && _udp.TryRegister(p.SessionId, this) ? Adopt(p, offer.ManifestHash) : OpenSession();
             await _ctl.SendAsync(FrameType.EarlyAccept, new Messages.EarlyAccept(_sessionId, (ushort)_udp.LocalEndPoint.Port, receiverSecret, _udpAdvertiseHost).Encode(), ct).ConfigureAwait(false);
             DebugTrace.Mark("receive: early accept sent");
         }
@@ -339,15 +340,25 @@ internal sealed partial class ReceiveSession : IUdpSession
     private void InstallKeys(byte[] senderSecret, byte[] receiverSecret, int pieceSize)
     {
         var keys = SessionKeys.Derive(senderSecret, receiverSecret, _manifest!.Hash);
-        _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        // A taken proposal has sealed acknowledgements since the OFFER: its codec (and packet numbers) go on.
+        _r2s ??= new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
         _pieceSize = pieceSize;
         Volatile.Write(ref _s2r, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
     }
 
-    private byte[] Adopt(Messages.SessionProposal p)
+    /// <summary>
+    /// Takes the session the sender proposed. Its keys are known now (both halves and the manifest hash
+    /// are in the OFFER), so its packets are authenticated and acknowledged from the first one, while
+    /// the manifest is still crossing: the sender's rate control starts a round trip or more before the
+    /// plan is made. The data itself is kept sealed and placed once the plan is in.
+    /// </summary>
+    private byte[] Adopt(Messages.SessionProposal p, Hash256 manifestHash)
     {
         _sessionId = p.SessionId;
         _proposal = p;
+        var keys = SessionKeys.Derive(p.SenderSecret, p.ReceiverSecret, manifestHash);
+        _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
+        Volatile.Write(ref _preplan, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
         DebugTrace.Mark("receive: sender's session taken");
         return p.ReceiverSecret;
     }

@@ -15,4 +15,5 @@ internal sealed record SendResult(
     string Mode,
     double SrttMs,
     bool EarlyStart = false,
-    bool ProposedSession = false);
+    bool ProposedSession = false,
+    TimeSpan FeedbackBeforeAccept = default);

@@ -89,7 +89,7 @@ internal sealed class SendSession
         Messages.Accept? accept = null;
         try
         {
-            var reply = await SendManifestAsync(ctl, manifestWire, cancellationToken).ConfigureAwait(false);
+            var reply = await SendManifestAsync(ctl, manifestWire, _options.ManifestDelay, cancellationToken).ConfigureAwait(false);
             if (reply.Type == FrameType.EarlyAccept && welcome)
             {
                 early = Messages.EarlyAccept.Decode(reply.Payload);
@@ -161,6 +161,7 @@ internal sealed class SendSession
         string mode = udpPlane is not null ? (gso ? "udp+gso" : "udp") : "tcp";
         long bytesDone = 0;
         int filesDone = 0;
+        var feedbackBeforeAccept = TimeSpan.Zero;
         var weight = new long[m.Chunks.Length];
         long chunkBytes = 0;
 
@@ -181,6 +182,10 @@ internal sealed class SendSession
 
                 accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, linked.Token).ConfigureAwait(false)).Payload, m.Chunks.Length);
                 DebugTrace.Mark("send: accepted");
+                if (udpPlane is { FirstFeedbackAt: > 0 } heardAt)
+                {
+                    feedbackBeforeAccept = Stopwatch.GetElapsedTime(heardAt.FirstFeedbackAt);
+                }
                 if (accept.SessionId != early.SessionId || !accept.ReceiverSecret.AsSpan().SequenceEqual(early.ReceiverSecret) || accept.UdpPort != early.UdpPort)
                 {
                     ThrowHelper.Protocol("the accept does not match the early accept");
@@ -346,12 +351,17 @@ internal sealed class SendSession
         long retx = (plane as UdpSender)?.Retransmitted ?? 0;
         double srtt = (plane as UdpSender)?.SrttMs ?? 0;
         HaulMetrics.SendFinished(chunkBytes, wire, packets, retx, m.TotalBytes, sw.Elapsed, srtt);
-        return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt, early is not null, adopted);
+        return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, chunkBytes, accept.ReusedBytes, wire, packets, retx, mode, srtt, early is not null, adopted, feedbackBeforeAccept);
     }
 
     /// <summary>The manifest in 1 MiB parts, then the receiver's answer to the OFFER.</summary>
-    private static async Task<Frame> SendManifestAsync(ControlChannel ctl, byte[] manifestWire, CancellationToken ct)
+    private static async Task<Frame> SendManifestAsync(ControlChannel ctl, byte[] manifestWire, TimeSpan delay, CancellationToken ct)
     {
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+        }
+
         const int part = 1 << 20;
         for (int off = 0; off < manifestWire.Length; off += part)
         {

@@ -59,6 +59,7 @@ internal sealed class UdpSender : IDataPlane
     private double _rttvar = 0.005;
     private bool _haveRtt;
     private long _rxClock;
+    private long _heardAt;
     private volatile bool _stop;
 
     public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, Congestion.PacingController rate, bool gso, int pieceSize, double initialRttSeconds = double.NaN, bool speculative = false)
@@ -99,6 +100,9 @@ internal sealed class UdpSender : IDataPlane
 
     /// <summary>Completes at the first authenticated acknowledgement: UDP works both ways.</summary>
     public Task FirstFeedback => _heard.Task;
+
+    /// <summary>When the first authenticated acknowledgement arrived (Stopwatch ticks; 0 before).</summary>
+    public long FirstFeedbackAt => Interlocked.Read(ref _heardAt);
 
     public Task RunAsync(CancellationToken cancellationToken)
     {
@@ -529,7 +533,12 @@ internal sealed class UdpSender : IDataPlane
             int m = PacketCodec.PlainLength(pkt);
             if (m >= ReceiveSession.AckHeader && m <= plain.Length && _open.Open(pkt, plain.AsSpan(0, m)))
             {
-                _heard.TrySetResult();
+                if (_heardAt == 0)
+                {
+                    Interlocked.Exchange(ref _heardAt, Stopwatch.GetTimestamp());
+                    _heard.TrySetResult();
+                }
+
                 OnAck(plain.AsSpan(0, m));
             }
         }

@@ -143,6 +143,33 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Send_TakenProposal_IsAcknowledgedBeforeTheReceiverHasItsPlan()
+    {
+        // The manifest held back a second, as on a long path where it needs several flights: the
+        // receiver that took the proposal cannot place the data yet, but it has the keys, so the data is
+        // authenticated and acknowledged as it arrives and the sender's rate control starts at once.
+        // Without a proposal (keys only at START) nothing is acknowledged before the plan.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string src = Trees.Mixed(tmp.Sub("src"), "taken", files: 5);
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 20_000_000, 25);
+        string other = Trees.Mixed(tmp.Sub("src"), "plain", files: 5);
+        Trees.WriteRandom(Path.Combine(other, "big.bin"), 20_000_000, 26);
+
+        var taken = await a.Node.SendAsync(src, "lab-b", new SendOptions { ManifestDelay = TimeSpan.FromSeconds(1) });
+        var plain = await a.Node.SendAsync(other, "lab-b", new SendOptions { ManifestDelay = TimeSpan.FromSeconds(1), ProposeSession = false });
+
+        Assert.True(taken.ProposedSession);
+        Assert.True(taken.FeedbackBeforeAccept > TimeSpan.FromMilliseconds(500), $"first ACK {taken.FeedbackBeforeAccept.TotalMilliseconds:0} ms before ACCEPT");
+        Assert.True(plain.EarlyStart);
+        Assert.True(plain.FeedbackBeforeAccept < TimeSpan.FromMilliseconds(500), $"first ACK {plain.FeedbackBeforeAccept.TotalMilliseconds:0} ms before ACCEPT");
+        Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "taken"));
+        Trees.AssertSame(other, Path.Combine(b.Inbox, "lab-a", "plain"));
+        Assert.All(b.Logs.Lines.Where(l => l.Contains("received '", StringComparison.Ordinal)), l => Assert.Contains("forged 0,", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Send_ProposalTheReceiverDoesNotTake_IsAbandoned_AndTheSendStillLands()
     {
         // A delta (the name is there): the receiver answers ACCEPT with its own session. What left with
