@@ -572,7 +572,7 @@ internal sealed class UdpSender : IDataPlane
             }
         }
 
-        _rate.OnFeedback(new Congestion.RateSample(NowMicros64, sample > 0 ? sample : double.NaN, receivedBytes, _rxClock, owd, maxPn, received));
+        _rate.OnFeedback(new Congestion.RateSample(NowMicros64, sample > 0 ? sample : double.NaN, receivedBytes, _rxClock, owd, maxPn, received, _seal.Sealed));
         long guard = (long)(((_srtt * 1.25) + 0.002) * Stopwatch.Frequency);
         int pos = ReceiveSession.AckHeader;
         bool queued = false;

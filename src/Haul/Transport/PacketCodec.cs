@@ -31,6 +31,9 @@ internal sealed class PacketCodec : IDisposable
     private readonly ReplayWindow _window = new();
     private ulong _next;
 
+    /// <summary>Packets sealed so far (the next packet number): read by the sender's feedback thread.</summary>
+    public ulong Sealed => Volatile.Read(ref _next);
+
     public PacketCodec(byte[] key, byte[] salt)
     {
         _aes = new AesGcm(key, TagSize);

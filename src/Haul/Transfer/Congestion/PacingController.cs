@@ -48,6 +48,7 @@ internal sealed class PacingController
     private bool _congestiveLoss;
     private ulong _lossPn;
     private ulong _lossRecv;
+    private ulong _lossFromPn;
     private long _lossAt;
     private double _bgRate;
     private long _bgAt;
@@ -83,6 +84,9 @@ internal sealed class PacingController
     public double RtPropSeconds => _rtPropUs / 1e6;
 
     public double LossRate => _loss;
+
+    /// <summary>The path's own loss as estimated while the queue is short (what the rate compensates).</summary>
+    public double RandomLoss => _randomLoss;
 
     public string StateName => _policy.Mode == RateMode.Fair ? _state.ToString() : _policy.Mode.ToString();
 
@@ -134,7 +138,7 @@ internal sealed class PacingController
                 // leaving before the 60 ms that ended startup has drained, and a buffer's worth of overshoot
                 // then spilled as loss).
                 PacingRate = Clamp(_btlBw / StartupGain);
-                if ((s.NowMicros - _phaseStart >= round && _queueUs < Math.Min(queueTarget / 4, StartupExitQueue / 4)) || s.NowMicros - _phaseStart > 4 * round)
+                if ((s.NowMicros - _phaseStart >= round && _queueUs < Math.Min(queueTarget / 4, StartupExitQueue / 4)) || Drained(s) || s.NowMicros - _phaseStart > 4 * round)
                 {
                     _state = State.Steady;
                     _phaseStart = s.NowMicros;
@@ -147,7 +151,17 @@ internal sealed class PacingController
 
                     // The next loss estimate covers steady state only: startup's overshoot losses,
                     // taken for the path's own, would be compensated and so sustain themselves.
+                    // It starts with the packets sent from now on: leaving on what is in flight, the
+                    // feedback at hand is a round trip and a full queue old, from amid the overflow.
                     (_lossPn, _lossRecv, _lossAt) = (s.HighestPacket, s.ReceivedPackets, s.NowMicros);
+                    _lossFromPn = s.SentPackets;
+
+                    // The queue the receiver still reports is the overshoot's, a round trip old: not a
+                    // congestion episode of steady state. It counts as one already open, so it cuts only
+                    // if still there after the episode's hold time.
+                    _epochOpen = true;
+                    _decreasedAt = s.NowMicros;
+                    _emptySeenAt = s.NowMicros;
                 }
 
                 break;
@@ -350,6 +364,25 @@ internal sealed class PacingController
         _queueUs = _queueWindow.First!.Value.Us;
     }
 
+    /// <summary>
+    /// The overshoot is gone from the bottleneck now, not a round trip ago: what is in flight (sent
+    /// after the highest packet the receiver has reported, lost or not) is no more than one
+    /// bandwidth-delay product, as BBR leaves its drain. While the bottleneck has a queue it delivers
+    /// at its full rate, so data in flight is the queue plus a BDP whatever the sender's own rate;
+    /// the queueing delay the receiver reports is a round trip and the queue itself old, and waiting
+    /// for it to read empty left the link idle at a third of its rate for most of a round (600 ms).
+    /// </summary>
+    private bool Drained(in RateSample s)
+    {
+        if (s.SentPackets <= s.HighestPacket || s.ReceivedPackets == 0 || _btlBw <= 0 || double.IsNaN(_rtPropUs))
+        {
+            return false;
+        }
+
+        double inflight = (s.SentPackets - s.HighestPacket - 1) * ((double)s.DeliveredBytes / s.ReceivedPackets);
+        return inflight <= _btlBw * _rtPropUs / 1e6;
+    }
+
     /// <summary>Queueing delay that ends startup: a tenth of the RTT, at least 20 ms.</summary>
     private double StartupExitQueue => Math.Max(20_000, double.IsNaN(_rtPropUs) ? 0 : 0.1 * _rtPropUs);
 
@@ -359,8 +392,9 @@ internal sealed class PacingController
     private void UpdateLoss(in RateSample s)
     {
         double interval = Math.Max(double.IsNaN(_rtPropUs) ? 50_000 : 2 * _rtPropUs, 50_000);
-        if (_lossAt == 0)
+        if (_lossAt == 0 || s.HighestPacket < _lossFromPn)
         {
+            // (Until the first packet sent after startup reaches the receiver, the window keeps moving.)
             (_lossPn, _lossRecv, _lossAt) = (s.HighestPacket, s.ReceivedPackets, s.NowMicros);
             return;
         }

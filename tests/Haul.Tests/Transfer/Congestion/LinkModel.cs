@@ -76,7 +76,7 @@ internal sealed class LinkModel
             {
                 var (flow, sample) = _feedback.Dequeue();
                 now = tFb;
-                flow.Controller.OnFeedback(sample with { NowMicros = Us(now) });
+                flow.Controller.OnFeedback(sample with { NowMicros = Us(now), SentPackets = flow.Sent + 1 });
                 continue;
             }
 
