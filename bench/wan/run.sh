@@ -105,7 +105,8 @@ run() {
   t0=$(date +%s.%N)
   case $tool in
     haul) ip netns exec $A timeout -s KILL "$haul_seconds" "$haul" --home "$work/ha" send "$work/model.bin" hub --json >"$work/haul.out" 2>&1 || true
-          cp "$work/haul.out" "$work/runs/haul-$cur.out"; [[ -n "${HAUL_KEEP:-}" ]] && cp "$work/haul.out" "$HAUL_KEEP-$cur.out" ;;
+          cp "$work/haul.out" "$work/runs/haul-$cur.out"
+          if [[ -n "${HAUL_KEEP:-}" ]]; then cp "$work/haul.out" "$HAUL_KEEP-$cur.out"; tail -n 5 "$work/serve.log" > "$HAUL_KEEP-$cur.serve.log"; fi ;;
     scp) ip netns exec $A timeout -s KILL "$seconds" scp -q "${sshopt[@]}" "$work/model.bin" "root@10.77.0.2:$work/dst/scp/" || true ;;
     rsync) ip netns exec $A timeout -s KILL "$seconds" rsync -a --inplace -e "ssh ${sshopt[*]}" "$work/model.bin" "root@10.77.0.2:$work/dst/rsync/" || true ;;
     rclone) ip netns exec $A timeout -s KILL "$seconds" rclone copy --sftp-host 10.77.0.2 --sftp-user root --sftp-key-file "$work/ssh/id" \
