@@ -182,10 +182,11 @@ internal sealed class SendSession
 
                 accept = Messages.Accept.Decode((await ctl.ExpectAsync(FrameType.Accept, linked.Token).ConfigureAwait(false)).Payload, m.Chunks.Length);
                 DebugTrace.Mark("send: accepted");
-                if (udpPlane is { FirstFeedbackAt: > 0 } heardAt)
+                if (udpPlane?.FirstFeedbackAt is > 0 and var heardAt)
                 {
-                    feedbackBeforeAccept = Stopwatch.GetElapsedTime(heardAt.FirstFeedbackAt);
+                    feedbackBeforeAccept = Stopwatch.GetElapsedTime(heardAt);
                 }
+
                 if (accept.SessionId != early.SessionId || !accept.ReceiverSecret.AsSpan().SequenceEqual(early.ReceiverSecret) || accept.UdpPort != early.UdpPort)
                 {
                     ThrowHelper.Protocol("the accept does not match the early accept");

@@ -161,7 +161,6 @@ internal sealed class PacingController
                     // if still there after the episode's hold time.
                     _epochOpen = true;
                     _decreasedAt = s.NowMicros;
-                    _emptySeenAt = s.NowMicros;
                 }
 
                 break;
