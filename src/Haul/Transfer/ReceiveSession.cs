@@ -28,6 +28,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private readonly UdpEndpoint? _udp;
     private readonly bool _earlyAccept;
     private Messages.SessionProposal? _proposal;
+    private SessionKeys? _proposalKeys; // derived once, when the proposal is taken (its OFFER has all inputs)
     private readonly string _udpAdvertiseHost;
     private readonly ILogger _log;
     private readonly Channel<CompletedChunk> _toWriter = Channel.CreateUnbounded<CompletedChunk>(new UnboundedChannelOptions { SingleReader = true });
@@ -194,7 +195,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         if (_proposal is { } taken)
         {
             writer = Task.Run(() => WriteLoopAsync(ct), ct);
-            InstallKeys(taken.SenderSecret, receiverSecret, taken.PieceSize);
+            InstallKeys(_proposalKeys!, taken.PieceSize);
             DebugTrace.Mark("receive: placing the proposed session's data");
         }
 
@@ -208,7 +209,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
         else
         {
-            InstallKeys(start.SenderSecret, receiverSecret, start.PieceSize);
+            InstallKeys(SessionKeys.Derive(start.SenderSecret, receiverSecret, _manifest.Hash), start.PieceSize);
         }
 
         if (start.Mode != Messages.DataMode.Udp || _udp is null)
@@ -337,9 +338,8 @@ internal sealed partial class ReceiveSession : IUdpSession
         return System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
     }
 
-    private void InstallKeys(byte[] senderSecret, byte[] receiverSecret, int pieceSize)
+    private void InstallKeys(SessionKeys keys, int pieceSize)
     {
-        var keys = SessionKeys.Derive(senderSecret, receiverSecret, _manifest!.Hash);
         // A taken proposal has sealed acknowledgements since the OFFER: its codec (and packet numbers) go on.
         _r2s ??= new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
         _pieceSize = pieceSize;
@@ -356,7 +356,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     {
         _sessionId = p.SessionId;
         _proposal = p;
-        var keys = SessionKeys.Derive(p.SenderSecret, p.ReceiverSecret, manifestHash);
+        var keys = _proposalKeys = SessionKeys.Derive(p.SenderSecret, p.ReceiverSecret, manifestHash);
         _r2s = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
         Volatile.Write(ref _preplan, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
         DebugTrace.Mark("receive: sender's session taken");

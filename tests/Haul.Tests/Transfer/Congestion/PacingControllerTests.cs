@@ -20,6 +20,16 @@ public sealed class PacingControllerTests
         return (util, f.MeanQueueDelay * 1000, (double)f.Overflowed / f.Sent);
     }
 
+    /// <summary>One flow from a cold start on a loss-free 100 Mbit/s link with a one-BDP buffer, run for <paramref name="seconds"/>.</summary>
+    private static LinkModel.Flow LossFreeStartup(double rttMs, double seconds)
+    {
+        double cap = 100 * Mbit;
+        var link = new LinkModel(cap, rttMs / 1000, 0, queueBytes: cap * rttMs / 1000);
+        var f = link.AddFlow(new RatePolicy());
+        link.Run(seconds);
+        return f;
+    }
+
     [Theory]
     [InlineData(1, 0.0)]
     [InlineData(1, 0.05)]
@@ -103,11 +113,8 @@ public sealed class PacingControllerTests
     [InlineData(800, 0.87)]
     public void Drain_EndsWhenTheOvershootIsGone_NotARoundTripLater(double rttMs, double firstTenSeconds)
     {
-        double cap = 100 * Mbit;
-        var link = new LinkModel(cap, rttMs / 1000, 0, queueBytes: cap * rttMs / 1000);
-        var f = link.AddFlow(new RatePolicy());
-        link.Run(10);
-        double share = f.Delivered / (cap * 10);
+        var f = LossFreeStartup(rttMs, seconds: 10);
+        double share = f.Delivered / (100 * Mbit * 10);
         Assert.True(share >= firstTenSeconds, $"{share:P1} of the link in the first 10 s at {rttMs} ms");
     }
 
@@ -121,10 +128,7 @@ public sealed class PacingControllerTests
     [InlineData(800)]
     public void StartupOverflow_IsNotTakenForRandomLoss(double rttMs)
     {
-        double cap = 100 * Mbit;
-        var link = new LinkModel(cap, rttMs / 1000, 0, queueBytes: cap * rttMs / 1000);
-        var f = link.AddFlow(new RatePolicy());
-        link.Run(12);
+        var f = LossFreeStartup(rttMs, seconds: 12);
         Assert.True(f.Overflowed > 0, "the startup did not overshoot: the scenario tests nothing");
         Assert.True(f.Controller.RandomLoss < 0.005, $"random loss estimated at {f.Controller.RandomLoss:P1} on a loss-free path");
     }
