@@ -129,6 +129,44 @@ public sealed class TrustAndSafetyTests
     }
 
     [Fact]
+    public async Task ADirectoryWhereAFileGoes_IsRefused_AndKeptWithWhatItHolds()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string inTheWay = Path.Combine(b.Inbox, "lab-a", "ds", "model.bin");
+        Directory.CreateDirectory(inTheWay);
+        File.WriteAllText(Path.Combine(inTheWay, "keep.txt"), "mine");
+        Trees.WriteRandom(tmp.Sub("src/ds/model.bin"), 50_000, 1);
+
+        var ex = await Assert.ThrowsAsync<HaulException>(() => a.Node.SendAsync(tmp.Sub("src/ds"), "lab-b"));
+
+        Assert.Equal(ErrorCode.UnsafePath, ex.Code);
+        Assert.Contains("a directory is in the way", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(inTheWay, "keep.txt")));
+    }
+
+    [Fact]
+    public async Task ASymlinkAtAFilesFinalPath_IsReplaced_NotWrittenThrough()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        string outside = tmp.Sub("outside.bin");
+        File.WriteAllText(outside, "untouched");
+        string final = Path.Combine(b.Inbox, "lab-a", "ds", "model.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        File.CreateSymbolicLink(final, outside);
+        Trees.WriteRandom(tmp.Sub("src/ds/model.bin"), 50_000, 1);
+
+        await a.Node.SendAsync(tmp.Sub("src/ds"), "lab-b");
+
+        Assert.Null(new FileInfo(final).LinkTarget);
+        Assert.Equal(File.ReadAllBytes(tmp.Sub("src/ds/model.bin")), File.ReadAllBytes(final));
+        Assert.Equal("untouched", File.ReadAllText(outside));
+    }
+
+    [Fact]
     public async Task UnknownPeer_UnreachablePeer_AndMissingPath_GiveTheirOwnCodes()
     {
         using var tmp = new TempDir();
