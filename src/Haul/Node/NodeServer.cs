@@ -209,7 +209,7 @@ internal sealed class NodeServer : IAsyncDisposable
                     case FrameType.Offer:
                         // After a write-mode FOLDER_OPEN the files land in that folder, else in the peer's inbox.
                         string? target = folders?.WriteTarget;
-                        var session = new ReceiveSession(ctl, _store, _me, peer, target ?? Path.Combine(_inbox, peer.Name), _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: target is null);
+                        var session = new ReceiveSession(ctl, _store, _me, peer, target ?? Path.Combine(_inbox, peer.Name), _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true);
                         await session.RunAsync(f, ct).ConfigureAwait(false);
                         break;
                     case FrameType.Bye:

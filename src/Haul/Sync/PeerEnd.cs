@@ -27,6 +27,7 @@ internal sealed class PeerEnd : ISyncEnd
     private readonly SemaphoreSlim _opsLock = new(1, 1);
     private PeerConnection? _ops;
     private bool _exists;
+    private bool _pushed;
 
     private PeerEnd(HaulNode node, PeerRecord peer, string folder, string sub, bool write, string display)
     {
@@ -247,9 +248,13 @@ internal sealed class PeerEnd : ISyncEnd
                 await _ops!.Channel.SendAsync(FrameType.ReuseHint, FolderMessages.EncodePaths(reuseFrom.Take(MaxReuseHints).ToList()), ct).ConfigureAwait(false);
             }
 
-            // A push is a delta into a folder the peer has: no session proposed with the OFFER (its
-            // speculative data would mostly be content the peer already holds).
-            var options = new SendOptions { Rate = Rate ?? _node.DefaultRatePolicy, ProposeSession = false };
+            // A push into a folder the peer has is a delta: no session proposed with the OFFER (its
+            // speculative data would mostly be content the peer already holds). Into a target that did
+            // not exist, every file is new: the data starts with the OFFER, as a send's does, and the
+            // receiver (which finds the target absent or empty) takes it.
+            bool fresh = !_exists && !_pushed && reuseFrom is not { Count: > 0 };
+            _pushed = true;
+            var options = new SendOptions { Rate = Rate ?? _node.DefaultRatePolicy, ProposeSession = fresh };
             var session = new SendSession(_node.Identity, _node.Store, _peer, options, null, _node.Loggers.CreateLogger("haul.sync"));
             var result = await session.RunAsync(_ops!, tree, ct).ConfigureAwait(false);
             SentChunkBytes += result.ChunkBytesSent;

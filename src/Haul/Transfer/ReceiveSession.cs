@@ -307,11 +307,20 @@ internal sealed partial class ReceiveSession : IUdpSession
         _toWriter.Writer.TryWrite(new CompletedChunk((int)c, buf, len, false));
     }
 
-    /// <summary>No file or folder by the offer's name at the destination, and no partial transfer of this manifest.</summary>
+    /// <summary>
+    /// No file or folder by the offer's name at the destination, and no partial transfer of this manifest.
+    /// A tree without a root name (a folder sync's push, whose paths start at the target) is fresh when
+    /// the target does not exist yet or is empty: a first sync into a new place.
+    /// </summary>
     private bool IsFresh(Messages.Offer offer)
     {
         string name = offer.RootName;
-        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0)
+        if (name.Length == 0)
+        {
+            return !Directory.Exists(_root) || !Directory.EnumerateFileSystemEntries(_root).Any();
+        }
+
+        if (name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0)
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using Haul.Sync;
 using Haul.Tests.Support;
 using static Haul.Tests.Support.SyncCli;
 
@@ -62,6 +63,38 @@ public sealed class PeerSyncTests
         Assert.InRange(s.GetProperty("sentBytes").GetInt64(), 1, 6L << 20);
         AssertMirrored(src, Path.Combine(owned, "train"));
         Assert.False(Directory.Exists(Path.Combine(owned, "train", ".haul-partial")) && Directory.EnumerateFileSystemEntries(Path.Combine(owned, "train", ".haul-partial")).Any());
+    }
+
+    [Fact]
+    public async Task APushIntoANewTarget_StartsItsDataWithTheOffer_ADeltaDoesNot()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        string owned = await ShareAsync(pair, tmp, "rw");
+        string src = Trees.Mixed(tmp.Path, "src", files: 30);
+        static SyncEntry Entry(string root, string rel) => new(rel, new FileInfo(Path.Combine(root, rel)).Length, 0);
+
+        // The target does not exist: every file is new, so the push proposes its session with the
+        // OFFER and the owner (finding the target absent) takes it.
+        await using (var end = await PeerEnd.OpenAsync(pair.A.Home, "lab-b", "data/new", write: true, "lab-b:data/new", CancellationToken.None))
+        {
+            var r = await end.PushAsync(new LocalEnd(src, null), Files(src).Select(f => Entry(src, f)).ToList(), CancellationToken.None);
+            Assert.True(r.ProposedSession, "a push into a new target starts its data with the OFFER");
+        }
+
+        AssertMirrored(src, Path.Combine(owned, "new"));
+
+        // Now the target exists: a changed file is a delta, and its data waits for the owner's plan.
+        string changed = Files(src).First(f => new FileInfo(Path.Combine(src, f)).Length > 0);
+        Trees.WriteRandom(Path.Combine(src, changed), 20_000, 9);
+        await using (var end = await PeerEnd.OpenAsync(pair.A.Home, "lab-b", "data/new", write: true, "lab-b:data/new", CancellationToken.None))
+        {
+            var r = await end.PushAsync(new LocalEnd(src, null), [Entry(src, changed)], CancellationToken.None);
+            Assert.False(r.ProposedSession, "a push into an existing target proposes nothing");
+            Assert.False(r.EarlyStart, "the owner does not answer a delta early");
+        }
+
+        Assert.True(Trees.SameBytes(Path.Combine(src, changed), Path.Combine(owned, "new", changed)));
     }
 
     [Fact]
