@@ -26,6 +26,14 @@ internal sealed class PacketCodec : IDisposable
     public const int Overhead = HeaderSize + TagSize;
     public const int DataOverhead = DataHeaderSize + TagSize;
 
+    // The AEAD: AES-GCM on AES-NI/PCLMULQDQ where the CPU has them (AesGcmNi: the same output, 1.0 µs
+    // for a 1,400-byte packet against the base library's 2.6), else the base library's (OpenSSL),
+    // which also takes the large pieces of a loopback or jumbo path: its stitched code is faster per
+    // byte once its fixed cost per call (~2 µs) is spread (2.05 GB/s against 1.83 at 16,000 bytes).
+    // HAUL_AESGCM=platform uses the base library for everything, for comparison.
+    private const int NiMaxBytes = 8192;
+    private static readonly bool UseNi = AesGcmNi.IsSupported && Environment.GetEnvironmentVariable("HAUL_AESGCM") != "platform";
+    private readonly AesGcmNi? _ni;
     private readonly AesGcm _aes;
     private readonly byte[] _nonce = new byte[12];
     private readonly ReplayWindow _window = new();
@@ -35,8 +43,18 @@ internal sealed class PacketCodec : IDisposable
     public ulong Sealed => Volatile.Read(ref _next);
 
     public PacketCodec(byte[] key, byte[] salt)
+        : this(key, salt, UseNi)
+    {
+    }
+
+    /// <param name="hardware">AES-GCM on AES-NI (true) or the base library's (false); tests pair the two.</param>
+    internal PacketCodec(byte[] key, byte[] salt, bool hardware)
     {
         _aes = new AesGcm(key, TagSize);
+        if (hardware)
+        {
+            _ni = new AesGcmNi(key);
+        }
         salt.CopyTo(_nonce, 0);
     }
 
@@ -56,7 +74,7 @@ internal sealed class PacketCodec : IDisposable
         }
 
         WriteHeader(type, sessionId, total, dest);
-        _aes.Encrypt(_nonce, plaintext, dest.Slice(HeaderSize, plaintext.Length), dest.Slice(HeaderSize + plaintext.Length, TagSize), dest[..HeaderSize]);
+        Encrypt(plaintext, dest.Slice(HeaderSize, plaintext.Length), dest.Slice(HeaderSize + plaintext.Length, TagSize), dest[..HeaderSize]);
         return total;
     }
 
@@ -68,7 +86,7 @@ internal sealed class PacketCodec : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(dest[16..], chunk);
         BinaryPrimitives.WriteUInt32BigEndian(dest[20..], offset);
         BinaryPrimitives.WriteUInt32BigEndian(dest[24..], micros);
-        _aes.Encrypt(_nonce, payload, dest.Slice(DataHeaderSize, payload.Length), dest.Slice(DataHeaderSize + payload.Length, TagSize), dest[..DataHeaderSize]);
+        Encrypt(payload, dest.Slice(DataHeaderSize, payload.Length), dest.Slice(DataHeaderSize + payload.Length, TagSize), dest[..DataHeaderSize]);
         return total;
     }
 
@@ -89,14 +107,25 @@ internal sealed class PacketCodec : IDisposable
         ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
         int n = packet.Length - aad - TagSize;
         BinaryPrimitives.WriteUInt64BigEndian(_nonce.AsSpan(4), pn);
-        try
+        if (_ni is not null && n <= NiMaxBytes)
         {
-            _aes.Decrypt(_nonce, packet.Slice(aad, n), packet.Slice(aad + n, TagSize), plaintext, packet[..aad]);
+            if (!_ni.TryDecrypt(_nonce, packet.Slice(aad, n), packet.Slice(aad + n, TagSize), plaintext, packet[..aad]))
+            {
+                Forged++;
+                return false;
+            }
         }
-        catch (AuthenticationTagMismatchException)
+        else
         {
-            Forged++;
-            return false;
+            try
+            {
+                _aes.Decrypt(_nonce, packet.Slice(aad, n), packet.Slice(aad + n, TagSize), plaintext, packet[..aad]);
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                Forged++;
+                return false;
+            }
         }
 
         if (!_window.TryAccept(pn))
@@ -129,6 +158,21 @@ internal sealed class PacketCodec : IDisposable
     }
 
     public void Dispose() => _aes.Dispose();
+
+    /// <summary>Whether packets are sealed with <see cref="AesGcmNi"/> (diagnostics, tests).</summary>
+    internal static bool UsesNi => UseNi;
+
+    private void Encrypt(ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> aad)
+    {
+        if (_ni is not null && plaintext.Length <= NiMaxBytes)
+        {
+            _ni.Encrypt(_nonce, plaintext, ciphertext, tag, aad);
+        }
+        else
+        {
+            _aes.Encrypt(_nonce, plaintext, ciphertext, tag, aad);
+        }
+    }
 
     private void WriteHeader(PacketType type, uint sessionId, int total, Span<byte> dest)
     {
