@@ -35,6 +35,23 @@ internal static partial class Native
         return new FileStat(*(long*)(buf + 40), Ns(buf + 112), *(long*)(buf + 32), Ns(buf + 96));
     }
 
+    /// <summary>Sleeps about <paramref name="micros"/> microseconds (nanosleep; the thread's timer slack, 50 µs by default, comes on top).</summary>
+    public static unsafe void SleepMicroseconds(long micros)
+    {
+        if (micros <= 0)
+        {
+            return;
+        }
+
+        long* ts = stackalloc long[2];
+        ts[0] = micros / 1_000_000;
+        ts[1] = micros % 1_000_000 * 1000;
+        nanosleep(ts, null);
+    }
+
+    [LibraryImport("libc")]
+    private static unsafe partial int nanosleep(long* request, long* remaining);
+
     /// <summary>rename(2): 0, or the errno. One system call where File.Move makes three (two lstats first).</summary>
     public static int Rename(string from, string to) => rename(from, to) == 0 ? 0 : Marshal.GetLastPInvokeError();
 

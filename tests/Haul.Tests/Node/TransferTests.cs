@@ -9,6 +9,25 @@ namespace Haul.Tests.Node;
 public sealed class TransferTests
 {
     [Fact]
+    public async Task AFixedRate_IsHeld_WhenTheSenderSleepsBetweenBatches()
+    {
+        // 60 MB/s with 64 KB batches leaves ~1 ms between sends: the pacer sleeps in microseconds
+        // there (not a millisecond, not a spin). The rate must hold within a few percent, and the
+        // transfer must not crawl (a sleep that overshot by a timer tick would halve it).
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        Trees.WriteRandom(tmp.Sub("src/ds/w.bin"), 90_000_000, 3);
+        var policy = new Haul.Transfer.Congestion.RatePolicy { Mode = Haul.Transfer.Congestion.RateMode.Fixed, MaxBytesPerSec = 60e6 };
+
+        var r = await pair.A.Node.SendAsync(tmp.Sub("src/ds"), "lab-b", new SendOptions { Rate = policy });
+
+        double rate = r.Bytes / r.Elapsed.TotalSeconds;
+        Assert.True(rate <= 60e6 * 1.05, $"{rate / 1e6:0.0} MB/s against a fixed 60");
+        Assert.True(rate >= 60e6 * 0.5, $"{rate / 1e6:0.0} MB/s against a fixed 60");
+        Assert.True(Trees.SameBytes(tmp.Sub("src/ds/w.bin"), Path.Combine(pair.B.Inbox, "lab-a", "ds", "w.bin")));
+    }
+
+    [Fact]
     public async Task Send_MovesAMixedTreeByteForByte()
     {
         using var tmp = new TempDir();
