@@ -7,11 +7,12 @@
 #   3. one byte inserted at the start of a BIG_MIB file (default 1024): bytes re-sent.
 # Prints a markdown table (also bench/out/sync-wan.md).
 # Usage: bench/sync/wan.sh [--rate-mbit 1000] [--rtt-ms 50] [--files 20000] [--file-kib 10] [--big-mib 1024] [--seconds 120] [--binary PATH]
+#                          [--fastopen on|off]
 # (--binary: the haul to run, e.g. the Native AOT one from packaging/publish.sh; default the ./haul build.)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-rate=1000 rtt=50 files=20000 kib=10 big_mib=1024 seconds=120
+rate=1000 rtt=50 files=20000 kib=10 big_mib=1024 seconds=120 fastopen=on
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rate-mbit) rate=$2; shift 2 ;;
@@ -21,9 +22,11 @@ while [[ $# -gt 0 ]]; do
     --big-mib) big_mib=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --binary) binary=$(realpath "$2"); shift 2 ;;
+    --fastopen) fastopen=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+[[ $fastopen == on || $fastopen == off ]] || { echo "bad --fastopen '$fastopen': expected on or off" >&2; exit 2; }
 need=()
 for c in rsync rclone ping; do command -v $c >/dev/null || need+=("$c"); done
 [[ " ${need[*]} " == *" ping "* ]] && need=("${need[@]/ping/iputils-ping}")
@@ -46,6 +49,10 @@ trap cleanup EXIT
 # The link: RATE Mbit/s, RTT ms, no loss, a queue of one bandwidth-delay product (at least 256 kB).
 awk -v r="$rate" -v d="$rtt" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print r*1e6, d/2, 0, q}' > "$work/params"
 link_up $A $B hstun 10.78.0 "$work/params" "$work/netem.log"
+# TCP Fast Open on the hub, as packaging/60-haul.conf sets for a node that serves (as in bench/wan/run.sh):
+# haul's TLS handshakes end one round trip after the dial once the edge holds the hub's cookie. ssh does
+# not use it, so rsync and rclone are unaffected. --fastopen off measures without it.
+ip netns exec $B sysctl -qw net.ipv4.tcp_fastopen=$([[ $fastopen == on ]] && echo 3 || echo 1)
 mkdir -p "$work/dst"
 ssh_up $B 10.78.0.2 "$work/ssh"
 ssh_e="ssh -i $work/ssh/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
@@ -59,6 +66,10 @@ mkdir -p "$work/dst/haul"
 "$haul" --home "$work/hb" folder add incoming "$work/dst/haul" --share edge:rw >/dev/null
 ip netns exec $B "$haul" --home "$work/hb" serve --listen 10.78.0.2:7400 >"$work/serve.log" 2>&1 &
 sleep 1
+# One small send into the hub's inbox first, so the edge holds the hub's Fast Open cookie, as an edge
+# that synced before does (a nightly job); with --fastopen off it is just a small send.
+head -c 4096 /dev/urandom > "$work/warm.bin"
+ip netns exec $A "$haul" --home "$work/ha" send "$work/warm.bin" hub >/dev/null 2>&1 || true
 
 python3 - "$work/src" "$files" "$kib" <<'PY'
 import os, sys
@@ -112,7 +123,7 @@ cmp -s "$work/big/model.bin" "$work/dst/haul/big/model.bin" || { echo "haul's co
 out="$repo/bench/out/sync-wan.md"
 mib() { awk -v b="$1" 'BEGIN{ if (b < 0) print "n/a"; else printf "%.2f", b/1048576 }'; }
 {
-  echo "Run: \`bench/sync/wan.sh --rate-mbit $rate --rtt-ms $rtt --files $files --file-kib $kib --big-mib $big_mib --seconds $seconds\` (emulated ${rate} Mbit/s, ${rtt} ms RTT, no loss; bytes counted at the sender's interface, so every protocol's overhead is included)."
+  echo "Run: \`bench/sync/wan.sh --rate-mbit $rate --rtt-ms $rtt --files $files --file-kib $kib --big-mib $big_mib --seconds $seconds --fastopen $fastopen\` (emulated ${rate} Mbit/s, ${rtt} ms RTT, no loss; bytes counted at the sender's interface, so every protocol's overhead is included)."
   echo
   echo "| measure | haul (peer folder) | rsync -a over ssh | rclone sync (sftp) |"
   echo "|---|---:|---:|---:|"
