@@ -1,5 +1,6 @@
 using Haul.Content;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Haul.State;
 
@@ -32,6 +33,13 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
     private readonly SqliteCommand _upsert;
     private readonly SqliteCommand _forget;
     private readonly SqliteCommand _place;
+
+    // The writer's three statements stepped through SQLite's own API: Microsoft.Data.Sqlite runs every
+    // ExecuteNonQuery through a data reader and converts each bound value, which made the per-file
+    // put cost as much as the SQL (7% of a receiving node's CPU for 20,000 small files).
+    private readonly sqlite3_stmt _rawUpsert;
+    private readonly sqlite3_stmt _rawForget;
+    private readonly sqlite3_stmt _rawPlace;
     private readonly HashSet<long> _seen = [];
     private readonly System.Threading.Channels.Channel<Write> _writes = System.Threading.Channels.Channel.CreateUnbounded<Write>(new() { SingleReader = true });
     private Task? _writer;
@@ -56,6 +64,31 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
             """, "$p", "$s", "$m", "$i", "$c", "$d", "$b");
         _forget = Command("DELETE FROM chunk_at WHERE path=$p", "$p");
         _place = Command("INSERT INTO chunk_at VALUES($k,$p,$o)", "$k", "$p", "$o");
+        _rawUpsert = Prepare(_upsert.CommandText);
+        _rawForget = Prepare(_forget.CommandText);
+        _rawPlace = Prepare(_place.CommandText);
+    }
+
+    private sqlite3_stmt Prepare(string sql)
+    {
+        Check(raw.sqlite3_prepare_v2(_db.Handle, sql, out sqlite3_stmt stmt));
+        return stmt;
+    }
+
+    private void Check(int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(_db.Handle).utf8_to_string(), rc);
+        }
+    }
+
+    /// <summary>Steps a statement that returns no rows, then resets it for the next binding.</summary>
+    private void Run(sqlite3_stmt stmt)
+    {
+        int rc = raw.sqlite3_step(stmt);
+        raw.sqlite3_reset(stmt);
+        Check(rc);
     }
 
     private SqliteCommand Command(string sql, params string[] parameters)
@@ -300,23 +333,21 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
                 _txStarted = Environment.TickCount64;
             }
 
-            var c = _upsert;
-            c.Transaction = _tx;
-            c.Parameters[0].Value = fullPath;
-            c.Parameters[1].Value = st.Size;
-            c.Parameters[2].Value = st.MtimeNs;
-            c.Parameters[3].Value = st.Inode;
-            c.Parameters[4].Value = st.CtimeNs;
-            c.Parameters[5].Value = cdc;
-            c.Parameters[6].Value = blob;
-            c.ExecuteNonQuery();
+            var u = _rawUpsert;
+            raw.sqlite3_bind_text(u, 1, fullPath);
+            raw.sqlite3_bind_int64(u, 2, st.Size);
+            raw.sqlite3_bind_int64(u, 3, st.MtimeNs);
+            raw.sqlite3_bind_int64(u, 4, st.Inode);
+            raw.sqlite3_bind_int64(u, 5, st.CtimeNs);
+            raw.sqlite3_bind_text(u, 6, cdc);
+            raw.sqlite3_bind_blob(u, 7, blob);
+            Run(u);
 
-            _forget.Transaction = _tx;
-            _forget.Parameters[0].Value = fullPath;
-            _forget.ExecuteNonQuery();
+            raw.sqlite3_bind_text(_rawForget, 1, fullPath);
+            Run(_rawForget);
 
-            _place.Transaction = _tx;
-            _place.Parameters[1].Value = fullPath;
+            var place = _rawPlace;
+            raw.sqlite3_bind_text(place, 2, fullPath);
             long off = 0;
             _seen.Clear();
             for (int i = 0; i + 36 <= blob.Length; i += 36)
@@ -324,9 +355,9 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
                 long k = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(blob.AsSpan(i, 8));
                 if (_seen.Add(k))
                 {
-                    _place.Parameters[0].Value = k;
-                    _place.Parameters[2].Value = off;
-                    _place.ExecuteNonQuery();
+                    raw.sqlite3_bind_int64(place, 1, k);
+                    raw.sqlite3_bind_int64(place, 3, off);
+                    Run(place);
                 }
 
                 off += System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(blob.AsSpan(i + 32, 4));
@@ -372,6 +403,9 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
             }
         }
 
+        _rawUpsert.Dispose();
+        _rawForget.Dispose();
+        _rawPlace.Dispose();
         _get.Dispose();
         _upsert.Dispose();
         _forget.Dispose();
