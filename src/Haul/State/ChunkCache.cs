@@ -161,6 +161,15 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
         }
     }
 
+    private const int LocateBatch = 500;
+    private SqliteCommand? _locate;
+
+    private SqliteCommand LocateCommand(int n)
+    {
+        var names = Enumerable.Range(0, n).Select(j => "$k" + j.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return Command($"SELECT k, path, off FROM chunk_at WHERE k IN ({string.Join(',', names)})", names);
+    }
+
     /// <summary>The index key of a chunk: its hash's first 8 bytes (collisions are resolved by re-hashing what is read).</summary>
     private static long Key(Hash256 h) => unchecked((long)h.A);
 
@@ -187,21 +196,20 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
         {
             lock (_lock)
             {
-                const int Batch = 500;
                 var keys = byKey.Keys.ToArray();
-                for (int i = 0; i < keys.Length; i += Batch)
+                for (int i = 0; i < keys.Length; i += LocateBatch)
                 {
-                    int n = Math.Min(Batch, keys.Length - i);
-                    using var c = _db.CreateCommand();
+                    int n = Math.Min(LocateBatch, keys.Length - i);
+
+                    // A full batch reuses one prepared command (20,000 files are 40 of them); the last, shorter one is built.
+                    using var built = n == LocateBatch ? null : LocateCommand(n);
+                    var c = built ?? (_locate ??= LocateCommand(LocateBatch));
                     c.Transaction = _tx;
-                    var names = new string[n];
                     for (int j = 0; j < n; j++)
                     {
-                        names[j] = "$k" + j.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                        c.Parameters.AddWithValue(names[j], keys[i + j]);
+                        c.Parameters[j].Value = keys[i + j];
                     }
 
-                    c.CommandText = $"SELECT k, path, off FROM chunk_at WHERE k IN ({string.Join(',', names)})";
                     using var r = c.ExecuteReader();
                     while (r.Read())
                     {
@@ -406,6 +414,7 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
         _rawUpsert.Dispose();
         _rawForget.Dispose();
         _rawPlace.Dispose();
+        _locate?.Dispose();
         _get.Dispose();
         _upsert.Dispose();
         _forget.Dispose();

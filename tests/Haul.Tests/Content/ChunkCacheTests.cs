@@ -66,4 +66,33 @@ public sealed class ChunkCacheTests
         Assert.Empty(cache.Locate([chunksA[1].Hash]));
         Assert.Single(cache.Locate([now[0].Hash]));
     }
+
+    [Fact]
+    public void Locate_AnswersForManyHashes_AcrossItsQueryBatches()
+    {
+        // 1,234 files of one chunk each: more than two full batches of 500 keys (one prepared query,
+        // reused) and a shorter last one, asked twice so the reused query is bound again.
+        using var tmp = new TempDir();
+        using var cache = new ChunkCache(Path.Combine(tmp.Path, "chunks.db"));
+        var cdc = new FastCdc();
+        var wanted = new List<(Hash256 Hash, string Path)>();
+        for (int i = 0; i < 1234; i++)
+        {
+            string f = Path.Combine(tmp.Path, "f" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Trees.WriteRandom(f, 1000, i);
+            wanted.Add((cache.ChunkFile(f, 1000, cdc).Single().Hash, f));
+        }
+
+        cache.Flush();
+        for (int round = 0; round < 2; round++)
+        {
+            var ask = wanted.Select(w => w.Hash).Append(Hash256.Of([9, 9, (byte)round])).ToList();
+            var found = cache.Locate(ask);
+            Assert.Equal(wanted.Count, found.Count);
+            foreach (var (hash, path) in wanted)
+            {
+                Assert.Contains((path, 0L), found[hash]);
+            }
+        }
+    }
 }
