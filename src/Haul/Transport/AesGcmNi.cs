@@ -297,59 +297,36 @@ internal sealed class AesGcmNi
         return u6.AsUInt64();
     }
 
-    private static Vector128<byte> Assist128(Vector128<byte> t1, Vector128<byte> t2)
+    /// <summary>Each 32-bit word xored with all the words below it (the key schedule's running xor).</summary>
+    private static Vector128<byte> PrefixXor(Vector128<byte> v)
     {
-        t2 = Sse2.Shuffle(t2.AsUInt32(), 0xff).AsByte();
-        var t3 = Sse2.ShiftLeftLogical128BitLane(t1, 4);
-        t1 ^= t3;
-        t3 = Sse2.ShiftLeftLogical128BitLane(t3, 4);
-        t1 ^= t3;
-        t3 = Sse2.ShiftLeftLogical128BitLane(t3, 4);
-        t1 ^= t3;
-        return t1 ^ t2;
+        v ^= Sse2.ShiftLeftLogical128BitLane(v, 4);
+        return v ^ Sse2.ShiftLeftLogical128BitLane(v, 8);
     }
+
+    /// <summary>A schedule step with RotWord, SubWord and Rcon (AESKEYGENASSIST's top word): AES-128's, and AES-256's even steps.</summary>
+    private static Vector128<byte> StepRcon(Vector128<byte> prev, Vector128<byte> assist) =>
+        PrefixXor(prev) ^ Sse2.Shuffle(assist.AsUInt32(), 0xff).AsByte();
+
+    /// <summary>AES-256's odd steps: SubWord only (AESKEYGENASSIST's third word, of the step just made).</summary>
+    private static Vector128<byte> StepSub(Vector128<byte> made, Vector128<byte> prev) =>
+        PrefixXor(prev) ^ Sse2.Shuffle(Aes.KeygenAssist(made, 0x00).AsUInt32(), 0xaa).AsByte();
 
     private static Vector128<byte>[] Expand128(Vector128<byte> k)
     {
         var rk = new Vector128<byte>[11];
         rk[0] = k;
-        rk[1] = Assist128(rk[0], Aes.KeygenAssist(rk[0], 0x01));
-        rk[2] = Assist128(rk[1], Aes.KeygenAssist(rk[1], 0x02));
-        rk[3] = Assist128(rk[2], Aes.KeygenAssist(rk[2], 0x04));
-        rk[4] = Assist128(rk[3], Aes.KeygenAssist(rk[3], 0x08));
-        rk[5] = Assist128(rk[4], Aes.KeygenAssist(rk[4], 0x10));
-        rk[6] = Assist128(rk[5], Aes.KeygenAssist(rk[5], 0x20));
-        rk[7] = Assist128(rk[6], Aes.KeygenAssist(rk[6], 0x40));
-        rk[8] = Assist128(rk[7], Aes.KeygenAssist(rk[7], 0x80));
-        rk[9] = Assist128(rk[8], Aes.KeygenAssist(rk[8], 0x1b));
-        rk[10] = Assist128(rk[9], Aes.KeygenAssist(rk[9], 0x36));
+        rk[1] = StepRcon(rk[0], Aes.KeygenAssist(rk[0], 0x01));
+        rk[2] = StepRcon(rk[1], Aes.KeygenAssist(rk[1], 0x02));
+        rk[3] = StepRcon(rk[2], Aes.KeygenAssist(rk[2], 0x04));
+        rk[4] = StepRcon(rk[3], Aes.KeygenAssist(rk[3], 0x08));
+        rk[5] = StepRcon(rk[4], Aes.KeygenAssist(rk[4], 0x10));
+        rk[6] = StepRcon(rk[5], Aes.KeygenAssist(rk[5], 0x20));
+        rk[7] = StepRcon(rk[6], Aes.KeygenAssist(rk[6], 0x40));
+        rk[8] = StepRcon(rk[7], Aes.KeygenAssist(rk[7], 0x80));
+        rk[9] = StepRcon(rk[8], Aes.KeygenAssist(rk[8], 0x1b));
+        rk[10] = StepRcon(rk[9], Aes.KeygenAssist(rk[9], 0x36));
         return rk;
-    }
-
-    /// <summary>The first word step of AES-256's schedule (RotWord/SubWord/Rcon from AESKEYGENASSIST's top word).</summary>
-    private static Vector128<byte> Assist256A(Vector128<byte> t1, Vector128<byte> t2)
-    {
-        t2 = Sse2.Shuffle(t2.AsUInt32(), 0xff).AsByte();
-        var t4 = Sse2.ShiftLeftLogical128BitLane(t1, 4);
-        t1 ^= t4;
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t1 ^= t4;
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t1 ^= t4;
-        return t1 ^ t2;
-    }
-
-    /// <summary>The second step (SubWord only, from AESKEYGENASSIST's third word).</summary>
-    private static Vector128<byte> Assist256B(Vector128<byte> t1, Vector128<byte> t3)
-    {
-        var t2 = Sse2.Shuffle(Aes.KeygenAssist(t1, 0x00).AsUInt32(), 0xaa).AsByte();
-        var t4 = Sse2.ShiftLeftLogical128BitLane(t3, 4);
-        t3 ^= t4;
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t3 ^= t4;
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t3 ^= t4;
-        return t3 ^ t2;
     }
 
     private static Vector128<byte>[] Expand256(Vector128<byte> a, Vector128<byte> b)
@@ -357,31 +334,31 @@ internal sealed class AesGcmNi
         var rk = new Vector128<byte>[15];
         rk[0] = a;
         rk[1] = b;
-        a = Assist256A(a, Aes.KeygenAssist(b, 0x01));
+        a = StepRcon(a, Aes.KeygenAssist(b, 0x01));
         rk[2] = a;
-        b = Assist256B(a, b);
+        b = StepSub(a, b);
         rk[3] = b;
-        a = Assist256A(a, Aes.KeygenAssist(b, 0x02));
+        a = StepRcon(a, Aes.KeygenAssist(b, 0x02));
         rk[4] = a;
-        b = Assist256B(a, b);
+        b = StepSub(a, b);
         rk[5] = b;
-        a = Assist256A(a, Aes.KeygenAssist(b, 0x04));
+        a = StepRcon(a, Aes.KeygenAssist(b, 0x04));
         rk[6] = a;
-        b = Assist256B(a, b);
+        b = StepSub(a, b);
         rk[7] = b;
-        a = Assist256A(a, Aes.KeygenAssist(b, 0x08));
+        a = StepRcon(a, Aes.KeygenAssist(b, 0x08));
         rk[8] = a;
-        b = Assist256B(a, b);
+        b = StepSub(a, b);
         rk[9] = b;
-        a = Assist256A(a, Aes.KeygenAssist(b, 0x10));
+        a = StepRcon(a, Aes.KeygenAssist(b, 0x10));
         rk[10] = a;
-        b = Assist256B(a, b);
+        b = StepSub(a, b);
         rk[11] = b;
-        a = Assist256A(a, Aes.KeygenAssist(b, 0x20));
+        a = StepRcon(a, Aes.KeygenAssist(b, 0x20));
         rk[12] = a;
-        b = Assist256B(a, b);
+        b = StepSub(a, b);
         rk[13] = b;
-        a = Assist256A(a, Aes.KeygenAssist(b, 0x40));
+        a = StepRcon(a, Aes.KeygenAssist(b, 0x40));
         rk[14] = a;
         return rk;
     }
