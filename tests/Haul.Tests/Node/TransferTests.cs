@@ -280,6 +280,39 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task AProposedSession_FallsBackToTcp_WhenAFirewallDropsUdp()
+    {
+        // The sender proposes its session and starts the data with the OFFER, to the receiver's control
+        // address; a firewall there passes TCP and drops UDP. The receiver takes the proposal (the
+        // OFFER came over TLS), no acknowledgement ever returns, and the data must move on the TLS
+        // connection instead, whole and verified.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        var (a, b) = (pair.A, pair.B);
+        using var firewall = new UdpFirewall(b.Server!.LocalEndPoint);
+        a.Node.Store.AddPeer(b.Node.Identity.Id, "lab-b", firewall.EndPoint.ToString());
+        string src = Trees.Mixed(tmp.Sub("src"), files: 10);
+        var notices = new List<string>();
+
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { ProbeTimeout = TimeSpan.FromMilliseconds(500) }, p =>
+        {
+            if (p.Notice is not null)
+            {
+                lock (notices)
+                {
+                    notices.Add(p.Notice);
+                }
+            }
+        });
+
+        Assert.True(result.ProposedSession, "the sender proposed its session and the receiver took it");
+        Assert.True(firewall.Dropped > 0, "the proposal's first data went into the firewall");
+        Assert.Equal("tcp", result.Mode);
+        Assert.Contains(notices, n => n.Contains("falling back", StringComparison.Ordinal));
+        Trees.AssertSame(src, pair.Landed("dataset"));
+    }
+
+    [Fact]
     public async Task Resend_OfAnUnchangedTree_MovesNothing_AndOfAnEditedFile_MovesOnlyItsChangedChunks()
     {
         using var tmp = new TempDir();
