@@ -143,7 +143,7 @@ internal sealed class NodeServer : IAsyncDisposable
                         {
                             seen = id;
                             return joinMode || _store.FindPeer(id) is not null;
-                        }));
+                        }, _options.FirstRevisionOnly));
                     },
                     null,
                     hs.Token).ConfigureAwait(false);

@@ -12,11 +12,12 @@ namespace Haul.Node;
 /// <summary>An authenticated control connection to a peer; its HELLO is read with the first answer (see <see cref="ControlChannel.DeferFirst"/>).</summary>
 internal sealed class PeerConnection : IAsyncDisposable
 {
-    private PeerConnection(ControlChannel channel, X509Certificate2 peerCertificate, IPEndPoint remote)
+    private PeerConnection(ControlChannel channel, X509Certificate2 peerCertificate, IPEndPoint remote, bool takesProposals)
     {
         Channel = channel;
         PeerCertificate = peerCertificate;
         Remote = remote;
+        TakesProposals = takesProposals;
     }
 
     public ControlChannel Channel { get; }
@@ -24,6 +25,9 @@ internal sealed class PeerConnection : IAsyncDisposable
     public X509Certificate2 PeerCertificate { get; }
 
     public IPEndPoint Remote { get; }
+
+    /// <summary>The peer negotiated "haul/1.1": its OFFER parser takes a session proposal (older nodes refuse the OFFER).</summary>
+    public bool TakesProposals { get; }
 
     public static async Task<PeerConnection> ConnectAsync(NodeIdentity me, string myName, NodeId peer, string address, bool join, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -72,7 +76,7 @@ internal sealed class PeerConnection : IAsyncDisposable
                     _ => null,
                 });
             var cert = new X509Certificate2(ssl.RemoteCertificate!);
-            return new PeerConnection(channel, cert, remote);
+            return new PeerConnection(channel, cert, remote, TlsSetup.TakesProposals(ssl.NegotiatedApplicationProtocol));
         }
         catch (AuthenticationException ex)
         {

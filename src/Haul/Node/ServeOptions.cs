@@ -15,4 +15,7 @@ internal sealed record ServeOptions
 
     /// <summary>Host senders should send UDP to, when it differs from the control address.</summary>
     public string? UdpAdvertiseHost { get; init; }
+
+    /// <summary>Negotiate only the first protocol revision ("haul/1"), as a node built before "haul/1.1" does: for tests of mixed versions.</summary>
+    internal bool FirstRevisionOnly { get; init; }
 }

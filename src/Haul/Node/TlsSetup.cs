@@ -16,7 +16,24 @@ internal static class TlsSetup
 {
     public const string NormalHost = "haul";
     public const string JoinHost = "join.haul";
-    public static readonly List<SslApplicationProtocol> Alpn = [new("haul/1")];
+
+    /// <summary>
+    /// ALPN names the protocol revision, negotiated inside the TLS handshake at no extra round trip.
+    /// "haul/1.1": an OFFER may carry a session proposal (data with the OFFER). "haul/1": the first
+    /// revision, whose OFFER parser refuses fields it does not know. A client offers both, newest
+    /// first; a server picks the newest it shares, so a node only uses what its peer can parse.
+    /// </summary>
+    public static readonly SslApplicationProtocol Revision11 = new("haul/1.1");
+
+    public static readonly SslApplicationProtocol Revision1 = new("haul/1");
+
+    public static readonly List<SslApplicationProtocol> Alpn = [Revision11, Revision1];
+
+    /// <summary>What a node of the first revision offers (and picks): for tests of mixed versions.</summary>
+    public static readonly List<SslApplicationProtocol> AlpnFirstRevision = [Revision1];
+
+    /// <summary>Whether the peer on a connection that negotiated <paramref name="alpn"/> parses a session proposal in an OFFER.</summary>
+    public static bool TakesProposals(SslApplicationProtocol alpn) => alpn == Revision11;
 
     private static int _warmed;
 
@@ -64,13 +81,13 @@ internal static class TlsSetup
             cert is not null && NodeId.FromCertificate(cert.GetRawCertData()) == expectedPeer,
     };
 
-    public static SslServerAuthenticationOptions Server(NodeIdentity me, Func<NodeId, bool> accept) => new()
+    public static SslServerAuthenticationOptions Server(NodeIdentity me, Func<NodeId, bool> accept, bool firstRevisionOnly = false) => new()
     {
         ServerCertificateContext = SslStreamCertificateContext.Create(me.Certificate, null, offline: true),
         EnabledSslProtocols = SslProtocols.Tls13,
         ClientCertificateRequired = true,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        ApplicationProtocols = Alpn,
+        ApplicationProtocols = firstRevisionOnly ? AlpnFirstRevision : Alpn,
         RemoteCertificateValidationCallback = (_, cert, _, _) =>
             cert is not null && accept(NodeId.FromCertificate(cert.GetRawCertData())),
     };

@@ -41,7 +41,9 @@ internal sealed class SendSession
     {
         // A node serves UDP on its TCP port unless it advertises otherwise: where a session proposal
         // sends its first data before any answer.
-        _udpGuess = conn.Remote;
+        // Only to a peer that negotiated the protocol revision with proposals (ALPN "haul/1.1"): a node
+        // of the first revision refuses an OFFER with fields it does not know.
+        _udpGuess = conn.TakesProposals ? conn.Remote : null;
         return RunAsync(conn.Channel, conn.Remote.Address, conn.PeerCertificate, tree, cancellationToken);
     }
 

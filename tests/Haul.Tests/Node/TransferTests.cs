@@ -279,6 +279,25 @@ public sealed class TransferTests
         Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ASessionIsProposed_OnlyToAReceiverThatNegotiatedTheRevisionWithProposals(bool firstRevisionOnly)
+    {
+        // A node of the first protocol revision ("haul/1") refuses an OFFER carrying a proposal. ALPN
+        // tells the sender which revision the receiver speaks, inside the TLS handshake: to such a
+        // node the send still starts early (EARLY_ACCEPT) but proposes nothing.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { FirstRevisionOnly = firstRevisionOnly });
+        string src = Trees.Mixed(tmp.Sub("src"), files: 8);
+
+        var result = await pair.A.Node.SendAsync(src, "lab-b");
+
+        Assert.Equal(!firstRevisionOnly, result.ProposedSession);
+        Assert.True(result.EarlyStart);
+        Trees.AssertSame(src, pair.Landed("dataset"));
+    }
+
     [Fact]
     public async Task AProposedSession_FallsBackToTcp_WhenAFirewallDropsUdp()
     {
