@@ -263,16 +263,7 @@ public sealed class TransferTests
         using var relay = new LossyRelay(b.Server!.UdpEndPoint!, 0, 0, 0, 0, blackhole: true);
         var notices = new List<string>();
 
-        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { UdpOverride = relay.EndPoint, ProbeTimeout = TimeSpan.FromMilliseconds(500) }, p =>
-        {
-            if (p.Notice is not null)
-            {
-                lock (notices)
-                {
-                    notices.Add(p.Notice);
-                }
-            }
-        });
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { UdpOverride = relay.EndPoint, ProbeTimeout = TimeSpan.FromMilliseconds(500) }, Collect(notices));
 
         Assert.Equal("tcp", result.Mode);
         Assert.Contains(notices, n => n.Contains("falling back", StringComparison.Ordinal));
@@ -313,16 +304,7 @@ public sealed class TransferTests
         string src = Trees.Mixed(tmp.Sub("src"), files: 10);
         var notices = new List<string>();
 
-        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { ProbeTimeout = TimeSpan.FromMilliseconds(500) }, p =>
-        {
-            if (p.Notice is not null)
-            {
-                lock (notices)
-                {
-                    notices.Add(p.Notice);
-                }
-            }
-        });
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { ProbeTimeout = TimeSpan.FromMilliseconds(500) }, Collect(notices));
 
         Assert.True(result.ProposedSession, "the sender proposed its session and the receiver took it");
         Assert.True(firewall.Dropped > 0, "the proposal's first data went into the firewall");
@@ -446,4 +428,16 @@ public sealed class TransferTests
         p.WaitForExit();
         return long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>A progress callback that keeps the notices (fallbacks, warnings) a send reports.</summary>
+    private static Action<TransferProgress> Collect(List<string> notices) => p =>
+    {
+        if (p.Notice is not null)
+        {
+            lock (notices)
+            {
+                notices.Add(p.Notice);
+            }
+        }
+    };
 }
