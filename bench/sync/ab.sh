@@ -12,28 +12,15 @@ files=${FILES:-20000}; kib=10; rate=1000; rtt=50
 work="/dev/shm/haul-ab-$$"; mkdir -p "$work"
 A=hab-a B=hab-b
 . "$repo/bench/wan/link.sh"
+. "$repo/bench/sync/lib.sh"
 cleanup() { set +e; pkill -f "haul --home $work" ; link_down $A $B; rm -rf "$work"; }
 trap cleanup EXIT
-awk -v r="$rate" -v d="$rtt" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print r*1e6, d/2, 0, q}' > "$work/params"
-link_up $A $B habtun 10.79.0 "$work/params" "$work/netem.log"
-python3 - "$work/src" "$files" "$kib" <<'PY'
-import os, sys
-root, n, kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(n):
-    d = f"{root}/d{i // 1000:03}"
-    if i % 1000 == 0: os.makedirs(d, exist_ok=True)
-    with open(f"{d}/f{i % 1000:04}.bin", "wb") as f: f.write(os.urandom(kib * 1024))
-PY
+sync_link $A $B habtun 10.79.0 "$rate" "$rtt" "$work"
+make_tree "$work/src" "$files" "$kib"
 run() { # $1 label $2 binary $3 n
   local haul=$2 h="$work/run$3"
-  mkdir -p "$h/dst"
-  "$haul" --home "$h/ha" init --name edge >/dev/null 2>&1; "$haul" --home "$h/hb" init --name hub >/dev/null 2>&1
-  "$haul" --home "$h/ha" peer add "$("$haul" --home "$h/hb" id)" 10.79.0.2:7400 --name hub >/dev/null
-  "$haul" --home "$h/hb" peer add "$("$haul" --home "$h/ha" id)" --name edge >/dev/null
-  "$haul" --home "$h/hb" folder add incoming "$h/dst" --share edge:rw >/dev/null
-  ip netns exec $B "$haul" --home "$h/hb" serve --listen 10.79.0.2:7400 >"$h/serve.log" 2>&1 &
-  local sp=$!
-  for _ in $(seq 50); do grep -q serving "$h/serve.log" 2>/dev/null && break; sleep 0.1; done
+  haul_hub "$haul" "$h" 10.79.0.2 "$h/dst" $B
+  local sp=$hub_pid
   local t0=$(date +%s.%N)
   ${PERF:-} ip netns exec $A timeout -s KILL 120 "$haul" --home "$h/ha" sync "$work/src" hub:incoming/src -q > "$h/out.log" 2>&1 || true
   local t1=$(date +%s.%N)

@@ -39,6 +39,7 @@ mkdir -p "$work" "$repo/bench/out"
 A=hsync-a B=hsync-b
 export RCLONE_CONFIG=/dev/null
 . "$repo/bench/wan/link.sh"
+. "$repo/bench/sync/lib.sh"
 cleanup() {
   set +e
   link_down $A $B
@@ -46,9 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The link: RATE Mbit/s, RTT ms, no loss, a queue of one bandwidth-delay product (at least 256 kB).
-awk -v r="$rate" -v d="$rtt" 'BEGIN{q=r*1e6/8*d/1000; if(q<256000)q=256000; print r*1e6, d/2, 0, q}' > "$work/params"
-link_up $A $B hstun 10.78.0 "$work/params" "$work/netem.log"
+sync_link $A $B hstun 10.78.0 "$rate" "$rtt" "$work"
 # TCP Fast Open on the hub, as packaging/60-haul.conf sets for a node that serves (as in bench/wan/run.sh):
 # haul's TLS handshakes end one round trip after the dial once the edge holds the hub's cookie. ssh does
 # not use it, so rsync and rclone are unaffected. --fastopen off measures without it.
@@ -59,26 +58,13 @@ ssh_e="ssh -i $work/ssh/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/de
 rcl=(--sftp-host 10.78.0.2 --sftp-user root --sftp-key-file "$work/ssh/id")
 
 # Two haul nodes: the edge (sender) and the hub, which shares a folder with it read-write.
-"$haul" --home "$work/ha" init --name edge >/dev/null 2>&1; "$haul" --home "$work/hb" init --name hub >/dev/null 2>&1
-"$haul" --home "$work/ha" peer add "$("$haul" --home "$work/hb" id)" 10.78.0.2:7400 --name hub >/dev/null
-"$haul" --home "$work/hb" peer add "$("$haul" --home "$work/ha" id)" --name edge >/dev/null
-mkdir -p "$work/dst/haul"
-"$haul" --home "$work/hb" folder add incoming "$work/dst/haul" --share edge:rw >/dev/null
-ip netns exec $B "$haul" --home "$work/hb" serve --listen 10.78.0.2:7400 >"$work/serve.log" 2>&1 &
-sleep 1
+haul_hub "$haul" "$work" 10.78.0.2 "$work/dst/haul" $B
 # One small send into the hub's inbox first, so the edge holds the hub's Fast Open cookie, as an edge
 # that synced before does (a nightly job); with --fastopen off it is just a small send.
 head -c 4096 /dev/urandom > "$work/warm.bin"
 ip netns exec $A "$haul" --home "$work/ha" send "$work/warm.bin" hub >/dev/null 2>&1 || true
 
-python3 - "$work/src" "$files" "$kib" <<'PY'
-import os, sys
-root, n, kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(n):
-    d = f"{root}/d{i // 1000:03}"
-    if i % 1000 == 0: os.makedirs(d, exist_ok=True)
-    with open(f"{d}/f{i % 1000:04}.bin", "wb") as f: f.write(os.urandom(kib * 1024))
-PY
+make_tree "$work/src" "$files" "$kib"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
