@@ -10,7 +10,7 @@ namespace Haul.Transfer;
 /// </summary>
 internal static class DataFormat
 {
-    /// <summary>Fits a 1500-byte path: 1400 + 44 = 1444-byte UDP payload, 1472 with IPv4+UDP headers, 1492 with IPv6.</summary>
+    /// <summary>The floor (a path that reports a smaller MTU still gets this): 1400 + 44 = 1444-byte UDP payload, 1472 with IPv4+UDP headers, 1492 with IPv6. A 1500-byte path gets 1428 over IPv4 (<see cref="ForMtu"/>).</summary>
     public const int SmallPiece = 1400;
 
     /// <summary>Largest piece: four packets still fit one 64 KiB GSO send.</summary>
