@@ -28,7 +28,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $fastopen == on || $fastopen == off ]] || { echo "bad --fastopen '$fastopen': expected on or off" >&2; exit 2; }
 need=()
-for c in rsync rclone ping; do command -v $c >/dev/null || need+=("$c"); done
+for c in rsync rclone ping nft; do command -v $c >/dev/null || need+=("$c"); done
+[[ " ${need[*]} " == *" nft "* ]] && need=("${need[@]/nft/nftables}")
 [[ " ${need[*]} " == *" ping "* ]] && need=("${need[@]/ping/iputils-ping}")
 [[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
 if ((${#need[@]})); then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
@@ -71,6 +72,19 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 count() { find "$1" -type f 2>/dev/null | wc -l; }
 # Bytes that left the sender's namespace (IP level, both the payload and every protocol's overhead).
 txbytes() { ip netns exec $A cat /sys/class/net/hstun-a/statistics/tx_bytes; }
+# The same bytes split by protocol, as they arrive at the hub's interface (one count per IP packet, after
+# the sender's GSO batches were cut into packets; the link loses nothing): haul's data channel is UDP, its
+# control channel (TLS: listing, manifest, plan) TCP.
+ip netns exec $B nft -f - <<NFT
+table netdev haulcount {
+  chain in {
+    type filter hook ingress device "hstun-b" priority 0; policy accept;
+    ip protocol udp counter comment "udp"
+    ip protocol tcp counter comment "tcp"
+  }
+}
+NFT
+protobytes() { ip netns exec $B nft list chain netdev haulcount in | sed -nE "s/.*bytes ([0-9]+) comment \"$1\".*/\1/p"; }
 
 declare -A secs got
 echo "first sync of $files files ..." >&2
@@ -87,7 +101,9 @@ for i in range(0, n, 100):
 PY
 changed=$(( files / 100 * kib * 1024 ))
 declare -A wire
-b0=$(txbytes); ip netns exec $A "$haul" --home "$work/ha" sync "$work/src" hub:incoming/src --json -q > "$work/haul-1pct.json"; wire[haul]=$(( $(txbytes) - b0 ))
+b0=$(txbytes); u0=$(protobytes udp); c0=$(protobytes tcp)
+ip netns exec $A "$haul" --home "$work/ha" sync "$work/src" hub:incoming/src --json -q > "$work/haul-1pct.json"; wire[haul]=$(( $(txbytes) - b0 ))
+haul_udp=$(( $(protobytes udp) - u0 )) haul_tcp=$(( $(protobytes tcp) - c0 ))
 haul_sent=$(sed -nE 's/.*"sentBytes":([0-9]+).*/\1/p' "$work/haul-1pct.json")
 b0=$(txbytes); ip netns exec $A rsync -a -e "$ssh_e" "$work/src/" root@10.78.0.2:"$work/dst/rsync/"; wire[rsync]=$(( $(txbytes) - b0 ))
 if [[ ${got[rclone]} -eq $files ]]; then b0=$(txbytes); ip netns exec $A timeout -s KILL "$seconds" rclone sync "${rcl[@]}" "$work/src" ":sftp:$work/dst/rclone" 2>/dev/null || true; wire[rclone]=$(( $(txbytes) - b0 )); else wire[rclone]=-1; fi
@@ -121,6 +137,8 @@ mib() { awk -v b="$1" 'BEGIN{ if (b < 0) print "n/a"; else printf "%.2f", b/1048
     "$(mib "${wire[haul]}")" "$(awk -v a="${wire[haul]}" -v b="$changed" 'BEGIN{printf "%.3f", a/b}')" \
     "$(mib "${wire[rsync]}")" "$(awk -v a="${wire[rsync]}" -v b="$changed" 'BEGIN{printf "%.3f", a/b}')" "$(mib "${wire[rclone]}")"
   printf '| 1%% changed: haul chunk bytes sent ÷ changed | %s | | |\n' "$(awk -v a="${haul_sent:-0}" -v b="$changed" 'BEGIN{printf "%.3f", a/b}')"
+  printf '| 1%% changed: haul data channel (UDP, IP level) ÷ changed; control channel (TCP, IP level) | %s; %s KiB | | |\n' \
+    "$(awk -v a="$haul_udp" -v b="$changed" 'BEGIN{printf "%.3f", a/b}')" "$(awk -v a="$haul_tcp" 'BEGIN{printf "%.1f", a/1024}')"
   printf '| 1 byte inserted at the start of %d MiB: MiB on the wire (seconds) | %s (%s) | %s (%s) | %s (%s) |\n' "$big_mib" \
     "$(mib "${ins[haul]}")" "${inssecs[haul]}" "$(mib "${ins[rsync]}")" "${inssecs[rsync]}" "$(mib "${ins[rclone]}")" "${inssecs[rclone]}"
   printf '| 1 byte inserted: haul chunk bytes re-sent | %s MiB | | |\n' "$(mib "${haul_ins:-0}")"
