@@ -10,7 +10,7 @@ namespace Haul.Tests.Support;
 /// is on. Set up while it is off: an IAM user with an access key and an allow-all policy, a role assumed
 /// through STS for a session key and token, and one bucket; then authentication is switched on
 /// (POST /moto-api/reset-auth with 0: every later request is checked). Without signatures
-/// (<c>new MotoServer(signatures: false)</c>) it stores keys verbatim, "..", "//" and all, which s3rver
+/// (<see cref="WithoutSignatures"/>) it stores keys verbatim, "..", "//" and all, which s3rver
 /// cannot hold (its keys are paths on disk), so a test can put a hostile key and have it listed.
 /// Found through HAUL_MOTO_SERVER (test.sh sets it), PATH, or pyenv's shim; absent, the tests that need
 /// it are reported skipped.
@@ -26,7 +26,7 @@ public sealed class MotoServer : IDisposable
     {
     }
 
-    public MotoServer(bool signatures)
+    private MotoServer(bool signatures)
     {
         if (Found is null)
         {
@@ -68,6 +68,9 @@ public sealed class MotoServer : IDisposable
 
     public const string Bucket = "signed-bucket";
 
+    /// <summary>A server that checks no signature and keeps keys verbatim (for hostile keys put with <see cref="PutRaw"/>).</summary>
+    public static MotoServer WithoutSignatures() => new(signatures: false);
+
     /// <summary>Null where moto_server is installed, else why the tests that need it are skipped.</summary>
     public static string? SkipReason => Found is null ? "moto_server (moto 5.2.1, Python 3.11) is not installed: set HAUL_MOTO_SERVER to its path to run the SigV4 tests" : null;
 
@@ -100,7 +103,14 @@ public sealed class MotoServer : IDisposable
 
     /// <summary>An S3 client signing with the IAM user's key.</summary>
     public Amazon.S3.AmazonS3Client Client() =>
-        new(new Amazon.Runtime.BasicAWSCredentials(AccessKey, SecretKey), new Amazon.S3.AmazonS3Config { ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+        new(new Amazon.Runtime.BasicAWSCredentials(AccessKey, SecretKey), new Amazon.S3.AmazonS3Config
+        {
+            ServiceURL = Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED,
+        });
 
     /// <summary>
     /// PUTs an object with exactly this key over a raw socket (no client normalises it): each '.' of a

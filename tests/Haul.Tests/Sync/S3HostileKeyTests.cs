@@ -28,7 +28,7 @@ public sealed class S3HostileKeyTests
     [MotoFact]
     public async Task Copy_FromS3_SkipsKeysThatWouldLeaveTheDestination_WritesTheRest_AndFails()
     {
-        using var moto = new MotoServer(signatures: false);
+        using var moto = MotoServer.WithoutSignatures();
         using var tmp = new TempDir();
         PutAll(moto);
         string dst = Path.Combine(tmp.Path, "outer", "dest");
@@ -44,7 +44,7 @@ public sealed class S3HostileKeyTests
     [MotoFact]
     public async Task Sync_FromS3_WithHostileKeys_DeletesNothing()
     {
-        using var moto = new MotoServer(signatures: false);
+        using var moto = MotoServer.WithoutSignatures();
         using var tmp = new TempDir();
         PutAll(moto);
         string dst = Path.Combine(tmp.Path, "outer", "dest");
@@ -63,7 +63,7 @@ public sealed class S3HostileKeyTests
     [MotoFact]
     public async Task Copy_FromS3_DoesNotWriteThroughASymlinkedFolderInTheDestination()
     {
-        using var moto = new MotoServer(signatures: false);
+        using var moto = MotoServer.WithoutSignatures();
         using var tmp = new TempDir();
         moto.PutRaw(MotoServer.Bucket, "t/good.bin", "good"u8.ToArray());
         moto.PutRaw(MotoServer.Bucket, "t/link/planted.txt", "evil"u8.ToArray());
