@@ -112,21 +112,8 @@ public sealed class MotoServer : IDisposable
             ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED,
         });
 
-    /// <summary>
-    /// PUTs an object with exactly this key over a raw socket (no client normalises it): each '.' of a
-    /// ".." component and other bytes outside [A-Za-z0-9/_-] are percent-encoded, and moto decodes them
-    /// back into the key. Only without signatures.
-    /// </summary>
-    public void PutRaw(string bucket, string key, byte[] body)
-    {
-        var path = new StringBuilder("/" + bucket + "/");
-        foreach (byte b in Encoding.UTF8.GetBytes(key))
-        {
-            path.Append(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'/' or (byte)'_' or (byte)'-' ? ((char)b).ToString() : $"%{b:X2}");
-        }
-
-        Send("PUT", path.ToString(), body, "application/octet-stream");
-    }
+    /// <summary>PUTs an object with exactly this key (see <see cref="RawHttp"/>): moto decodes the percent-encoded bytes back into it. Only without signatures.</summary>
+    public void PutRaw(string bucket, string key, byte[] body) => Send("PUT", RawHttp.ObjectPath(bucket, key), body, "application/octet-stream");
 
     public void Dispose()
     {
@@ -192,29 +179,7 @@ public sealed class MotoServer : IDisposable
         return XDocument.Parse(body);
     }
 
-    private void Send(string method, string path, byte[]? body, string? contentType)
-    {
-        using var c = new TcpClient("127.0.0.1", Port);
-        using var s = c.GetStream();
-        var head = new StringBuilder($"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{Port}\r\nConnection: close\r\nContent-Length: {body?.Length ?? 0}\r\n");
-        if (contentType is not null)
-        {
-            head.Append("Content-Type: ").Append(contentType).Append("\r\n");
-        }
-
-        s.Write(Encoding.ASCII.GetBytes(head.Append("\r\n").ToString()));
-        if (body is not null)
-        {
-            s.Write(body);
-        }
-
-        using var r = new StreamReader(s, Encoding.UTF8);
-        string all = r.ReadToEnd();
-        if (!all.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) && !all.StartsWith("HTTP/1.0 200", StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"moto {method} {path}: {all.Split('\n')[0]}");
-        }
-    }
+    private void Send(string method, string path, byte[]? body, string? contentType) => RawHttp.Send(Port, method, path, body, contentType);
 
     private void WaitForPort()
     {
