@@ -138,20 +138,22 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
             OnPlanned?.Invoke(a);
         }
 
-        if (options.DryRun)
+        if (!options.DryRun)
         {
-            _stats.Elapsed = started.Elapsed;
-            return _stats;
+            await ExecuteAsync(plan, ct).ConfigureAwait(false);
         }
 
-        await ExecuteAsync(plan, ct).ConfigureAwait(false);
         if (_refused > 0)
         {
             throw new HaulException(ErrorCode.SyncIncomplete, $"{_refused} unsafe names were skipped (see the 'refused' lines); nothing was deleted and the last baseline is kept", "rename or remove those files where they are listed, then run again");
         }
 
-        var (base1, base2) = Baseline(cur1, cur2, plan);
-        state.Save(pair, base1, base2);
+        if (!options.DryRun)
+        {
+            var (base1, base2) = Baseline(cur1, cur2, plan);
+            state.Save(pair, base1, base2);
+        }
+
         _stats.Elapsed = started.Elapsed;
         return _stats;
     }
