@@ -22,6 +22,23 @@ if [[ ! -x .build/tools/node_modules/.bin/s3rver ]]; then
   mkdir -p .build/tools && npm install --prefix .build/tools --no-audit --no-fund --silent s3rver@3.7.1
 fi
 
+# moto_server (moto 5.2.1, in this machine image's Python 3.11) checks SigV4 signatures: the S3 signature
+# and hostile-key tests start it (tests/Haul.Tests/Support/MotoServer.cs). CI runs as root without
+# pyenv's shims on PATH, so look there too; not found, those tests are reported skipped, not passed.
+if [[ -z "${HAUL_MOTO_SERVER:-}" ]]; then
+  HAUL_MOTO_SERVER=$(command -v moto_server || true)
+  if [[ -z "$HAUL_MOTO_SERVER" && -x /root/.pyenv/shims/moto_server ]]; then
+    HAUL_MOTO_SERVER=$(PYENV_ROOT=/root/.pyenv /root/.pyenv/libexec/pyenv which moto_server 2>/dev/null || echo /root/.pyenv/shims/moto_server)
+  fi
+fi
+if [[ -n "$HAUL_MOTO_SERVER" ]]; then
+  export HAUL_MOTO_SERVER
+  echo "moto_server: $HAUL_MOTO_SERVER"
+else
+  unset HAUL_MOTO_SERVER
+  echo "moto_server not found: the S3 signature and hostile-key tests will be reported skipped"
+fi
+
 passed=0 failed=0 skipped=0
 # Runs the suite (extra dotnet test arguments in "$@") and adds its counts to the totals; a run that
 # ends without a summary, or fails with none counted, counts as one failure. Sets $status.

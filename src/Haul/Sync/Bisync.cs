@@ -67,12 +67,17 @@ internal sealed class BisyncStats
 /// "name.conflict-DATE-NODE.ext" on both sides, so nothing is lost. The first run (or --resync) only
 /// copies: what is missing on a side is copied to it, different files on both sides are conflicts, and
 /// nothing is deleted. A run that would delete more than --max-delete percent of a side changes nothing.
-/// The new listings are saved only when every step succeeded; a failed run is simply re-planned.
+/// The new baseline is what this run made identical, built from the listings taken before it (as rclone
+/// bisync does), never a listing taken after it: a file edited during the run keeps its old entry, so
+/// the next run sees the edit (and a later edit on the other side is a conflict, not an overwrite).
+/// It is saved only when every step succeeded; a failed run is simply re-planned. A name refused by
+/// the path rule is skipped with one line: the run then deletes nothing and keeps the old baseline.
 /// </summary>
 internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions options, BisyncState state, SyncLog log)
 {
     private static readonly long MtimeWindowTicks = TimeSpan.FromMilliseconds(1).Ticks;
     private readonly BisyncStats _stats = new();
+    private long _refused;
 
     public Action<BisyncAction>? OnPlanned { get; init; }
 
@@ -122,25 +127,77 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
             }
         }
 
+        if (_refused > 0)
+        {
+            // rclone's rule: no deletions after errors (a skipped name may be what a deletion relies on).
+            plan.RemoveAll(a => a.Kind is BisyncActionKind.DeleteOn1 or BisyncActionKind.DeleteOn2);
+        }
+
         foreach (var a in plan)
         {
             OnPlanned?.Invoke(a);
         }
 
-        if (options.DryRun)
+        if (!options.DryRun)
         {
-            _stats.Elapsed = started.Elapsed;
-            return _stats;
+            await ExecuteAsync(plan, ct).ConfigureAwait(false);
         }
 
-        await ExecuteAsync(plan, ct).ConfigureAwait(false);
+        if (_refused > 0)
+        {
+            throw new HaulException(ErrorCode.SyncIncomplete, $"{_refused} unsafe names were skipped (see the 'refused' lines); nothing was deleted and the last baseline is kept", "rename or remove those files where they are listed, then run again");
+        }
 
-        // Save what both sides hold now, as the base of the next run.
-        var after1 = await ListAsync(path1, ct).ConfigureAwait(false);
-        var after2 = await ListAsync(path2, ct).ConfigureAwait(false);
-        state.Save(pair, after1, after2);
+        if (!options.DryRun)
+        {
+            var (base1, base2) = Baseline(cur1, cur2, plan);
+            state.Save(pair, base1, base2);
+        }
+
         _stats.Elapsed = started.Elapsed;
         return _stats;
+    }
+
+    /// <summary>
+    /// Per path, the state this run made identical on both sides, from the listings taken before the run:
+    /// an untouched pair keeps its listed entries; a copied file is recorded on both sides as the entry
+    /// that was copied (its size and time travel with it); a conflict records the winner at the path and
+    /// the loser at its new name; a deletion records nothing. A file edited after the listing therefore
+    /// still differs from its baseline entry next time, so the edit is seen and propagated (or, if the
+    /// other side changed too, becomes a conflict).
+    /// </summary>
+    private static (Dictionary<string, SyncEntry> Side1, Dictionary<string, SyncEntry> Side2) Baseline(Dictionary<string, SyncEntry> cur1, Dictionary<string, SyncEntry> cur2, List<BisyncAction> plan)
+    {
+        var b1 = new Dictionary<string, SyncEntry>(StringComparer.Ordinal);
+        var b2 = new Dictionary<string, SyncEntry>(StringComparer.Ordinal);
+        var acted = new HashSet<string>(plan.Select(a => a.Path), StringComparer.Ordinal);
+        foreach (var (p, e1) in cur1)
+        {
+            if (!acted.Contains(p) && cur2.TryGetValue(p, out var e2))
+            {
+                (b1[p], b2[p]) = (e1, e2);
+            }
+        }
+
+        foreach (var a in plan)
+        {
+            switch (a.Kind)
+            {
+                case BisyncActionKind.CopyTo2:
+                    b1[a.Path] = b2[a.Path] = a.Entry1!;
+                    break;
+                case BisyncActionKind.CopyTo1:
+                    b1[a.Path] = b2[a.Path] = a.Entry2!;
+                    break;
+                case BisyncActionKind.Conflict:
+                    b1[a.Path] = b2[a.Path] = a.Winner == 1 ? a.Entry1! : a.Entry2!;
+                    var loser = (a.Winner == 1 ? a.Entry2! : a.Entry1!) with { Path = a.ConflictName! };
+                    b1[loser.Path] = b2[loser.Path] = loser;
+                    break;
+            }
+        }
+
+        return (b1, b2);
     }
 
     private static HaulException Unsupported(ISyncEnd end) =>
@@ -149,7 +206,15 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
     private async Task<Dictionary<string, SyncEntry>> ListAsync(ISyncEnd end, CancellationToken ct)
     {
         var d = new Dictionary<string, SyncEntry>(StringComparer.Ordinal);
-        await foreach (var e in end.ListAsync(options.Filter, ct).ConfigureAwait(false))
+        var listing = ListingGuard.Safe(
+            end.ListAsync(options.Filter, ct),
+            (e, why) =>
+            {
+                _refused++;
+                log.Action("refused", ListingGuard.Printable(e.Path), detail: $"unsafe name listed by {end.Display} ({why}); skipped");
+            },
+            ct);
+        await foreach (var e in listing.ConfigureAwait(false))
         {
             d[e.Path] = e;
         }

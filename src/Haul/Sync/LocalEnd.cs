@@ -115,11 +115,14 @@ internal sealed class LocalEnd : ISyncEnd
     {
         string final = FullPath(entry.Path);
         string dir = Path.GetDirectoryName(final)!;
-        Directory.CreateDirectory(dir);
+        Directory.CreateDirectory(_root);
+        Parents(_root, entry.Path, create: true);
         string tmp = Path.Combine(dir, TempPrefix + Path.GetFileName(final));
         try
         {
-            var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            // CreateNew (O_EXCL) never opens through a link left at the temporary name.
+            TryDelete(tmp);
+            var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
             await using (fs.ConfigureAwait(false))
             {
                 if (entry.Size > 0)
@@ -161,6 +164,7 @@ internal sealed class LocalEnd : ISyncEnd
     public Task SetMtimeAsync(SyncEntry entry, long mtimeTicks, CancellationToken cancellationToken = default)
     {
         string full = FullPath(entry.Path);
+        Parents(_root, entry.Path, create: false);
         var before = _index is null ? null : _index.Lookup(_root, entry.Path, Native.Stat(full));
         File.SetLastWriteTimeUtc(full, new DateTime(mtimeTicks, DateTimeKind.Utc));
         if (before is { } h)
@@ -173,7 +177,12 @@ internal sealed class LocalEnd : ISyncEnd
 
     public Task DeleteAsync(SyncEntry entry, CancellationToken cancellationToken = default)
     {
-        File.Delete(FullPath(entry.Path));
+        string full = FullPath(entry.Path);
+        if (Parents(_root, entry.Path, create: false))
+        {
+            File.Delete(full);
+        }
+
         _index?.Forget(_root, entry.Path);
         return Task.CompletedTask;
     }
@@ -181,13 +190,15 @@ internal sealed class LocalEnd : ISyncEnd
     public Task BackupAsync(SyncEntry entry, string backupRoot, CancellationToken cancellationToken = default)
     {
         string src = FullPath(entry.Path);
-        if (!File.Exists(src))
+        if (!Parents(_root, entry.Path, create: false) || !File.Exists(src))
         {
             return Task.CompletedTask;
         }
 
-        string dst = Path.Combine(Path.GetFullPath(backupRoot), entry.Path);
-        Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+        string backup = Path.GetFullPath(backupRoot).TrimEnd('/');
+        string dst = backup + "/" + entry.Path;
+        Directory.CreateDirectory(backup);
+        Parents(backup, entry.Path, create: true);
         File.Move(src, dst, overwrite: true);
         _index?.Forget(_root, entry.Path);
         return Task.CompletedTask;
@@ -209,7 +220,48 @@ internal sealed class LocalEnd : ISyncEnd
         }
     }
 
-    private string FullPath(string rel) => _root + "/" + rel;
+    /// <summary>The path under the root, for a name that passed the manifest rule (no "..", no absolute path, no NUL).</summary>
+    private string FullPath(string rel)
+    {
+        if (!PathSafety.IsSafeRelative(rel, out var why))
+        {
+            throw new HaulException(ErrorCode.UnsafePath, $"refused '{ListingGuard.Printable(rel)}' in {Display}: {why}", "only plain relative names are written, read or deleted");
+        }
+
+        return _root + "/" + rel;
+    }
+
+    /// <summary>
+    /// Walks the folders above <paramref name="rel"/> under <paramref name="root"/> without following
+    /// links: a symlink there (which could lead anywhere: a name passing the lexical rule is contained
+    /// only if no parent resolves elsewhere) or a file is refused; a missing folder is created when
+    /// <paramref name="create"/> is set. False when one is missing and not created (nothing below it).
+    /// </summary>
+    private bool Parents(string root, string rel, bool create)
+    {
+        for (int slash = rel.IndexOf('/'); slash >= 0; slash = rel.IndexOf('/', slash + 1))
+        {
+            string dir = root + "/" + rel[..slash];
+            var attrs = new FileInfo(dir).Attributes;
+            if ((int)attrs == -1)
+            {
+                if (!create)
+                {
+                    return false;
+                }
+
+                Directory.CreateDirectory(dir);
+                continue;
+            }
+
+            if ((attrs & FileAttributes.ReparsePoint) != 0 || (attrs & FileAttributes.Directory) == 0)
+            {
+                throw new HaulException(ErrorCode.UnsafePath, $"refused '{ListingGuard.Printable(rel)}' in {Display}: '{rel[..slash]}' is {((attrs & FileAttributes.ReparsePoint) != 0 ? "a symlink" : "not a folder")}", "remove or rename it in the destination; Haul does not write through links");
+            }
+        }
+
+        return true;
+    }
 
     private List<Child> ReadDir(string dir)
     {

@@ -104,10 +104,15 @@ internal sealed class S3End : ISyncEnd
             var page = await Call(() => _s3.ListObjectsV2Async(req, cancellationToken)).ConfigureAwait(false);
             foreach (var o in page.S3Objects ?? [])
             {
-                string path = o.Key[KeyPrefix.Length..];
-                if (path.Length == 0 || path.EndsWith('/'))
+                if (o.Key is null || !o.Key.StartsWith(KeyPrefix, StringComparison.Ordinal))
                 {
-                    continue; // folder markers some tools create
+                    throw new HaulException(ErrorCode.ObjectStore, $"the store behind {Display} listed a key outside the prefix '{KeyPrefix}'", "this store does not answer listings correctly; nothing was deleted");
+                }
+
+                string path = o.Key[KeyPrefix.Length..];
+                if (path.Length == 0 || (path.EndsWith('/') && (o.Size ?? 0) == 0))
+                {
+                    continue; // empty folder markers some tools create; one with content is listed, and refused by the runner
                 }
 
                 if (last is not null && string.CompareOrdinal(last, path) > 0)
@@ -462,9 +467,9 @@ internal sealed class S3End : ISyncEnd
         {
             throw new HaulException(ErrorCode.ObjectStore, $"bucket '{_bucket}' does not exist", "create it first (aws s3 mb s3://" + _bucket + "), or check the name and --endpoint", e);
         }
-        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized || e.ErrorCode is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "AccessDenied")
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized || e.ErrorCode is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "AccessDenied" or "InvalidToken" or "ExpiredToken" or "TokenRefreshRequired")
         {
-            throw new HaulException(ErrorCode.ObjectStore, $"the store refused the credentials for bucket '{_bucket}' ({e.ErrorCode})", "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, --profile and the bucket policy", e);
+            throw new HaulException(ErrorCode.ObjectStore, $"the store refused the credentials for bucket '{_bucket}' ({e.ErrorCode})", "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (a session token expires), --profile and the bucket policy", e);
         }
         catch (AmazonS3Exception e)
         {

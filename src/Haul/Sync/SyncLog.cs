@@ -38,7 +38,7 @@ internal sealed class SyncLog : IDisposable
                 {
                     w.WriteStartObject();
                     w.WriteString("time", DateTimeOffset.UtcNow);
-                    w.WriteString("level", what == "error" ? "error" : "info");
+                    w.WriteString("level", what is "error" or "refused" ? "error" : "info");
                     w.WriteString("action", what);
                     w.WriteString("path", path);
                     if (size >= 0)

@@ -222,8 +222,8 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     /// <summary>The merge of both listings: one action per difference, in path order.</summary>
     private async IAsyncEnumerable<SyncAction> PlanAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var a = Prefetch.Ahead(source.ListAsync(options.Filter, ct), ct).GetAsyncEnumerator(ct);
-        var b = Prefetch.Ahead(dest.ListAsync(options.Filter, ct), ct).GetAsyncEnumerator(ct);
+        var a = Prefetch.Ahead(ListingGuard.Safe(source.ListAsync(options.Filter, ct), (e, why) => Refused(source, e, why), ct), ct).GetAsyncEnumerator(ct);
+        var b = Prefetch.Ahead(ListingGuard.Safe(dest.ListAsync(options.Filter, ct), (e, why) => Refused(dest, e, why), ct), ct).GetAsyncEnumerator(ct);
         try
         {
             bool ha = await a.MoveNextAsync().ConfigureAwait(false);
@@ -269,6 +269,16 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             await a.DisposeAsync().ConfigureAwait(false);
             await b.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A listed name that could leave the destination (an S3 key like "prefix/../../x"): skipped, one line
+    /// naming it, and counted as an error, so the run ends non-zero and its delete step does not run.
+    /// </summary>
+    private void Refused(ISyncEnd end, SyncEntry e, string why)
+    {
+        Interlocked.Increment(ref _stats.Errors);
+        log.Action("refused", ListingGuard.Printable(e.Path), detail: $"unsafe name listed by {end.Display} ({why}); skipped");
     }
 
     /// <summary>Null when the destination already holds this file.</summary>

@@ -83,6 +83,100 @@ public sealed class BisyncTests
         Assert.Equal(0, t.GetProperty("copiedTo1").GetInt64() + t.GetProperty("copiedTo2").GetInt64() + t.GetProperty("deletedOn1").GetInt64() + t.GetProperty("deletedOn2").GetInt64());
     }
 
+    /// <summary>
+    /// A file edited on side 1 after the run listed it (the hook is the runner's plan callback, which
+    /// runs between listing and copying) is not in this run's copies; the baseline must not record the
+    /// edit as already synced, so the next run carries it to side 2.
+    /// </summary>
+    [Fact]
+    public async Task AnEditOnSide1DuringARun_IsPropagatedByTheNextRun()
+    {
+        using var tmp = new TempDir();
+        var (home, one, two, t0) = await EditedDuringARun(tmp);
+        Assert.Equal("a", File.ReadAllText(Path.Combine(two, "a.txt")));
+
+        var next = await RunInProcess(home, one, two);
+        Assert.Equal(1, next.CopiedTo2);
+        Assert.Equal("a-edited-mid-run", File.ReadAllText(Path.Combine(two, "a.txt")));
+        AssertSameTrees(one, two);
+        Assert.Equal(t0.AddMinutes(20), File.GetLastWriteTimeUtc(Path.Combine(two, "a.txt")));
+    }
+
+    /// <summary>The same mid-run edit, then an edit of that file on side 2 before the next run: both sides changed it, so it is a conflict with a conflict copy, never a silent overwrite of side 1's edit.</summary>
+    [Fact]
+    public async Task AnEditOnSide1DuringARun_ThenAnEditOnSide2_IsAConflict_NotAnOverwrite()
+    {
+        using var tmp = new TempDir();
+        var (home, one, two, t0) = await EditedDuringARun(tmp);
+        Write(Path.Combine(two, "a.txt"), "a-from-two", t0.AddMinutes(30));
+
+        var next = await RunInProcess(home, one, two);
+        Assert.Equal(1, next.Conflicts);
+        AssertSameTrees(one, two);
+        Assert.Equal("a-from-two", File.ReadAllText(Path.Combine(one, "a.txt")));
+        string kept = Assert.Single(Files(one), f => f.Contains(".conflict-", StringComparison.Ordinal));
+        Assert.Equal("a-edited-mid-run", File.ReadAllText(Path.Combine(one, kept)));
+    }
+
+    /// <summary>Listed names pass the manifest path rule here too: a local name with a backslash is skipped with one line, the run fails, and its deletion is not carried out.</summary>
+    [Fact]
+    public async Task ANameThePathRuleRefuses_IsSkippedWithALine_AndNothingIsDeleted()
+    {
+        using var tmp = new TempDir();
+        string home = tmp.Sub("home"), one = tmp.Sub("one"), two = tmp.Sub("two");
+        var t0 = DateTime.UtcNow.AddHours(-2);
+        Write(Path.Combine(one, "a.txt"), "a", t0);
+        Write(Path.Combine(one, "gone.txt"), "g", t0);
+        Directory.CreateDirectory(two);
+        Assert.Equal(0, (await Run(home, "bisync", one, two)).Code);
+
+        File.Delete(Path.Combine(one, "gone.txt"));
+        Write(Path.Combine(one, "back\\slash.txt"), "x", t0);
+        var r = await Run(home, "bisync", one, two);
+        Assert.True(r.Code == (int)ErrorCode.SyncIncomplete, r.Err);
+        Assert.Single(r.Err.Split('\n'), l => l.Contains(" refused  back\\slash.txt: ", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(two, "gone.txt")));
+        Assert.False(File.Exists(Path.Combine(two, "back\\slash.txt")));
+    }
+
+    /// <summary>Two synced files; b.txt changed on side 1, and while that run copies it, a.txt is edited on side 1.</summary>
+    private static async Task<(string Home, string One, string Two, DateTime T0)> EditedDuringARun(TempDir tmp)
+    {
+        string home = tmp.Sub("home"), one = tmp.Sub("one"), two = tmp.Sub("two");
+        var t0 = DateTime.UtcNow.AddHours(-2);
+        Write(Path.Combine(one, "a.txt"), "a", t0);
+        Write(Path.Combine(one, "b.txt"), "b", t0);
+        Directory.CreateDirectory(two);
+        Assert.True((await RunInProcess(home, one, two)).FirstRun);
+        AssertSameTrees(one, two);
+
+        Write(Path.Combine(one, "b.txt"), "b2", t0.AddMinutes(10));
+        bool edited = false;
+        var during = await RunInProcess(home, one, two, a =>
+        {
+            if (!edited)
+            {
+                Write(Path.Combine(one, "a.txt"), "a-edited-mid-run", t0.AddMinutes(20));
+                edited = true;
+            }
+        });
+        Assert.True(edited);
+        Assert.Equal(1, during.CopiedTo2);
+        Assert.Equal("b2", File.ReadAllText(Path.Combine(two, "b.txt")));
+        return (home, one, two, t0);
+    }
+
+    private static async Task<BisyncStats> RunInProcess(string home, string one, string two, Action<BisyncAction>? onPlanned = null)
+    {
+        Directory.CreateDirectory(home);
+        using var state = BisyncState.ForHome(home);
+        using var log = new SyncLog(null, json: false, quiet: true);
+        await using var side1 = new LocalEnd(one, null);
+        await using var side2 = new LocalEnd(two, null);
+        var runner = new BisyncRunner(side1, side2, new BisyncOptions(), state, log) { OnPlanned = onPlanned };
+        return await runner.RunAsync(CancellationToken.None);
+    }
+
     [Fact]
     public async Task ARunThatWouldDeleteMostOfASide_IsRefused_AndChangesNothing()
     {
