@@ -149,6 +149,11 @@ internal sealed class LocalEnd : ISyncEnd
             TryDelete(tmp);
             throw new HaulException(ErrorCode.DiskFull, $"no space left writing {Display}/{entry.Path}", "free space on the destination and run again; nothing was deleted", io);
         }
+        catch (IOException io) when (IoErrors.IsReadOnlyFileSystem(io))
+        {
+            TryDelete(tmp);
+            throw new HaulException(ErrorCode.PermissionDenied, $"{Display} is on a read-only file system", "remount it read-write or choose another destination; nothing was deleted", io);
+        }
         catch (UnauthorizedAccessException ua)
         {
             TryDelete(tmp);

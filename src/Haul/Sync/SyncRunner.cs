@@ -115,6 +115,16 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             await Task.WhenAll(workers).ConfigureAwait(false);
         }
 
+        if (_fatal is { } fatal)
+        {
+            // Nothing is deleted after it; the files already copied stay.
+            throw fatal as HaulException ?? new HaulException(
+                IoErrors.IsDiskFull((IOException)fatal) ? ErrorCode.DiskFull : ErrorCode.PermissionDenied,
+                IoErrors.IsDiskFull((IOException)fatal) ? $"no space left on {dest.Display}" : $"{dest.Display} is on a read-only file system",
+                "free space or remount it read-write, then run again; nothing was deleted",
+                fatal);
+        }
+
         if (options.Mode == SyncMode.Sync && !options.DryRun)
         {
             await DeleteAsync(deletes, cancellationToken).ConfigureAwait(false);
@@ -314,10 +324,25 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         return byHash || Math.Abs(s.MtimeTicks - d.MtimeTicks) < MtimeWindowTicks ? null : SyncActionKind.Touch;
     }
 
+    /// <summary>
+    /// A destination that is full or mounted read-only fails every file the same way: the first such
+    /// error ends the run with its own code (14 or 13) instead of one error line per remaining file.
+    /// </summary>
+    private static bool EndsTheRun(Exception ex) => ex is HaulException { Code: ErrorCode.DiskFull }
+        || (ex is HaulException { InnerException: IOException inner } && IoErrors.IsReadOnlyFileSystem(inner))
+        || (ex is IOException io && (IoErrors.IsDiskFull(io) || IoErrors.IsReadOnlyFileSystem(io)));
+
+    private Exception? _fatal;
+
     private async Task WorkAsync(ChannelReader<SyncAction> reader, CancellationToken ct)
     {
         await foreach (var a in reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
+            if (Volatile.Read(ref _fatal) is not null)
+            {
+                continue; // drained, not attempted: the run ends with the first fatal error
+            }
+
             try
             {
                 if (a.Kind == SyncActionKind.Touch)
@@ -329,6 +354,11 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 }
 
                 await CopyAsync(a, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (EndsTheRun(ex) && !ct.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _stats.Errors);
+                Interlocked.CompareExchange(ref _fatal, ex, null);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HaulException && !ct.IsCancellationRequested)
             {

@@ -222,6 +222,70 @@ public sealed class ChaosTests
     }
 
     [Fact]
+    public async Task ALocalSyncIntoAReadOnlyTarget_SaysSo_AndLeavesNothing()
+    {
+        if (!IsRoot)
+        {
+            return; // needs mount(8); CI runs as root
+        }
+
+        using var tmp = new TempDir();
+        string mnt = tmp.Sub("mnt"), src = tmp.Sub("src");
+        Directory.CreateDirectory(mnt);
+        Trees.WriteRandom(Path.Combine(src, "a.bin"), 100_000, 3);
+        Run("mount", "-t", "tmpfs", "-o", "size=8m,ro", "tmpfs", mnt);
+        try
+        {
+            var (code, _, err) = await HaulProcess.RunAsync("--home", tmp.Sub("home"), "sync", src, mnt);
+
+            Assert.Equal((int)ErrorCode.PermissionDenied, code);
+            Assert.Contains("read-only file system", err, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(mnt));
+        }
+        finally
+        {
+            Run("umount", "-l", mnt);
+        }
+    }
+
+    [Fact]
+    public async Task ALocalSyncOntoAFullDisk_StopsAtTheFirstFullWrite_WithOneLine()
+    {
+        if (!IsRoot)
+        {
+            return; // needs mount(8); CI runs as root
+        }
+
+        using var tmp = new TempDir();
+        string mnt = tmp.Sub("mnt"), src = tmp.Sub("src");
+        Directory.CreateDirectory(mnt);
+        for (int i = 0; i < 40; i++)
+        {
+            Trees.WriteRandom(Path.Combine(src, $"f{i:00}.bin"), 300_000, 50 + i);
+        }
+
+        Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt);
+        try
+        {
+            var (code, _, err) = await HaulProcess.RunAsync("--home", tmp.Sub("home"), "sync", src, mnt, "--transfers", "1");
+
+            Assert.Equal((int)ErrorCode.DiskFull, code);
+            Assert.Single(err.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+            Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+            Assert.DoesNotContain(Directory.EnumerateFiles(mnt), f => Path.GetFileName(f).StartsWith(".haul-tmp-", StringComparison.Ordinal));
+            foreach (var f in Directory.EnumerateFiles(mnt))
+            {
+                Assert.True(Trees.SameBytes(Path.Combine(src, Path.GetFileName(f)), f), f);
+            }
+        }
+        finally
+        {
+            Run("umount", "-l", mnt);
+        }
+    }
+
+    [Fact]
     public async Task TheLinkCutForSeconds_LosesNothing_AndTheSameSendFinishes()
     {
         if (!IsRoot || !HasNft)
