@@ -209,7 +209,18 @@ internal sealed class NodeServer : IAsyncDisposable
                     case FrameType.Offer:
                         // After a write-mode FOLDER_OPEN the files land in that folder, else in the peer's inbox.
                         string? target = folders?.WriteTarget;
-                        var session = new ReceiveSession(ctl, _store, _me, peer, target ?? Path.Combine(_inbox, peer.Name), _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true);
+                        string root;
+                        try
+                        {
+                            root = target ?? InboxOf(peer);
+                        }
+                        catch (HaulException ex)
+                        {
+                            await ctl.SendErrorAsync(ex, ct).ConfigureAwait(false);
+                            return;
+                        }
+
+                        var session = new ReceiveSession(ctl, _store, _me, peer, root, _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true);
                         await session.RunAsync(f, ct).ConfigureAwait(false);
                         break;
                     case FrameType.Bye:
@@ -247,10 +258,57 @@ internal sealed class NodeServer : IAsyncDisposable
             return;
         }
 
-        string name = _store.UniquePeerName(string.IsNullOrWhiteSpace(join.NodeName) ? helloName : join.NodeName, joiner);
+        // The joiner's name becomes its inbox folder. One that breaks the rule does not fail the pairing
+        // (the invite was given to this node ID, the name is only a label): it is filed under a safe
+        // name, and the log says so.
+        string wanted = string.IsNullOrEmpty(join.NodeName) ? helloName : join.NodeName;
+        if (!NodeName.IsValid(wanted))
+        {
+            string fallback = NodeName.Fallback(joiner);
+            Log.PeerNameReplaced(_log, NodeName.Printable(wanted), joiner, fallback);
+            wanted = fallback;
+        }
+
+        string name = _store.UniquePeerName(wanted, joiner);
         _store.AddPeer(joiner, name, null);
         Log.Paired(_log, name, joiner);
         await ctl.SendAsync(FrameType.JoinOk, new WireWriter().String(_name), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The folder a peer's sends land in: INBOX/&lt;its name&gt;, and never anywhere else. The name was
+    /// checked when it was stored, but a database from before that check (or edited by hand) may hold
+    /// anything, so it is checked again here, and the folder must resolve to a direct child of the inbox
+    /// that is not a symlink. Otherwise the OFFER is refused and the peer is told why.
+    /// </summary>
+    private string InboxOf(PeerRecord peer)
+    {
+        string? why = null;
+        string dir = string.Empty;
+        if (!NodeName.IsValid(peer.Name))
+        {
+            why = "is not a safe folder name";
+        }
+        else
+        {
+            dir = Path.GetFullPath(Path.Combine(_inbox, peer.Name));
+            if (!string.Equals(Path.GetDirectoryName(dir), _inbox.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+            {
+                why = "does not stay inside the inbox";
+            }
+            else if (new FileInfo(dir).LinkTarget is not null || File.Exists(dir))
+            {
+                why = "names a symlink or file in the inbox, not a folder";
+            }
+        }
+
+        if (why is null)
+        {
+            return dir;
+        }
+
+        Log.InboxRefused(_log, NodeName.Printable(peer.Name), peer.Id, why);
+        throw new HaulException(ErrorCode.UnsafePath, $"the receiving node cannot place this peer's sends: its name for this node {why}", "ask the receiving node's owner to rename this peer with 'haul peer add NODEID --name NEWNAME'");
     }
 
     private sealed class DisposeLater(Action action) : IDisposable
