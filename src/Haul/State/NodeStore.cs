@@ -83,6 +83,10 @@ internal sealed class NodeStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops trusting a peer and revokes its folder grants with it, in one transaction: grants are keyed
+    /// by node ID, so kept ones would come back, unasked, when the same node is added again under any name.
+    /// </summary>
     public bool RemovePeer(string nameOrId)
     {
         var p = FindPeer(nameOrId);
@@ -93,8 +97,15 @@ internal sealed class NodeStore : IDisposable
 
         lock (_lock)
         {
+            using var tx = _db.BeginTransaction();
+            using var shares = Cmd("DELETE FROM folder_shares WHERE peer_id=$i", ("$i", p.Id.Canonical));
+            shares.Transaction = tx;
+            shares.ExecuteNonQuery();
             using var c = Cmd("DELETE FROM peers WHERE node_id=$i", ("$i", p.Id.Canonical));
-            return c.ExecuteNonQuery() > 0;
+            c.Transaction = tx;
+            bool removed = c.ExecuteNonQuery() > 0;
+            tx.Commit();
+            return removed;
         }
     }
 
