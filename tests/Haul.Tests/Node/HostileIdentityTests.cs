@@ -1,0 +1,206 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Haul.Node;
+using Haul.Protocol;
+using Haul.Security;
+using Haul.Sync;
+using Haul.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Haul.Tests.Node;
+
+/// <summary>
+/// A paired peer is an authenticated organisation, not a harmless one: names it sends, addresses it
+/// names and connections it holds open, tried against real serving nodes.
+/// </summary>
+[Collection("nodes")]
+public sealed class HostileIdentityTests
+{
+    /// <summary>Names a joiner may send; "LONG" stands for 300 characters.</summary>
+    public static TheoryData<string> HostileNames => ["../..", "..", ".", "a/b", "/abs", "", "LONG", "ctl\u0001\n\u0000x", "-rf", "a\\b", "x:y", " spaced "];
+
+    private static string Expand(string name) => name == "LONG" ? new string('n', 300) : name;
+
+    [Theory]
+    [MemberData(nameof(HostileNames))]
+    public async Task AJoinUnderAHostileName_IsFiledUnderASafeName_AndItsSendsLandInsideTheInbox(string sent)
+    {
+        string name = Expand(sent);
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var evil = TestNode.Create(tmp.Path, "evil");
+        var token = b.Node.Invite(b.Address, TimeSpan.FromMinutes(5));
+
+        // The joiner's own client, so the HELLO and the JOIN carry the name it chose.
+        await using (var c = await HostileClient.ConnectAsync(evil.Node.Identity, b.Node.Identity.Id, b.Server!.LocalEndPoint, join: true))
+        {
+            await c.SendHelloAsync(name);
+            await c.SendFrameAsync(FrameType.Join, new Messages.Join(token.Secret, name).Encode());
+            Assert.Equal(FrameType.Hello, (await c.Channel.ReceiveAsync()).Type);
+            Assert.Equal(FrameType.JoinOk, (await c.Channel.ReceiveAsync()).Type);
+        }
+
+        string filed = NodeName.Fallback(evil.Node.Identity.Id);
+        Assert.Equal(filed, b.Node.Store.FindPeer(evil.Node.Identity.Id)!.Name);
+        Assert.True(b.Logs.Contains("not a usable peer name"), string.Join('\n', b.Logs.Lines));
+
+        // Its next send lands in INBOX/peer-xxxxxxx, and nowhere outside the inbox.
+        evil.Node.Store.AddPeer(b.Node.Identity.Id, "lab-b", b.Address);
+        string src = tmp.Sub("from/payload");
+        Directory.CreateDirectory(src);
+        File.WriteAllText(Path.Combine(src, "authorized_keys"), "ssh-ed25519 AAAA evil");
+        await evil.Node.SendAsync(src, "lab-b");
+
+        Assert.True(File.Exists(Path.Combine(b.Inbox, filed, "payload", "authorized_keys")));
+        var copies = Directory.EnumerateFiles(tmp.Path, "authorized_keys", SearchOption.AllDirectories).Where(f => !f.StartsWith(src + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList();
+        Assert.All(copies, f => Assert.StartsWith(b.Inbox + Path.DirectorySeparatorChar, f, StringComparison.Ordinal));
+        Assert.Single(copies);
+    }
+
+    [Fact]
+    public async Task AnInviterUnderAHostileName_IsFiledUnderASafeName_OnTheJoiningSide()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b");
+        b.Node.Store.SetMeta("name", "../../.ssh"); // what its HELLO and JOIN_OK will say
+        b.Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+
+        var peer = await a.Node.JoinAsync(b.Node.Invite(b.Address, TimeSpan.FromMinutes(5)).Encode());
+
+        Assert.Equal(NodeName.Fallback(b.Node.Identity.Id), peer.Name);
+        Assert.True(a.Logs.Contains("not a usable peer name"));
+    }
+
+    [Fact]
+    public async Task AStoredNameThatLeavesTheInbox_RefusesTheSend_AndNothingIsWritten()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+
+        // A database from before names were checked, or edited by hand.
+        using (var db = new SqliteConnection($"Data Source={HaulHome.DatabasePath(pair.B.Home)};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "UPDATE peers SET name='../..' WHERE node_id=$i";
+            cmd.Parameters.AddWithValue("$i", pair.A.Node.Identity.Id.Canonical);
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+
+        string src = tmp.Sub("from/payload");
+        Directory.CreateDirectory(src);
+        File.WriteAllText(Path.Combine(src, "authorized_keys"), "ssh-ed25519 AAAA evil");
+
+        var ex = await Assert.ThrowsAsync<HaulException>(() => pair.A.Node.SendAsync(src, "lab-b"));
+
+        Assert.Equal(ErrorCode.UnsafePath, ex.Code);
+        Assert.False(Directory.Exists(tmp.Sub("payload"))); // where INBOX/../.. would have put it
+        Assert.Single(Directory.EnumerateFiles(tmp.Path, "authorized_keys", SearchOption.AllDirectories));
+        Assert.True(pair.B.Logs.Contains("refused a send from peer '../..'"), string.Join('\n', pair.B.Logs.Lines));
+    }
+
+    [Theory]
+    [InlineData("lab-a", true)]
+    [InlineData("lab.example_2", true)]
+    [InlineData("büro7", true)]
+    [InlineData("..", false)]
+    [InlineData(".hidden", false)]
+    [InlineData("-x", false)]
+    [InlineData("a/b", false)]
+    [InlineData("a b", false)]
+    [InlineData("a\u202Eb", false)]
+    [InlineData("", false)]
+    public void TheNameRule_AdmitsOnlyOnePlainPathComponent(string name, bool valid) => Assert.Equal(valid, NodeName.IsValid(name));
+
+    [Fact]
+    public void TheNameRule_RefusesANameThatReadsAsANodeId_AndOneOver64Chars()
+    {
+        using var tmp = new TempDir();
+        using var id = NodeIdentity.Create(tmp.Sub("x"), "x");
+        Assert.False(NodeName.IsValid(id.Id.ToString()));
+        Assert.False(NodeName.IsValid(id.Id.Canonical));
+        Assert.True(NodeName.IsValid(new string('a', 64)));
+        Assert.False(NodeName.IsValid(new string('a', 65)));
+        Assert.Equal(ErrorCode.Usage, Assert.Throws<HaulException>(() => HaulNode.Init(tmp.Sub("y"), "../y")).Code);
+    }
+
+    [Fact]
+    public async Task PeerNamesTypedByAUser_AreCheckedByTheSameRule_InTheStoreJoinCliAndApi()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
+        await using var a = TestNode.Create(tmp.Path, "lab-a");
+        var bId = b.Node.Identity.Id;
+
+        Assert.Equal(ErrorCode.Usage, Assert.Throws<HaulException>(() => a.Node.Store.AddPeer(bId, "../..", null)).Code);
+
+        // A refused --name does not use up the invite.
+        string token = b.Node.Invite(b.Address, TimeSpan.FromMinutes(5)).Encode();
+        Assert.Equal(ErrorCode.Usage, (await Assert.ThrowsAsync<HaulException>(() => a.Node.JoinAsync(token, "../.."))).Code);
+        Assert.Equal("ok-name", (await a.Node.JoinAsync(token, "ok-name")).Name);
+
+        var cli = await HaulProcess.RunAsync("--home", a.Home, "peer", "add", bId.ToString(), "--name", "../..");
+        Assert.Equal((int)ErrorCode.Usage, cli.Code);
+        Assert.Contains("not a usable peer name", cli.Err, StringComparison.Ordinal);
+
+        // POST /api/v1/peers on a serving node's API.
+        string home = tmp.Sub("api");
+        Assert.Equal(0, (await HaulProcess.RunAsync("--home", home, "init", "--name", "api-node")).Code);
+        int apiPort = HaulProcess.FreePort();
+        using var serve = HaulProcess.Start("--home", home, "serve", "--listen", $"127.0.0.1:{HaulProcess.FreePort()}", "--api", $"127.0.0.1:{apiPort}");
+        for (int i = 0; i < 300 && !serve.Stderr.Contains("REST API on", StringComparison.Ordinal) && !serve.HasExited; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        string apiToken = (await HaulProcess.RunAsync("--home", home, "token", "show")).Out.Trim();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiToken);
+        using var body = new StringContent($$"""{"id":"{{bId}}","name":"../.."}""", Encoding.UTF8, "application/json");
+        using var res = await http.PostAsync(new Uri("/api/v1/peers", UriKind.Relative), body);
+        Assert.Equal(HttpStatusCode.BadRequest, res.StatusCode);
+        Assert.Contains("not a usable peer name", await res.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RemovingAPeer_RevokesItsFolderGrants_SoAddingItAgainGrantsNothing()
+    {
+        using var tmp = new TempDir();
+        using var store = new Haul.State.NodeStore(tmp.Sub("haul.db"));
+        using var id = NodeIdentity.Create(tmp.Sub("peer"), "peer");
+        store.AddPeer(id.Id, "partner", null);
+        store.SetFolder("data", tmp.Sub("data"));
+        store.SetShare("data", id.Id, "rw");
+
+        Assert.True(store.RemovePeer("partner"));
+        Assert.Empty(store.FindFolder("data")!.Shares);
+
+        store.AddPeer(id.Id, "someone-else", null);
+        Assert.Empty(store.FindFolder("data")!.Shares);
+    }
+
+    [Fact]
+    public async Task ARemovedPeerThatPairsAgain_HasNoAccessToTheFoldersItWasGranted()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        Directory.CreateDirectory(tmp.Sub("owned"));
+        pair.B.Node.Store.SetFolder("data", tmp.Sub("owned"));
+        pair.B.Node.Store.SetShare("data", pair.A.Node.Identity.Id, "rw");
+        await using (await PeerEnd.OpenAsync(pair.A.Home, "lab-b", "data/x", write: true, "lab-b:data/x", CancellationToken.None))
+        {
+            // The grant works while it stands.
+        }
+
+        Assert.True(pair.B.Node.Store.RemovePeer("lab-a"));
+        await pair.B.PairWith(pair.A); // a new invite, the same node ID
+
+        var ex = await Assert.ThrowsAsync<HaulException>(async () =>
+        {
+            await using var end = await PeerEnd.OpenAsync(pair.A.Home, "lab-b", "data/x", write: true, "lab-b:data/x", CancellationToken.None);
+        });
+        Assert.Equal(ErrorCode.UnknownFolder, ex.Code);
+    }
+}
