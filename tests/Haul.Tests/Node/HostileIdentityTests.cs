@@ -6,6 +6,7 @@ using Haul.Protocol;
 using Haul.Security;
 using Haul.Sync;
 using Haul.Tests.Support;
+using Haul.Transfer;
 using Microsoft.Data.Sqlite;
 
 namespace Haul.Tests.Node;
@@ -202,5 +203,53 @@ public sealed class HostileIdentityTests
             await using var end = await PeerEnd.OpenAsync(pair.A.Home, "lab-b", "data/x", write: true, "lab-b:data/x", CancellationToken.None);
         });
         Assert.Equal(ErrorCode.UnknownFolder, ex.Code);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AReceiverNamingAnotherUdpHost_GetsTheDataAtItsControlAddress_UnlessTheSenderChoseThatHost(bool senderAllowsIt)
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { UdpAdvertiseHost = "127.0.0.3" });
+        // Whatever the receiver aims the sender at: here a socket that only counts what reaches it.
+        using var victim = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.3"), pair.B.Server!.UdpEndPoint!.Port));
+        int hits = 0;
+        using var stop = new CancellationTokenSource();
+        var counter = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await victim.ReceiveAsync(stop.Token);
+                    Interlocked.Increment(ref hits);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        });
+        string src = Trees.Mixed(tmp.Sub("src"), files: 10);
+        var options = new SendOptions { UdpHosts = senderAllowsIt ? ["127.0.0.3"] : [], ProbeTimeout = TimeSpan.FromMilliseconds(800) };
+
+        var result = await pair.A.Node.SendAsync(src, "lab-b", options);
+        await Task.Delay(200);
+        await stop.CancelAsync();
+        await counter;
+
+        Trees.AssertSame(src, pair.Landed("dataset"));
+        if (senderAllowsIt)
+        {
+            // Configured on the sending side: the named host is used (and here it answers nothing, so the data falls back to TCP).
+            Assert.True(Volatile.Read(ref hits) > 0);
+        }
+        else
+        {
+            Assert.Equal(0, Volatile.Read(ref hits));
+            Assert.StartsWith("udp", result.Mode, StringComparison.Ordinal);
+            Assert.True(pair.A.Logs.Contains("the receiver named UDP host '127.0.0.3'"), string.Join('\n', pair.A.Logs.Lines));
+        }
     }
 }
