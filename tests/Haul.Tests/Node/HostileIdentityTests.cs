@@ -252,4 +252,225 @@ public sealed class HostileIdentityTests
             Assert.True(pair.A.Logs.Contains("the receiver named UDP host '127.0.0.3'"), string.Join('\n', pair.A.Logs.Lines));
         }
     }
+    [Fact]
+    public async Task AHalfOpenHandshake_IsClosedWithinTheDeadline_AndLogged()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve(new ServeOptions { HandshakeTimeout = TimeSpan.FromSeconds(1) });
+
+        await using var c = await HostileClient.ConnectTcpAsync(b.Server!.LocalEndPoint);
+
+        Assert.True(await c.ClosedWithinAsync(TimeSpan.FromSeconds(5)));
+        await WaitFor(() => b.Logs.Contains("not completed within 1 s"));
+    }
+
+    [Fact]
+    public async Task APairedPeerThatSendsNoHello_IsClosedWithinTheDeadline()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { HelloTimeout = TimeSpan.FromSeconds(1) });
+
+        await using var c = await HostileClient.ConnectAsync(pair.A.Node.Identity, pair.B.Node.Identity.Id, pair.B.Server!.LocalEndPoint);
+
+        Assert.True(await c.ClosedWithinAsync(TimeSpan.FromSeconds(5)));
+        await WaitFor(() => pair.B.Logs.Contains("no HELLO within 1 s"));
+    }
+
+    [Fact]
+    public async Task AnUnpairedJoiner_MustSendHelloAndJoinInTime_AndOnlySmallFrames()
+    {
+        using var tmp = new TempDir();
+        await using var b = TestNode.Create(tmp.Path, "lab-b").Serve(new ServeOptions { JoinTimeout = TimeSpan.FromSeconds(1) });
+        await using var stranger = TestNode.Create(tmp.Path, "stranger");
+        b.Node.Invite(b.Address, TimeSpan.FromMinutes(5)); // a pending invite opens the join door
+
+        await using (var c = await HostileClient.ConnectAsync(stranger.Node.Identity, b.Node.Identity.Id, b.Server!.LocalEndPoint, join: true))
+        {
+            await c.SendHelloAsync("stranger");
+            Assert.True(await c.ClosedWithinAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        await WaitFor(() => b.Logs.Contains("no HELLO and JOIN within 1 s"));
+
+        // A 16 MiB frame is refused from its header, before anything is allocated for it.
+        await using (var c = await HostileClient.ConnectAsync(stranger.Node.Identity, b.Node.Identity.Id, b.Server!.LocalEndPoint, join: true))
+        {
+            await c.SendFrameAsync(FrameType.Hello, new byte[16], Frame.MaxPayload);
+            Assert.True(await c.ClosedWithinAsync(TimeSpan.FromMilliseconds(500)));
+        }
+
+        await WaitFor(() => b.Logs.Contains("exceeds the 4096-byte limit"));
+        Assert.Null(b.Node.Store.FindPeer(stranger.Node.Identity.Id));
+    }
+
+    [Fact]
+    public async Task AFrameDrippedAByteAtATime_IsCut_ButSilenceBetweenFramesIsNot()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { FrameGrace = TimeSpan.FromSeconds(1), FrameMinBytesPerSecond = 1024 });
+        var (me, node, at) = (pair.A.Node.Identity, pair.B.Node.Identity.Id, pair.B.Server!.LocalEndPoint);
+
+        await using (var quiet = await HostileClient.ConnectAsync(me, node, at))
+        {
+            await quiet.SendHelloAsync("lab-a");
+            Assert.False(await quiet.ClosedWithinAsync(TimeSpan.FromSeconds(2.5)), "a paired peer may be silent between frames");
+        }
+
+        await using (var slow = await HostileClient.ConnectAsync(me, node, at))
+        {
+            await slow.SendHelloAsync("lab-a");
+            await slow.SendFrameAsync(FrameType.Offer, ReadOnlyMemory<byte>.Empty, declaredLength: 1_000_000);
+            var closed = slow.ClosedWithinAsync(TimeSpan.FromSeconds(8));
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (!closed.IsCompleted)
+            {
+                try
+                {
+                    await slow.SendRawAsync(new byte[1]);
+                }
+                catch (IOException)
+                {
+                    break;
+                }
+
+                await Task.WhenAny(closed, Task.Delay(250));
+            }
+
+            Assert.True(await closed, "the dripped frame was never cut");
+            Assert.InRange(sw.Elapsed.TotalSeconds, 0, 5);
+        }
+
+        await WaitFor(() => pair.B.Logs.Contains("came too slowly"));
+
+        string src = Trees.Mixed(tmp.Sub("src"), files: 5);
+        await pair.A.Node.SendAsync(src, "lab-b");
+        Trees.AssertSame(src, pair.Landed("dataset"));
+    }
+
+    [Fact]
+    public async Task ConnectionsOverThePerAddressCap_AreRefused_WhileAPairedSendStillWorks()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { MaxUnauthenticatedPerAddress = 4, HandshakeTimeout = TimeSpan.FromSeconds(30) });
+        var at = pair.B.Server!.LocalEndPoint;
+        var attacker = IPAddress.Parse("127.0.0.2");
+        var held = new List<HostileClient>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                held.Add(await HostileClient.ConnectTcpAsync(at, attacker));
+            }
+
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(await RefusedAsync(at, attacker), $"extra connection {i} was kept");
+            }
+
+            Assert.False(await held[0].ClosedWithinAsync(TimeSpan.FromMilliseconds(200)), "the connections within the cap are kept");
+            await WaitFor(() => pair.B.Logs.Contains("from 127.0.0.2 not yet authenticated (the limit per address)"));
+
+            string src = Trees.Mixed(tmp.Sub("src"), files: 5);
+            await pair.A.Node.SendAsync(src, "lab-b");
+            Trees.AssertSame(src, pair.Landed("dataset"));
+        }
+        finally
+        {
+            foreach (var c in held)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ConnectionsOverTheTotalCap_AreRefused_UntilOthersClose()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { MaxConnections = 3, HandshakeTimeout = TimeSpan.FromSeconds(30) });
+        var at = pair.B.Server!.LocalEndPoint;
+        var held = new List<HostileClient>();
+        for (int i = 0; i < 3; i++)
+        {
+            held.Add(await HostileClient.ConnectTcpAsync(at, IPAddress.Parse("127.0.0." + (2 + i).ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        Assert.True(await RefusedAsync(at, IPAddress.Parse("127.0.0.9")));
+
+        await WaitFor(() => pair.B.Logs.Contains("3 connections open (the limit)"));
+        foreach (var c in held)
+        {
+            await c.DisposeAsync();
+        }
+
+        string src = Trees.Mixed(tmp.Sub("src"), files: 5);
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await pair.A.Node.SendAsync(src, "lab-b");
+                break;
+            }
+            catch (HaulException) when (attempt < 20)
+            {
+                await Task.Delay(100); // the node has not yet seen the held connections close
+            }
+        }
+
+        Trees.AssertSame(src, pair.Landed("dataset"));
+    }
+
+    [Fact]
+    public void TheLimiter_CountsUnauthenticatedConnectionsPerAddress_AndFreesThemOnAuthentication()
+    {
+        var limiter = new ConnectionLimiter(maxTotal: 4, maxUnauthenticated: 3, maxUnauthenticatedPerAddress: 2);
+        var a = IPAddress.Parse("192.0.2.1");
+        var b = IPAddress.Parse("192.0.2.2");
+        var a1 = limiter.TryAdmit(a, out _)!;
+        var a2 = limiter.TryAdmit(a, out _)!;
+        Assert.Null(limiter.TryAdmit(IPAddress.Parse("::ffff:192.0.2.1"), out string? why));
+        Assert.Contains("per address", why, StringComparison.Ordinal);
+
+        a1.Authenticated(); // a paired peer's connection leaves the unauthenticated counts
+        Assert.NotNull(limiter.TryAdmit(a, out _));
+        Assert.NotNull(limiter.TryAdmit(b, out _));
+        Assert.Null(limiter.TryAdmit(b, out why));
+        Assert.Contains("4 connections open", why, StringComparison.Ordinal);
+
+        a1.Dispose();
+        Assert.Null(limiter.TryAdmit(b, out why));
+        Assert.Contains("3 connections not yet authenticated", why, StringComparison.Ordinal);
+
+        a2.Dispose();
+        Assert.NotNull(limiter.TryAdmit(b, out _));
+    }
+
+    /// <summary>A connection the node resets at once: the reset may even beat the end of the client's connect.</summary>
+    private static async Task<bool> RefusedAsync(IPEndPoint at, IPAddress from)
+    {
+        HostileClient c;
+        try
+        {
+            c = await HostileClient.ConnectTcpAsync(at, from);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return true;
+        }
+
+        await using (c)
+        {
+            return await c.ClosedWithinAsync(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        for (int i = 0; i < 100 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition());
+    }
 }
