@@ -285,7 +285,7 @@ internal sealed class NodeServer : IAsyncDisposable
                 try
                 {
                     using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    (awaiting, deadline) = ("a request", _options.IdleTimeout);
+                    (awaiting, deadline) = ("request", _options.IdleTimeout);
                     idle.CancelAfter(deadline);
                     f = await ctl.ReceiveAsync(idle.Token).ConfigureAwait(false);
                     awaiting = null;
@@ -410,7 +410,7 @@ internal sealed class NodeServer : IAsyncDisposable
         }
 
         Log.InboxRefused(_log, NodeName.Printable(peer.Name), peer.Id, why);
-        throw new HaulException(ErrorCode.UnsafePath, $"the receiving node cannot place this peer's sends: its name for this node {why}", "ask the receiving node's owner to rename this peer with 'haul peer add NODEID --name NEWNAME'");
+        throw new HaulException(ErrorCode.UnsafePath, $"the receiving node cannot place sends from this node: the name it stores for this node {why}", $"ask the receiving node's owner to rename this node there with 'haul peer add {peer.Id} --name NEWNAME'");
     }
 
     private sealed class DisposeLater(Action action) : IDisposable

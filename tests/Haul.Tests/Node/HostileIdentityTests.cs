@@ -348,6 +348,32 @@ public sealed class HostileIdentityTests
     }
 
     [Fact]
+    public async Task AnIdlePairedConnection_IsClosedBetweenRequests_ButNotDuringASilentDataPhase()
+    {
+        using var tmp = new TempDir();
+        var quick = TimeSpan.FromSeconds(1);
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { IdleTimeout = quick, FrameGrace = quick });
+
+        await using (var idle = await HostileClient.ConnectAsync(pair.A.Node.Identity, pair.B.Node.Identity.Id, pair.B.Server!.LocalEndPoint))
+        {
+            await idle.SendHelloAsync("lab-a");
+            Assert.True(await idle.ClosedWithinAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        await WaitFor(() => pair.B.Logs.Contains("no request within 1 s"));
+
+        // 8 MiB at 3 MB/s: about 3 s of UDP data during which the sender says nothing on the control channel.
+        string src = tmp.Sub("src/big");
+        Trees.WriteRandom(Path.Combine(src, "blob.bin"), 8 << 20, 3);
+        var rate = new Haul.Transfer.Congestion.RatePolicy { Mode = Haul.Transfer.Congestion.RateMode.Fixed, MaxBytesPerSec = 3e6, InitialBytesPerSec = 3e6 };
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var result = await pair.A.Node.SendAsync(src, "lab-b", new SendOptions { Rate = rate });
+        Assert.True(sw.Elapsed > 2 * quick, $"the data phase took only {sw.Elapsed.TotalSeconds:0.0} s");
+        Assert.StartsWith("udp", result.Mode, StringComparison.Ordinal);
+        Assert.True(Trees.SameBytes(Path.Combine(src, "blob.bin"), pair.Landed("big/blob.bin")));
+    }
+
+    [Fact]
     public async Task ConnectionsOverThePerAddressCap_AreRefused_WhileAPairedSendStillWorks()
     {
         using var tmp = new TempDir();
