@@ -5,12 +5,14 @@ namespace Haul.Node;
 /// <summary>
 /// Caps on the control port's concurrent connections: in total, and, until a connection is known to
 /// come from a paired peer (TLS handshake, HELLO, or an unpaired JOIN), in total and per remote
-/// address, so that one address cannot fill the port while paired peers still get in.
+/// address, so that one address cannot fill the port while paired peers still get in; and per paired
+/// peer, so that one peer cannot take every place from the others.
 /// </summary>
-internal sealed class ConnectionLimiter(int maxTotal, int maxUnauthenticated, int maxUnauthenticatedPerAddress)
+internal sealed class ConnectionLimiter(int maxTotal, int maxUnauthenticated, int maxUnauthenticatedPerAddress, int maxPerPeer)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, int> _unauthenticatedFrom = [];
+    private readonly Dictionary<string, int> _fromPeer = new(StringComparer.Ordinal);
     private int _total;
     private int _unauthenticated;
 
@@ -38,23 +40,35 @@ internal sealed class ConnectionLimiter(int maxTotal, int maxUnauthenticated, in
         return new Lease(this, remote);
     }
 
-    private void Release(IPAddress remote, bool authenticated)
+    private void Release(IPAddress remote, string? peer)
     {
         lock (_lock)
         {
             _total--;
-            if (!authenticated)
+            if (peer is null)
             {
                 LeaveUnauthenticated(remote);
+            }
+            else if (--_fromPeer[peer] == 0)
+            {
+                _fromPeer.Remove(peer);
             }
         }
     }
 
-    private void Authenticate(IPAddress remote)
+    private string? Authenticate(IPAddress remote, string peer)
     {
         lock (_lock)
         {
+            _fromPeer.TryGetValue(peer, out int open);
+            if (open >= maxPerPeer)
+            {
+                return $"{maxPerPeer} connections from this peer open (the limit per peer)";
+            }
+
+            _fromPeer[peer] = open + 1;
             LeaveUnauthenticated(remote);
+            return null;
         }
     }
 
@@ -70,17 +84,28 @@ internal sealed class ConnectionLimiter(int maxTotal, int maxUnauthenticated, in
     /// <summary>One admitted connection; disposing it frees its place.</summary>
     internal sealed class Lease(ConnectionLimiter owner, IPAddress remote) : IDisposable
     {
-        private bool _authenticated;
+        private string? _peer;
         private bool _disposed;
 
-        /// <summary>The connection is a paired peer's: it no longer counts against the unauthenticated caps.</summary>
-        public void Authenticated()
+        /// <summary>
+        /// The connection is paired peer <paramref name="peer"/>'s: it leaves the unauthenticated counts and
+        /// counts against that peer's; false (and why) if the peer already holds its limit.
+        /// </summary>
+        public bool TryAuthenticate(string peer, out string? refusal)
         {
-            if (!_authenticated && !_disposed)
+            refusal = null;
+            if (_peer is not null || _disposed)
             {
-                _authenticated = true;
-                owner.Authenticate(remote);
+                return _peer == peer;
             }
+
+            refusal = owner.Authenticate(remote, peer);
+            if (refusal is null)
+            {
+                _peer = peer;
+            }
+
+            return refusal is null;
         }
 
         public void Dispose()
@@ -88,7 +113,7 @@ internal sealed class ConnectionLimiter(int maxTotal, int maxUnauthenticated, in
             if (!_disposed)
             {
                 _disposed = true;
-                owner.Release(remote, _authenticated);
+                owner.Release(remote, _peer);
             }
         }
     }

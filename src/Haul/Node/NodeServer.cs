@@ -43,7 +43,7 @@ internal sealed class NodeServer : IAsyncDisposable
         _inbox = Path.GetFullPath(options.Inbox ?? HaulHome.DefaultInbox(home));
         _home = home;
         _chunks = State.ChunkCache.ForHome(home);
-        _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxUnauthenticated, options.MaxUnauthenticatedPerAddress);
+        _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxUnauthenticated, options.MaxUnauthenticatedPerAddress, options.MaxConnectionsPerPeer);
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener!.LocalEndpoint;
@@ -247,9 +247,10 @@ internal sealed class NodeServer : IAsyncDisposable
         try
         {
             var peer = _store.FindPeer(seen);
-            if (peer is not null)
+            if (peer is not null && !admitted.TryAuthenticate(peer.Id.Canonical, out string? refusal))
             {
-                admitted.Authenticated();
+                Log.ConnectionsRefused(_log, 1, remote, refusal!);
+                return;
             }
 
             Messages.Hello hello;

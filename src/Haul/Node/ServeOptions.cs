@@ -25,6 +25,9 @@ internal sealed record ServeOptions
     /// <summary>Connections not yet known to come from a paired peer, per remote address.</summary>
     internal int MaxUnauthenticatedPerAddress { get; init; } = 8;
 
+    /// <summary>Connections open at once from one paired peer (a sync holds two or three; jobs may run several).</summary>
+    internal int MaxConnectionsPerPeer { get; init; } = 32;
+
     /// <summary>From TCP accept to the end of the TLS handshake.</summary>
     internal TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -410,6 +410,48 @@ public sealed class HostileIdentityTests
     }
 
     [Fact]
+    public async Task APairedPeerOverItsConnectionCap_IsRefused_AndGetsInAgainOnceItsOthersClose()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { MaxConnectionsPerPeer = 2 });
+        var (me, node, at) = (pair.A.Node.Identity, pair.B.Node.Identity.Id, pair.B.Server!.LocalEndPoint);
+        var held = new List<HostileClient>();
+        for (int i = 0; i < 2; i++)
+        {
+            held.Add(await HostileClient.ConnectAsync(me, node, at));
+            await held[i].SendHelloAsync("lab-a");
+            await held[i].Channel.ExpectAsync(FrameType.Hello); // the node has counted it
+        }
+
+        await using (var third = await HostileClient.ConnectAsync(me, node, at))
+        {
+            Assert.True(await third.ClosedWithinAsync(TimeSpan.FromSeconds(2)));
+        }
+
+        await WaitFor(() => pair.B.Logs.Contains("2 connections from this peer open (the limit per peer)"));
+        foreach (var c in held)
+        {
+            await c.DisposeAsync();
+        }
+
+        string src = Trees.Mixed(tmp.Sub("src"), files: 5);
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await pair.A.Node.SendAsync(src, "lab-b");
+                break;
+            }
+            catch (HaulException) when (attempt < 20)
+            {
+                await Task.Delay(100); // the node has not yet seen the held connections close
+            }
+        }
+
+        Trees.AssertSame(src, pair.Landed("dataset"));
+    }
+
+    [Fact]
     public async Task ConnectionsOverTheTotalCap_AreRefused_UntilOthersClose()
     {
         using var tmp = new TempDir();
@@ -449,7 +491,7 @@ public sealed class HostileIdentityTests
     [Fact]
     public void TheLimiter_CountsUnauthenticatedConnectionsPerAddress_AndFreesThemOnAuthentication()
     {
-        var limiter = new ConnectionLimiter(maxTotal: 4, maxUnauthenticated: 3, maxUnauthenticatedPerAddress: 2);
+        var limiter = new ConnectionLimiter(maxTotal: 4, maxUnauthenticated: 3, maxUnauthenticatedPerAddress: 2, maxPerPeer: 1);
         var a = IPAddress.Parse("192.0.2.1");
         var b = IPAddress.Parse("192.0.2.2");
         var a1 = limiter.TryAdmit(a, out _)!;
@@ -457,8 +499,10 @@ public sealed class HostileIdentityTests
         Assert.Null(limiter.TryAdmit(IPAddress.Parse("::ffff:192.0.2.1"), out string? why));
         Assert.Contains("per address", why, StringComparison.Ordinal);
 
-        a1.Authenticated(); // a paired peer's connection leaves the unauthenticated counts
-        Assert.NotNull(limiter.TryAdmit(a, out _));
+        Assert.True(a1.TryAuthenticate("PEER", out _)); // a paired peer's connection leaves the unauthenticated counts
+        var a3 = limiter.TryAdmit(a, out _)!;
+        Assert.False(a3.TryAuthenticate("PEER", out why)); // but one peer holds at most its own limit
+        Assert.Contains("the limit per peer", why, StringComparison.Ordinal);
         Assert.NotNull(limiter.TryAdmit(b, out _));
         Assert.Null(limiter.TryAdmit(b, out why));
         Assert.Contains("4 connections open", why, StringComparison.Ordinal);
