@@ -18,17 +18,22 @@ namespace Haul.Tests.Node;
 [Collection("nodes")]
 public sealed class HostileIdentityTests
 {
-    /// <summary>Names a joiner may send; "LONG" stands for 300 characters.</summary>
-    public static TheoryData<string> HostileNames => ["../..", "..", ".", "a/b", "/abs", "", "LONG", "ctl\u0001\n\u0000x", "-rf", "a\\b", "x:y", " spaced "];
+    /// <summary>Names a joiner may send; "LONG" stands for 300 characters, "ABS" for an absolute path (inside the test's folder, so a node without the fix writes nothing outside it).</summary>
+    public static TheoryData<string> HostileNames => ["../..", "..", ".", "a/b", "ABS", "", "LONG", "ctl\u0001\n\u0000x", "-rf", "a\\b", "x:y", " spaced "];
 
-    private static string Expand(string name) => name == "LONG" ? new string('n', 300) : name;
+    private static string Expand(string name, TempDir tmp) => name switch
+    {
+        "LONG" => new string('n', 300),
+        "ABS" => tmp.Sub("abs"),
+        _ => name,
+    };
 
     [Theory]
     [MemberData(nameof(HostileNames))]
     public async Task AJoinUnderAHostileName_IsFiledUnderASafeName_AndItsSendsLandInsideTheInbox(string sent)
     {
-        string name = Expand(sent);
         using var tmp = new TempDir();
+        string name = Expand(sent, tmp);
         await using var b = TestNode.Create(tmp.Path, "lab-b").Serve();
         await using var evil = TestNode.Create(tmp.Path, "evil");
         var token = b.Node.Invite(b.Address, TimeSpan.FromMinutes(5));
