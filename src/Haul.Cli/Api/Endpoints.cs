@@ -52,7 +52,7 @@ internal static class Endpoints
         {
             var b = await ReadAsync<PeerBody>(http).ConfigureAwait(false);
             var id = NodeId.Parse(Required(b.Id, "id"));
-            string name = Required(b.Name, "name");
+            string name = NodeName.Check(Required(b.Name, "name"), "peer name");
             if (b.Address is not null)
             {
                 PeerConnection.SplitHostPort(b.Address);

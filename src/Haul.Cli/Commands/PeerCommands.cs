@@ -16,6 +16,7 @@ internal static class PeerCommands
         add.SetAction((pr, ct) => Cli.Guard(() =>
         {
             var nodeId = NodeId.Parse(pr.GetValue(id)!);
+            NodeName.Check(pr.GetValue(name), "peer name");
             string? a = pr.GetValue(addr);
             if (a is not null)
             {

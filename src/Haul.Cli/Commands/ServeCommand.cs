@@ -13,7 +13,7 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen") { Description = "ADDRESS:PORT for the TLS control channel (TCP) and the data channel (UDP)", DefaultValueFactory = _ => "0.0.0.0:7400" };
         var inbox = new Option<string?>("--inbox") { Description = "Where peers' sends land, as INBOX/<peer>/ (default: HAUL_HOME/inbox)" };
         var noUdp = new Option<bool>("--no-udp") { Description = "Do not open the UDP data socket; data then flows over TLS" };
-        var advertise = new Option<string?>("--udp-advertise") { Description = "Host senders should send UDP to, if not the control address" };
+        var advertise = new Option<string?>("--udp-advertise") { Description = "Host senders should send UDP to, if not the control address (a sender follows it only if it stores that host as this node's address or lists it in HAUL_UDP_HOSTS)" };
         var api = new Option<string?>("--api") { Description = "ADDRESS:PORT for the REST API and dashboard (default 127.0.0.1 and the --listen port + 1), or 'off'" };
         var apiRemote = new Option<bool>("--api-allow-remote") { Description = "Allow --api on a non-loopback address (prints a warning: the token is then the only guard)" };
         var config = new Option<string?>("--config") { Description = "Config file of 'key = value' lines (listen, api, api-allow-remote, inbox, no-udp, udp-advertise); default HAUL_HOME/haul.conf if present; flags win" };

@@ -72,11 +72,7 @@ internal sealed class HaulNode : IDisposable
 
     public static HaulNode Init(string home, string name, ILoggerFactory? loggers = null)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || name.Any(c => char.IsWhiteSpace(c) || c == '/' || c == ':'))
-        {
-            throw new HaulException(ErrorCode.Usage, $"'{name}' is not a usable node name", "use letters, digits, '-' or '_' (no spaces, '/' or ':')");
-        }
-
+        NodeName.Check(name);
         if (NodeIdentity.Exists(home))
         {
             throw new HaulException(ErrorCode.AlreadyInitialized, $"{home} already holds a node identity", "use another --home, or keep this one ('haul id' shows it)");
@@ -125,11 +121,25 @@ internal sealed class HaulNode : IDisposable
             throw new HaulException(ErrorCode.BadToken, "this token was issued by this node", "run 'haul join' on the other node");
         }
 
+        if (localName is not null)
+        {
+            // Checked before dialling: a refused name must not use up the invite.
+            NodeName.Check(localName, "peer name");
+        }
+
         await using var conn = await PeerConnection.ConnectAsync(Identity, Name, token.NodeId, token.Address, join: true, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
         await conn.Channel.SendAsync(FrameType.Join, new Messages.Join(token.Secret, Name).Encode(), cancellationToken).ConfigureAwait(false);
         var ok = await conn.Channel.ExpectAsync(FrameType.JoinOk, cancellationToken).ConfigureAwait(false);
         var r = new SpanReader(ok.Payload);
         string theirName = r.String();
+        if (localName is null && !NodeName.IsValid(theirName))
+        {
+            // The inviter's name becomes a folder name here; a name that breaks the rule does not fail
+            // the pairing (the invite is already used), it is replaced and logged.
+            localName = NodeName.Fallback(token.NodeId);
+            Log.PeerNameReplaced(Loggers.CreateLogger("haul.node"), NodeName.Printable(theirName), token.NodeId, localName);
+        }
+
         string name = Store.UniquePeerName(localName ?? theirName, token.NodeId);
 
         Store.AddPeer(token.NodeId, name, token.Address);

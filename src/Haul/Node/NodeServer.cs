@@ -26,6 +26,9 @@ internal sealed class NodeServer : IAsyncDisposable
     private readonly string _home;
     private readonly State.ChunkCache _chunks;
     private readonly CancellationTokenSource _stop = new();
+    private readonly ConnectionLimiter _limiter;
+    private int _refusedSinceLog;
+    private long? _lastRefusalLog;
     private TcpListener? _listener;
     private UdpEndpoint? _udp;
     private Task _accept = Task.CompletedTask;
@@ -40,6 +43,7 @@ internal sealed class NodeServer : IAsyncDisposable
         _inbox = Path.GetFullPath(options.Inbox ?? HaulHome.DefaultInbox(home));
         _home = home;
         _chunks = State.ChunkCache.ForHome(home);
+        _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxUnauthenticated, options.MaxUnauthenticatedPerAddress, options.MaxConnectionsPerPeer);
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener!.LocalEndpoint;
@@ -119,14 +123,71 @@ internal sealed class NodeServer : IAsyncDisposable
                 continue;
             }
 
-            _ = Task.Run(() => HandleAsync(client, ct), ct);
+            IPEndPoint remote;
+            try
+            {
+                remote = (IPEndPoint)client.Client.RemoteEndPoint!;
+            }
+            catch (SocketException)
+            {
+                client.Dispose(); // gone already
+                continue;
+            }
+
+            var lease = _limiter.TryAdmit(remote.Address, out string? refusal);
+            if (lease is null)
+            {
+                Refuse(client, remote, refusal!);
+                continue;
+            }
+
+            _ = Task.Run(() => HandleAsync(client, remote, lease, ct), ct);
         }
     }
 
-    private async Task HandleAsync(TcpClient client, CancellationToken ct)
+    /// <summary>Closes a connection over the caps at once (a reset, nothing kept); logged at most every 10 s, with the count since.</summary>
+    private void Refuse(TcpClient client, IPEndPoint remote, string reason)
     {
+        try
+        {
+            client.Client.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+        }
+
+        client.Dispose();
+        _refusedSinceLog++;
+        long now = Environment.TickCount64;
+        if (_lastRefusalLog is not { } last || now - last >= 10_000)
+        {
+            Log.ConnectionsRefused(_log, _refusedSinceLog, remote, reason);
+            _refusedSinceLog = 0;
+            _lastRefusalLog = now;
+        }
+    }
+
+    private static void KeepAlive(Socket s)
+    {
+        // A peer that vanished (power cut, NAT forgot it) during a long silent phase is found within
+        // about two minutes instead of holding its connection forever.
+        try
+        {
+            s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            s.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 60);
+            s.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+            s.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 6);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    private async Task HandleAsync(TcpClient client, IPEndPoint remote, ConnectionLimiter.Lease lease, CancellationToken ct)
+    {
+        using var admitted = lease;
         client.NoDelay = true;
-        var remote = (IPEndPoint)client.Client.RemoteEndPoint!;
+        KeepAlive(client.Client);
         var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
         NodeId seen = default;
         bool joinMode = false;
@@ -134,7 +195,7 @@ internal sealed class NodeServer : IAsyncDisposable
         {
             using (var hs = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                hs.CancelAfter(TimeSpan.FromSeconds(15));
+                hs.CancelAfter(_options.HandshakeTimeout);
                 await ssl.AuthenticateAsServerAsync(
                     (_, hello, _, _) =>
                     {
@@ -155,6 +216,10 @@ internal sealed class NodeServer : IAsyncDisposable
             {
                 Log.RefusedUntrusted(_log, remote, seen);
             }
+            else if (ex is OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                Log.HandshakeFailed(_log, remote, $"not completed within {_options.HandshakeTimeout.TotalSeconds:0.#} s");
+            }
             else
             {
                 Log.HandshakeFailed(_log, remote, ex.Message);
@@ -165,24 +230,54 @@ internal sealed class NodeServer : IAsyncDisposable
             return;
         }
 
-        var ctl = new ControlChannel(ssl, client.Client);
+        // Until it is known to come from a paired peer, a connection may send only small frames, and
+        // every frame must keep pace once its header is in.
+        var ctl = new ControlChannel(ssl, client.Client)
+        {
+            MaxFrame = Frame.MaxHandshakePayload,
+            FrameGrace = _options.FrameGrace,
+            FrameMinBytesPerSecond = _options.FrameMinBytesPerSecond,
+        };
         await using var _ = ctl.ConfigureAwait(false);
+
+        // What the connection is waiting for under a deadline, and how long: named in the log if it
+        // runs out. Null while a session runs (its control channel may be silent for a whole data phase).
+        string? awaiting = null;
+        TimeSpan deadline = default;
         try
         {
-            var hello = Messages.Hello.Decode((await ctl.ExpectAsync(FrameType.Hello, ct).ConfigureAwait(false)).Payload);
-            if (hello.Version != Messages.ProtocolVersion)
-            {
-                throw new HaulException(ErrorCode.ProtocolError, $"peer speaks protocol {hello.Version}, this node {Messages.ProtocolVersion}", "run the same haul version on both nodes");
-            }
-
-            await ctl.SendAsync(FrameType.Hello, new Messages.Hello(Messages.ProtocolVersion, _name, PeerConnection.Version).Encode(), ct).ConfigureAwait(false);
             var peer = _store.FindPeer(seen);
-            if (peer is null)
+            if (peer is not null && !admitted.TryAuthenticate(peer.Id.Canonical, out string? refusal))
             {
-                await HandleJoinAsync(ctl, seen, hello.NodeName, ct).ConfigureAwait(false);
+                Log.ConnectionsRefused(_log, 1, remote, refusal!);
                 return;
             }
 
+            Messages.Hello hello;
+
+            // Two sources of cancellation: the server stopping and the deadline. A paired peer gets one
+            // for its HELLO; a node that is joining gets one for its HELLO and JOIN together.
+            using (var early = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                (awaiting, deadline) = peer is null ? ("HELLO and JOIN", _options.JoinTimeout) : ("HELLO", _options.HelloTimeout);
+                early.CancelAfter(deadline);
+                hello = Messages.Hello.Decode((await ctl.ExpectAsync(FrameType.Hello, early.Token).ConfigureAwait(false)).Payload);
+                if (hello.Version != Messages.ProtocolVersion)
+                {
+                    throw new HaulException(ErrorCode.ProtocolError, $"peer speaks protocol {hello.Version}, this node {Messages.ProtocolVersion}", "run the same haul version on both nodes");
+                }
+
+                await ctl.SendAsync(FrameType.Hello, new Messages.Hello(Messages.ProtocolVersion, _name, PeerConnection.Version).Encode(), early.Token).ConfigureAwait(false);
+                if (peer is null)
+                {
+                    await HandleJoinAsync(ctl, seen, hello.NodeName, early.Token).ConfigureAwait(false);
+                    return;
+                }
+
+                awaiting = null;
+            }
+
+            ctl.MaxFrame = Frame.MaxPayload;
             FolderSession? folders = null;
             using var disposeFolders = new DisposeLater(() => folders?.Dispose());
             while (true)
@@ -190,7 +285,11 @@ internal sealed class NodeServer : IAsyncDisposable
                 Frame f;
                 try
                 {
-                    f = await ctl.ReceiveAsync(ct).ConfigureAwait(false);
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    (awaiting, deadline) = ("request", _options.IdleTimeout);
+                    idle.CancelAfter(deadline);
+                    f = await ctl.ReceiveAsync(idle.Token).ConfigureAwait(false);
+                    awaiting = null;
                 }
                 catch (HaulException ex) when (ex.Code == ErrorCode.PeerWentAway)
                 {
@@ -209,7 +308,18 @@ internal sealed class NodeServer : IAsyncDisposable
                     case FrameType.Offer:
                         // After a write-mode FOLDER_OPEN the files land in that folder, else in the peer's inbox.
                         string? target = folders?.WriteTarget;
-                        var session = new ReceiveSession(ctl, _store, _me, peer, target ?? Path.Combine(_inbox, peer.Name), _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true);
+                        string root;
+                        try
+                        {
+                            root = target ?? InboxOf(peer);
+                        }
+                        catch (HaulException ex)
+                        {
+                            await ctl.SendErrorAsync(ex, ct).ConfigureAwait(false);
+                            return;
+                        }
+
+                        var session = new ReceiveSession(ctl, _store, _me, peer, root, _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true);
                         await session.RunAsync(f, ct).ConfigureAwait(false);
                         break;
                     case FrameType.Bye:
@@ -226,6 +336,10 @@ internal sealed class NodeServer : IAsyncDisposable
         catch (HaulException ex)
         {
             Log.ConnectionEnded(_log, remote, seen.Short, ex.Message);
+        }
+        catch (OperationCanceledException) when (awaiting is not null && !ct.IsCancellationRequested)
+        {
+            Log.ConnectionTimedOut(_log, remote, seen.Short, $"no {awaiting} within {deadline.TotalSeconds:0.#} s");
         }
         catch (OperationCanceledException)
         {
@@ -247,10 +361,57 @@ internal sealed class NodeServer : IAsyncDisposable
             return;
         }
 
-        string name = _store.UniquePeerName(string.IsNullOrWhiteSpace(join.NodeName) ? helloName : join.NodeName, joiner);
+        // The joiner's name becomes its inbox folder. One that breaks the rule does not fail the pairing
+        // (the invite was given to this node ID, the name is only a label): it is filed under a safe
+        // name, and the log says so.
+        string wanted = string.IsNullOrEmpty(join.NodeName) ? helloName : join.NodeName;
+        if (!NodeName.IsValid(wanted))
+        {
+            string fallback = NodeName.Fallback(joiner);
+            Log.PeerNameReplaced(_log, NodeName.Printable(wanted), joiner, fallback);
+            wanted = fallback;
+        }
+
+        string name = _store.UniquePeerName(wanted, joiner);
         _store.AddPeer(joiner, name, null);
         Log.Paired(_log, name, joiner);
         await ctl.SendAsync(FrameType.JoinOk, new WireWriter().String(_name), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The folder a peer's sends land in: INBOX/&lt;its name&gt;, and never anywhere else. The name was
+    /// checked when it was stored, but a database from before that check (or edited by hand) may hold
+    /// anything, so it is checked again here, and the folder must resolve to a direct child of the inbox
+    /// that is not a symlink. Otherwise the OFFER is refused and the peer is told why.
+    /// </summary>
+    private string InboxOf(PeerRecord peer)
+    {
+        string? why = null;
+        string dir = string.Empty;
+        if (!NodeName.IsValid(peer.Name))
+        {
+            why = "is not a safe folder name";
+        }
+        else
+        {
+            dir = Path.GetFullPath(Path.Combine(_inbox, peer.Name));
+            if (!string.Equals(Path.GetDirectoryName(dir), _inbox.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+            {
+                why = "does not stay inside the inbox";
+            }
+            else if (new FileInfo(dir).LinkTarget is not null || File.Exists(dir))
+            {
+                why = "names a symlink or file in the inbox, not a folder";
+            }
+        }
+
+        if (why is null)
+        {
+            return dir;
+        }
+
+        Log.InboxRefused(_log, NodeName.Printable(peer.Name), peer.Id, why);
+        throw new HaulException(ErrorCode.UnsafePath, $"the receiving node cannot place sends from this node: the name it stores for this node {why}", $"ask the receiving node's owner to rename this node there with 'haul peer add {peer.Id} --name NEWNAME'");
     }
 
     private sealed class DisposeLater(Action action) : IDisposable

@@ -219,17 +219,28 @@ internal sealed class ControlChannel : IAsyncDisposable
         return await ReceiveCoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The largest payload accepted from the peer; a larger header is a protocol error before anything is allocated.</summary>
+    public int MaxFrame { get; set; } = Frame.MaxPayload;
+
+    /// <summary>
+    /// When set, a frame whose header has arrived must keep pace: after this grace period at least
+    /// <see cref="FrameMinBytesPerSecond"/> of its payload per second since the header, or the read fails
+    /// (a peer sending a frame one byte at a time, slowloris). Silence between frames is not bounded here.
+    /// </summary>
+    public TimeSpan? FrameGrace { get; set; }
+
+    public int FrameMinBytesPerSecond { get; set; } = 1024;
+
+    /// <summary>Payloads up to this size are allocated whole when their header arrives; larger ones grow as their bytes do.</summary>
+    private const int AllocateWhole = 1024 * 1024;
+
     private async ValueTask<Frame> ReceiveCoreAsync(CancellationToken cancellationToken)
     {
         try
         {
             await _stream.ReadExactlyAsync(_header, cancellationToken).ConfigureAwait(false);
-            int len = FrameCodec.ReadHeader(_header, out var type);
-            var payload = len == 0 ? [] : new byte[len];
-            if (len > 0)
-            {
-                await _stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
-            }
+            int len = FrameCodec.ReadHeader(_header, out var type, MaxFrame);
+            var payload = len == 0 ? [] : await ReadPayloadAsync(len, cancellationToken).ConfigureAwait(false);
 
             if (type == FrameType.Error)
             {
@@ -247,6 +258,59 @@ internal sealed class ControlChannel : IAsyncDisposable
         {
             throw PeerGone(ex);
         }
+    }
+
+    /// <summary>
+    /// Reads a payload of <paramref name="len"/> bytes. A header claiming 16 MiB costs at most 1 MiB until
+    /// the bytes come (then the buffer doubles with them), and with <see cref="FrameGrace"/> set, a payload
+    /// that falls behind the minimum pace ends the read.
+    /// </summary>
+    private async ValueTask<byte[]> ReadPayloadAsync(int len, CancellationToken cancellationToken)
+    {
+        var buf = new byte[Math.Min(len, AllocateWhole)];
+        int got = 0;
+
+        // Two sources of cancellation: the caller's token and the pace deadline.
+        using var pace = FrameGrace is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (got < len)
+        {
+            if (got == buf.Length)
+            {
+                Array.Resize(ref buf, (int)Math.Min(len, 2L * buf.Length));
+            }
+
+            if (pace is not null)
+            {
+                // The payload must have reached got + 1 bytes by grace + got / rate after its header.
+                var due = FrameGrace!.Value + TimeSpan.FromSeconds((double)got / Math.Max(1, FrameMinBytesPerSecond));
+                var left = due - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                pace.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
+
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(buf.AsMemory(got), pace?.Token ?? cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new HaulException(
+                    ErrorCode.ProtocolError,
+                    $"a {len}-byte frame came too slowly: {got} bytes in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s",
+                    "check the link between the nodes",
+                    ex);
+            }
+
+            if (n == 0)
+            {
+                throw new EndOfStreamException();
+            }
+
+            got += n;
+        }
+
+        return buf;
     }
 
     public async ValueTask<Frame> ExpectAsync(FrameType type, CancellationToken cancellationToken = default)

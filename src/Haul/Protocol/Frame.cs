@@ -9,4 +9,7 @@ internal readonly record struct Frame(FrameType Type, byte[] Payload)
     public const byte Version = 1;
     public const int HeaderSize = 8;
     public const int MaxPayload = 16 * 1024 * 1024;
+
+    /// <summary>The limit until a connection is known to come from a paired peer: HELLO and JOIN are a few hundred bytes.</summary>
+    public const int MaxHandshakePayload = 4096;
 }

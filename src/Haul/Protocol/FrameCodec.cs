@@ -13,8 +13,12 @@ internal static class FrameCodec
         BinaryPrimitives.WriteUInt32BigEndian(dest[4..], (uint)payloadLength);
     }
 
-    /// <summary>Validates a header and returns the payload length; throws a protocol error on anything else.</summary>
-    public static int ReadHeader(ReadOnlySpan<byte> header, out FrameType type)
+    /// <summary>
+    /// Validates a header and returns the payload length; throws a protocol error on anything else,
+    /// including a length over <paramref name="maxPayload"/> (smaller than <see cref="Frame.MaxPayload"/>
+    /// before a connection is known to come from a paired peer).
+    /// </summary>
+    public static int ReadHeader(ReadOnlySpan<byte> header, out FrameType type, int maxPayload = Frame.MaxPayload)
     {
         if (header.Length < Frame.HeaderSize)
         {
@@ -33,9 +37,9 @@ internal static class FrameCodec
         }
 
         uint len = BinaryPrimitives.ReadUInt32BigEndian(header[4..]);
-        if (len > Frame.MaxPayload)
+        if (len > (uint)Math.Min(maxPayload, Frame.MaxPayload))
         {
-            ThrowHelper.Protocol($"frame of {len} bytes exceeds the {Frame.MaxPayload}-byte limit");
+            ThrowHelper.Protocol($"frame of {len} bytes exceeds the {Math.Min(maxPayload, Frame.MaxPayload)}-byte limit");
         }
 
         return (int)len;

@@ -63,6 +63,9 @@ internal sealed class NodeStore : IDisposable
 
     public void AddPeer(NodeId id, string name, string? address)
     {
+        // The last gate for every way a peer gets a name (CLI, API, JOIN, JOIN_OK): the name becomes
+        // its inbox folder.
+        NodeName.Check(name, "peer name");
         lock (_lock)
         {
             using (var chk = Cmd("SELECT node_id FROM peers WHERE name=$n", ("$n", name)))
@@ -80,6 +83,10 @@ internal sealed class NodeStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops trusting a peer and revokes its folder grants with it, in one transaction: grants are keyed
+    /// by node ID, so kept ones would come back, unasked, when the same node is added again under any name.
+    /// </summary>
     public bool RemovePeer(string nameOrId)
     {
         var p = FindPeer(nameOrId);
@@ -90,8 +97,15 @@ internal sealed class NodeStore : IDisposable
 
         lock (_lock)
         {
+            using var tx = _db.BeginTransaction();
+            using var shares = Cmd("DELETE FROM folder_shares WHERE peer_id=$i", ("$i", p.Id.Canonical));
+            shares.Transaction = tx;
+            shares.ExecuteNonQuery();
             using var c = Cmd("DELETE FROM peers WHERE node_id=$i", ("$i", p.Id.Canonical));
-            return c.ExecuteNonQuery() > 0;
+            c.Transaction = tx;
+            bool removed = c.ExecuteNonQuery() > 0;
+            tx.Commit();
+            return removed;
         }
     }
 
@@ -117,13 +131,14 @@ internal sealed class NodeStore : IDisposable
 
     public PeerRecord? FindPeer(NodeId id) => FindPeer(id.Canonical);
 
-    /// <summary><paramref name="wanted"/>, or wanted-2, -3, … if another node already has that name.</summary>
+    /// <summary><paramref name="wanted"/>, or wanted-2, -3, … if another node already has that name (shortened so the result stays within <see cref="NodeName.MaxLength"/>).</summary>
     public string UniquePeerName(string wanted, NodeId id)
     {
         string name = wanted;
         for (int i = 2; FindPeer(name) is { } p && p.Id != id; i++)
         {
-            name = $"{wanted}-{i}";
+            string suffix = "-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            name = (wanted.Length + suffix.Length > NodeName.MaxLength ? wanted[..(NodeName.MaxLength - suffix.Length)] : wanted) + suffix;
         }
 
         return name;

@@ -32,6 +32,9 @@ internal sealed record SendOptions
     /// </summary>
     public bool ProposeSession { get; init; } = true;
 
+    /// <summary>Hosts a receiver may name for UDP besides the control connection's address (<see cref="UdpTarget"/>); default from HAUL_UDP_HOSTS.</summary>
+    public IReadOnlyList<string> UdpHosts { get; init; } = UdpTarget.HostsFromEnvironment();
+
     /// <summary>Send UDP here instead of the address the receiver gives (a relay, a NAT mapping).</summary>
     public System.Net.IPEndPoint? UdpOverride { get; init; }
 }

@@ -143,7 +143,7 @@ internal sealed class SendSession
         if (wantUdp && !adopted)
         {
             (udp, target, pieceSize, gso) = DataSocket.Open(_options.UdpOverride ?? new IPEndPoint(
-                session.UdpHost.Length > 0 ? (await Dns.GetHostAddressesAsync(session.UdpHost, cancellationToken).ConfigureAwait(false))[0] : remote,
+                await UdpTarget.ResolveAsync(session.UdpHost, remote, _peer.Address, _options.UdpHosts, _log, cancellationToken).ConfigureAwait(false),
                 session.UdpPort));
         }
 
