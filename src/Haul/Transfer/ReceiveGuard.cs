@@ -43,9 +43,15 @@ internal sealed class ReceiveGuard : IDisposable
         return new ReceiveGuard(byDestination, byPeer);
     }
 
+    private int _released;
+
     public void Dispose()
     {
-        Running.TryRemove(_byPeer, out _);
-        Running.TryRemove(_byDestination, out _);
+        // Once only: a second release would free the slot of a transfer that took it since.
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            Running.TryRemove(_byPeer, out _);
+            Running.TryRemove(_byDestination, out _);
+        }
     }
 }

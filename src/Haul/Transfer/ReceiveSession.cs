@@ -256,6 +256,12 @@ internal sealed partial class ReceiveSession : IUdpSession
         var sig = _me.Sign(body);
         _store.FinishTransfer(_transferId, "done");
         _store.ForgetChunks(_transferId);
+
+        // Done and durable: the same manifest may be offered again now (a resend right after this one
+        // finds it all in place) while this session waits for BYE. Its journal row is that transfer's now.
+        _transferId = 0;
+        _guard?.Dispose();
+        _guard = null;
         HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
         Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);
