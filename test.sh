@@ -9,6 +9,7 @@ command -v du >/dev/null || need_pkgs+=(coreutils)
 command -v mount >/dev/null || need_pkgs+=(mount)
 command -v rclone >/dev/null || need_pkgs+=(rclone)     # reads back what sync wrote to S3
 command -v node >/dev/null || need_pkgs+=(nodejs npm)   # runs s3rver, the S3-compatible test server
+command -v nft >/dev/null || need_pkgs+=(nftables)     # the chaos tests cut the loopback link for a node's port
 command -v file >/dev/null || need_pkgs+=(file)         # checks the arm64 binary's architecture
 command -v qemu-aarch64 >/dev/null || need_pkgs+=(qemu-user)  # runs the arm64 binary once (user-mode emulation)
 [[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)     # the dashboard's end-to-end test (Playwright drives it)

@@ -15,6 +15,11 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     private readonly Throttle? _throttle = options.BandwidthLimit is { } bw ? new Throttle(bw, time ?? TimeProvider.System) : null;
     private readonly SyncStats _stats = new();
 
+    // Case-folded keys of the new files of this run: a deletion whose name differs from a new file's
+    // only in case is not made (on a case-insensitive destination both names are one file, and the
+    // delete step would remove what the copy just wrote). 12 bytes a new file.
+    private readonly HashSet<long> _newCaseKeys = [];
+
     /// <summary>Called for every planned action (the dry-run plan, or check's differences), in path order.</summary>
     public Action<SyncAction>? OnPlanned { get; init; }
 
@@ -69,6 +74,11 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             await foreach (var action in PlanAsync(cancellationToken).ConfigureAwait(false))
             {
                 OnPlanned?.Invoke(action);
+                if (action.Kind == SyncActionKind.New && options.Mode == SyncMode.Sync)
+                {
+                    _newCaseKeys.Add(CaseKey(action.Path));
+                }
+
                 if (options.Mode == SyncMode.Check)
                 {
                     _stats.Differences++;
@@ -78,6 +88,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 {
                     deletes.Add(action);
                 }
+
                 else if (batched)
                 {
                     (action.Kind == SyncActionKind.Touch ? touches : pending).Add(action);
@@ -125,8 +136,23 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         _ => "contents differ",
     };
 
+    /// <summary>The same for two paths that differ only in case (a collision of the 32-bit hash costs one skipped delete, never data).</summary>
+    private static long CaseKey(string path) => ((long)string.GetHashCode(path, StringComparison.OrdinalIgnoreCase) << 32) | (uint)path.Length;
+
     private async Task DeleteAsync(List<SyncAction> deletes, CancellationToken ct)
     {
+        if (_newCaseKeys.Count > 0 && deletes.Exists(d => _newCaseKeys.Contains(CaseKey(d.Path))))
+        {
+            var keep = deletes.FindAll(d => _newCaseKeys.Contains(CaseKey(d.Path)));
+            foreach (var d in keep)
+            {
+                log.Action("notice", d.Path, detail: "not deleted: a new file's name differs from it only in case (on a case-insensitive destination they are one file); the next run deletes it if it is still an extra");
+            }
+
+            _stats.SkippedDeletes += keep.Count;
+            deletes = deletes.FindAll(d => !_newCaseKeys.Contains(CaseKey(d.Path)));
+        }
+
         if (deletes.Count == 0)
         {
             return;
@@ -134,14 +160,14 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
 
         if (Interlocked.Read(ref _stats.Errors) > 0)
         {
-            _stats.SkippedDeletes = deletes.Count;
+            _stats.SkippedDeletes += deletes.Count;
             log.Action("notice", string.Empty, detail: $"not deleting {deletes.Count} files: {_stats.Errors} errors in this run");
             return;
         }
 
         if (options.MaxDelete >= 0 && deletes.Count > options.MaxDelete)
         {
-            _stats.SkippedDeletes = deletes.Count;
+            _stats.SkippedDeletes += deletes.Count;
             throw new HaulException(ErrorCode.SyncIncomplete, $"the sync would delete {deletes.Count} files, more than --max-delete {options.MaxDelete}; nothing was deleted", "check the source is complete, or raise --max-delete");
         }
 

@@ -395,6 +395,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         HaulException h => h,
         UnauthorizedAccessException u => new HaulException(ErrorCode.PermissionDenied, $"the receiver cannot write: {u.Message}", "fix permissions on the receiving node's inbox", u),
         IOException io when IoErrors.IsDiskFull(io) => new HaulException(ErrorCode.DiskFull, "the receiver's disk is full", "free space on the receiving node, then send again: finished chunks are kept", io),
+        IOException io when IoErrors.IsReadOnlyFileSystem(io) => new HaulException(ErrorCode.PermissionDenied, "the receiver's destination is on a read-only file system", "remount it read-write (or choose another inbox or folder) on the receiving node, then send again", io),
         IOException io => new HaulException(ErrorCode.Internal, $"the receiver hit an I/O error: {io.Message}", "check the receiving node's disk", io),
         _ => null,
     };

@@ -336,6 +336,7 @@ internal sealed class SendSession
             throw new HaulException(ErrorCode.CorruptData, "the receipt from the peer does not verify", "do not trust this delivery; send again and report it");
         }
 
+        CrashPoint.Reach("receipt-verified");
         try
         {
             await ctl.SendAsync(FrameType.Bye, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);

@@ -275,4 +275,29 @@ public sealed class LocalSyncTests
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Sync_DoesNotDeleteAnExtraWhoseNameDiffersFromANewFileOnlyInCase_UntilTheNextRun()
+    {
+        // On a case-insensitive destination (macOS, Windows, exFAT, ext4 casefold) "Data.csv" and
+        // "data.csv" are one file: the copy overwrites it, and deleting the extra would delete the copy.
+        // This kernel has no case-insensitive file system to test on, so the rule is shown on ext4: the
+        // extra stays, with a notice, for one run.
+        using var tmp = new TempDir();
+        string src = tmp.Sub("src"), dst = tmp.Sub("dst");
+        Trees.WriteRandom(Path.Combine(src, "Data.csv"), 5_000, 1);
+        Trees.WriteRandom(Path.Combine(dst, "data.csv"), 4_000, 2);
+
+        var first = await Run(tmp, "sync", src, dst, "--json");
+
+        Assert.Equal(0, first.Code);
+        Assert.True(Trees.SameBytes(Path.Combine(src, "Data.csv"), Path.Combine(dst, "Data.csv")));
+        Assert.True(File.Exists(Path.Combine(dst, "data.csv")), "a name differing only in case is not deleted in the run that copies its twin");
+        Assert.Contains("differs from it only in case", first.Out + first.Err, StringComparison.Ordinal);
+
+        var second = await Run(tmp, "sync", src, dst, "--json");
+        Assert.Equal(0, second.Code);
+        Assert.False(File.Exists(Path.Combine(dst, "data.csv")));
+        Assert.True(Trees.SameBytes(Path.Combine(src, "Data.csv"), Path.Combine(dst, "Data.csv")));
+    }
 }
