@@ -497,6 +497,7 @@ internal sealed partial class ReceiveSession
             }
 
             MarkPlaced(item.Chunk, item.Buffer);
+            CrashPoint.Reach("chunk-written");
             pending.Add(item.Chunk);
         }
         finally
@@ -529,6 +530,7 @@ internal sealed partial class ReceiveSession
         }
 
         _store.MarkChunksDone(_transferId, pending);
+        CrashPoint.Reach("chunk-journaled");
         foreach (var c in pending)
         {
             _journaled.Enqueue(c);
@@ -591,6 +593,7 @@ internal sealed partial class ReceiveSession
         DurabilityProbe?.Invoke(_root, "sync");
         foreach (int f in _toPlace)
         {
+            CrashPoint.Reach("file-synced");
             Place(f);
         }
 
@@ -622,6 +625,7 @@ internal sealed partial class ReceiveSession
         }
 
         DurabilityProbe?.Invoke(_root, "place " + f.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        CrashPoint.Reach("file-placed");
         if (_chunkCache is not null && e.Size > 0)
         {
             _chunkCache.Put(final, Native.Stat(final), DefaultCdc, e.Chunks.Select(c => _manifest.Chunks[c]).ToList());
@@ -753,6 +757,7 @@ internal sealed partial class ReceiveSession
         // Renames, folders and links durable before the receipt is signed.
         Native.SyncFileSystem(_root);
         DurabilityProbe?.Invoke(_root, "sync");
+        CrashPoint.Reach("tree-placed");
     }
 
     private void CloseHandles()

@@ -262,6 +262,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _transferId = 0;
         _guard?.Dispose();
         _guard = null;
+        CrashPoint.Reach("receipt-signed");
         HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
         Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);
