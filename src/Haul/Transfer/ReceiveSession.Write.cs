@@ -90,9 +90,9 @@ internal sealed partial class ReceiveSession
             }
         }
 
-        EnsureRoomFor();
         long reused = 0;
         var journal = _store.DoneChunks(_transferId);
+        EnsureRoomFor(journal);
         var newlyDone = new List<int>();
         byte[] scratch = [];
         for (int c = 0; c < chunks.Length; c++)
@@ -238,28 +238,29 @@ internal sealed partial class ReceiveSession
     }
 
     /// <summary>
-    /// Refuses a transfer whose files would not fit: what is not in place yet is written in full to
-    /// temporary files (less what an earlier attempt wrote), and a reserve stays free. A manifest costs
-    /// little to send but may name one chunk millions of times; this bounds what it can make this node write.
+    /// Refuses a transfer whose files would not fit: every place a chunk is still to be written (in a
+    /// file not in place, not journaled by an earlier attempt) counts, and a reserve stays free. A
+    /// manifest costs little to send but may name one chunk millions of times; this bounds what it can
+    /// make this node write, before anything is.
     /// </summary>
-    private void EnsureRoomFor()
+    private void EnsureRoomFor(HashSet<int> journaled)
     {
         long need = 0;
-        for (int f = 0; f < _inPlace.Length; f++)
+        var chunks = _manifest.Chunks;
+        for (int c = 0; c < chunks.Length; c++)
         {
-            if (_inPlace[f])
+            if (journaled.Contains(c))
             {
                 continue;
             }
 
-            long size = _plan.File(f).Size;
-            var temp = new FileInfo(TempPath(f));
-            if (temp.Exists)
+            for (int s = _plan.LocationStart[c]; s < _plan.LocationStart[c + 1]; s++)
             {
-                size -= Math.Min(size, temp.Length);
+                if (!_inPlace[_plan.LocationFile[s]])
+                {
+                    need = chunks[c].Length > long.MaxValue - need ? long.MaxValue : need + chunks[c].Length;
+                }
             }
-
-            need = size > long.MaxValue - need ? long.MaxValue : need + size;
         }
 
         long free;
