@@ -20,7 +20,7 @@ internal sealed partial class ReceiveSession
     private const int PlaceBatchFiles = 1024;
     private const long PlaceBatchBytes = 256L << 20;
 
-    /// <summary>Free space a transfer must leave on the receiving file system.</summary>
+    /// <summary>Free space a transfer must leave on the receiving file system: this, or a twentieth of a smaller one.</summary>
     internal const long DiskReserve = 256L << 20;
 
     /// <summary>
@@ -263,20 +263,22 @@ internal sealed partial class ReceiveSession
             }
         }
 
-        long free;
+        long free, reserve;
         try
         {
-            free = new DriveInfo(_partialDir).AvailableFreeSpace;
+            var drive = new DriveInfo(_partialDir);
+            free = drive.AvailableFreeSpace;
+            reserve = Math.Min(DiskReserve, drive.TotalSize / 20);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return; // Unknown: the writes themselves report a full disk.
         }
 
-        if (need > free - DiskReserve)
+        if (need > free - reserve)
         {
             Log.RefusedTooLarge(_log, _manifest.RootName, _peer.Name, need, free);
-            throw new HaulException(ErrorCode.DiskFull, $"the transfer needs {need} bytes on the receiver, which has {free} free (keeping {DiskReserve} in reserve)", "free space on the receiving node or send less");
+            throw new HaulException(ErrorCode.DiskFull, $"the transfer needs {need} bytes on the receiver, which has {free} free (keeping {reserve} in reserve)", "free space on the receiving node or send less");
         }
     }
 
