@@ -37,4 +37,7 @@ public enum ErrorCode
 
     /// <summary>A command that talks to the local node's API found no node running.</summary>
     NodeNotRunning = 26,
+
+    /// <summary>The same manifest is already being received (into the same place, or from the same peer): retry when it ends.</summary>
+    TransferBusy = 27,
 }

@@ -40,6 +40,12 @@ internal static partial class Log
     [LoggerMessage(22, LogLevel.Information, "received '{Root}' from {Peer}: {Files} files, {Bytes} bytes; forged {Forged}, replayed {Replayed}, duplicate pieces {Dup}, bad chunks {Bad}, packets before START {Early}")]
     public static partial void Received(ILogger logger, string root, string peer, int files, long bytes, long forged, long replayed, long dup, long bad, long early);
 
+    [LoggerMessage(27, LogLevel.Warning, "refused '{Root}' from {Peer}: it needs {Need} bytes on disk and {Free} are free")]
+    public static partial void RefusedTooLarge(ILogger logger, string root, string peer, long need, long free);
+
+    [LoggerMessage(28, LogLevel.Warning, "refused an offer of manifest {Hash} from {Peer}: the same manifest is already being received into {Destination}")]
+    public static partial void RefusedBusy(ILogger logger, string hash, string peer, string destination);
+
     [LoggerMessage(30, LogLevel.Warning, "{Notice}")]
     public static partial void Notice(ILogger logger, string notice);
 

@@ -61,18 +61,25 @@ internal static partial class Native
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
 
-    /// <summary>Flushes the file system holding <paramref name="path"/> (syncfs), so a receipt is only signed for data on disk.</summary>
+    /// <summary>
+    /// Flushes the file system holding <paramref name="path"/> (syncfs), so a receipt is only signed for
+    /// data on disk. Throws when it cannot be opened or the flush reports a write-back error (syncfs does
+    /// since Linux 5.8): a receipt must not follow.
+    /// </summary>
     public static void SyncFileSystem(string path)
     {
-        int fd = open(path, 0 /* O_RDONLY */);
+        int fd = open(path, 0x80000 /* O_RDONLY | O_CLOEXEC */);
         if (fd < 0)
         {
-            return;
+            throw new IOException($"cannot open {path} to flush it (errno {Marshal.GetLastPInvokeError()})");
         }
 
         try
         {
-            syncfs(fd);
+            if (syncfs(fd) != 0)
+            {
+                throw new IOException($"flushing the file system under {path} failed (errno {Marshal.GetLastPInvokeError()})", Marshal.GetLastPInvokeError());
+            }
         }
         finally
         {

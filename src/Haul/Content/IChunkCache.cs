@@ -14,8 +14,9 @@ internal interface IChunkCache
     /// <summary>
     /// Where on this node chunks with these hashes may be found (any file whose chunk list was put), a
     /// few places each. A hint only: the file may have changed since, so the caller re-hashes what it reads.
+    /// Places <paramref name="allow"/> refuses are left out before the few are picked.
     /// </summary>
-    Dictionary<Hash256, List<(string Path, long Offset)>> Locate(IReadOnlyCollection<Hash256> hashes);
+    Dictionary<Hash256, List<(string Path, long Offset)>> Locate(IReadOnlyCollection<Hash256> hashes, Func<string, bool>? allow = null);
 
     /// <summary>Makes what was put durable and releases the database for other writers.</summary>
     void Flush();

@@ -89,7 +89,8 @@ internal static class ManifestCodec
                 throw new HaulException(ErrorCode.UnsafePath, $"refused manifest path '{path}': {why}", "the sender must send a tree of plain relative paths");
             }
 
-            var mode = (UnixFileMode)(r.U32() & 0xFFF);
+            // Permission bits only: a peer never sets setuid, setgid or sticky here (placement also applies the umask).
+            var mode = (UnixFileMode)(r.U32() & 0x1FF);
             long mtime = r.I64();
             long size = 0;
             int[] refs = [];

@@ -50,7 +50,12 @@ internal static class PathSafety
 
     /// <summary>
     /// True when a symlink at <paramref name="linkPath"/> pointing at <paramref name="target"/> resolves
-    /// inside the tree root (both relative to the root).
+    /// inside the tree's top-level entry (both relative to the root), whatever else is or becomes a
+    /// symlink. ".." may only lead the target: after a name, ".." goes back up from wherever that name
+    /// resolves, which is not where it stands when the name is itself a link ("s -> ." and
+    /// "l -> s/s/../../x" climb two levels more than they appear to). Leading ".." climbs through the
+    /// link's own parents, which placement keeps real directories; every name after them is a real
+    /// directory or a link held to this same rule, so the whole path stays inside.
     /// </summary>
     public static bool SymlinkStaysInside(string linkPath, string target)
     {
@@ -61,6 +66,7 @@ internal static class PathSafety
 
         var stack = new List<string>(linkPath.Split('/'));
         stack.RemoveAt(stack.Count - 1);
+        bool descended = false;
         foreach (var part in target.Split('/'))
         {
             if (part.Length == 0 || part == ".")
@@ -71,7 +77,7 @@ internal static class PathSafety
             if (part == "..")
             {
                 // Leaving the top-level entry would reach the inbox and other peers' or sends' files.
-                if (stack.Count <= 1)
+                if (descended || stack.Count <= 1)
                 {
                     return false;
                 }
@@ -80,6 +86,7 @@ internal static class PathSafety
             }
             else
             {
+                descended = true;
                 stack.Add(part);
             }
         }

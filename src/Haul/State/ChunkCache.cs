@@ -168,7 +168,7 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
     /// <summary>The index key of a chunk: its hash's first 8 bytes (collisions are resolved by re-hashing what is read).</summary>
     private static long Key(Hash256 h) => unchecked((long)h.A);
 
-    public Dictionary<Hash256, List<(string Path, long Offset)>> Locate(IReadOnlyCollection<Hash256> hashes)
+    public Dictionary<Hash256, List<(string Path, long Offset)>> Locate(IReadOnlyCollection<Hash256> hashes, Func<string, bool>? allow = null)
     {
         var found = new Dictionary<Hash256, List<(string Path, long Offset)>>();
         if (hashes.Count == 0)
@@ -208,6 +208,11 @@ internal sealed class ChunkCache : IChunkCache, IDisposable
                     using var r = c.ExecuteReader();
                     while (r.Read())
                     {
+                        if (allow is not null && !allow(r.GetString(1)))
+                        {
+                            continue;
+                        }
+
                         foreach (var h in byKey[r.GetInt64(0)])
                         {
                             if (!found.TryGetValue(h, out var at))

@@ -11,6 +11,25 @@ internal sealed partial class ReceiveSession
     private readonly HashSet<string> _checkedDirs = new(StringComparer.Ordinal);
     private static readonly FastCdc DefaultCdc = new();
     private bool[] _finalized = [];
+    private ReuseScope? _scope;
+
+    // Files complete in their temporary copies, waiting for one flush of the file system before they
+    // are renamed into place (see PlacePending).
+    private readonly List<int> _toPlace = [];
+    private long _toPlaceBytes;
+    private const int PlaceBatchFiles = 1024;
+    private const long PlaceBatchBytes = 256L << 20;
+
+    /// <summary>Free space a transfer must leave on the receiving file system: this, or a twentieth of a smaller one.</summary>
+    internal const long DiskReserve = 256L << 20;
+
+    /// <summary>
+    /// For tests: called with the destination root and each step whose order durability rests on
+    /// ("complete N": file N's temporary copy is written; "sync"; "place N": renamed into place; "sign").
+    /// </summary>
+    internal static Action<string, string>? DurabilityProbe { get; set; }
+
+    private ReuseScope Scope => _scope ??= ReuseScope.For(_store, _peer.Id, _root);
 
     private string TempPath(int fileOrdinal) => Path.Combine(_partialDir, fileOrdinal.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -32,6 +51,9 @@ internal sealed partial class ReceiveSession
 
         // A first transfer into a new tree finds nothing at its final paths and no temporary files:
         // one look per directory instead of three per file (0.3 s of a 20,000-file sync was spent here).
+        // A file counts as there only through real directories: a symlinked parent (a link an earlier
+        // transfer placed, or one on the node) would have the quick check, the reuse read and the mode
+        // change act on a file outside the destination.
         var dirs = new Dictionary<string, bool>(StringComparer.Ordinal);
         var existing = new FileInfo?[_inPlace.Length];
         bool anyTemp = Directory.EnumerateFileSystemEntries(_partialDir).Any();
@@ -39,7 +61,8 @@ internal sealed partial class ReceiveSession
         {
             var e = _plan.File(f);
             string final = FinalPath(e.Path);
-            if (!DirectoryExists(Path.GetDirectoryName(final)!, dirs))
+            int slash = e.Path.LastIndexOf('/');
+            if (!RealDirectory(slash < 0 ? string.Empty : e.Path[..slash], dirs))
             {
                 continue;
             }
@@ -69,6 +92,7 @@ internal sealed partial class ReceiveSession
 
         long reused = 0;
         var journal = _store.DoneChunks(_transferId);
+        EnsureRoomFor(journal);
         var newlyDone = new List<int>();
         byte[] scratch = [];
         for (int c = 0; c < chunks.Length; c++)
@@ -136,7 +160,7 @@ internal sealed partial class ReceiveSession
             foreach (var path in _reuseFrom)
             {
                 var fi = new FileInfo(path);
-                if (fi.Exists && fi.LinkTarget is null && fi.Length > 0)
+                if (fi.Exists && fi.LinkTarget is null && fi.Length > 0 && Scope.Allows(path))
                 {
                     candidates.Add(fi);
                 }
@@ -187,23 +211,81 @@ internal sealed partial class ReceiveSession
         return reused;
     }
 
-    /// <summary>Whether a directory exists, each looked up once (a missing parent answers for its children).</summary>
-    private static bool DirectoryExists(string dir, Dictionary<string, bool> known)
+    /// <summary>
+    /// Whether <paramref name="rel"/> (relative to the root, "" for the root) is a directory reached
+    /// through real directories only, each looked up once (a missing or linked parent answers for its children).
+    /// </summary>
+    private bool RealDirectory(string rel, Dictionary<string, bool> known)
     {
-        if (known.TryGetValue(dir, out bool exists))
+        if (known.TryGetValue(rel, out bool real))
         {
-            return exists;
+            return real;
         }
 
-        string? parent = Path.GetDirectoryName(dir);
-        exists = (parent is null || parent == dir || DirectoryExists(parent, known)) && Directory.Exists(dir);
-        known[dir] = exists;
-        return exists;
+        if (rel.Length == 0)
+        {
+            real = Directory.Exists(_root);
+        }
+        else
+        {
+            int slash = rel.LastIndexOf('/');
+            var di = new DirectoryInfo(FinalPath(rel));
+            real = RealDirectory(slash < 0 ? string.Empty : rel[..slash], known) && di.Exists && di.LinkTarget is null;
+        }
+
+        known[rel] = real;
+        return real;
     }
 
     /// <summary>
-    /// Chunks still needed that the node's chunk index places in some other file on this node (another
-    /// folder, an earlier transfer, a file this node sent): read, re-hashed, and used only if they match.
+    /// Refuses a transfer whose files would not fit: every place a chunk is still to be written (in a
+    /// file not in place, not journaled by an earlier attempt) counts, and a reserve stays free. A
+    /// manifest costs little to send but may name one chunk millions of times; this bounds what it can
+    /// make this node write, before anything is.
+    /// </summary>
+    private void EnsureRoomFor(HashSet<int> journaled)
+    {
+        long need = 0;
+        var chunks = _manifest.Chunks;
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            if (journaled.Contains(c))
+            {
+                continue;
+            }
+
+            for (int s = _plan.LocationStart[c]; s < _plan.LocationStart[c + 1]; s++)
+            {
+                if (!_inPlace[_plan.LocationFile[s]])
+                {
+                    need = chunks[c].Length > long.MaxValue - need ? long.MaxValue : need + chunks[c].Length;
+                }
+            }
+        }
+
+        long free, reserve;
+        try
+        {
+            var drive = new DriveInfo(_partialDir);
+            free = drive.AvailableFreeSpace;
+            reserve = Math.Min(DiskReserve, drive.TotalSize / 20);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return; // Unknown: the writes themselves report a full disk.
+        }
+
+        if (need > free - reserve)
+        {
+            Log.RefusedTooLarge(_log, _manifest.RootName, _peer.Name, need, free);
+            throw new HaulException(ErrorCode.DiskFull, $"the transfer needs {need} bytes on the receiver, which has {free} free (keeping {reserve} in reserve)", "free space on the receiving node or send less");
+        }
+    }
+
+    /// <summary>
+    /// Chunks still needed that the node's chunk index places in some other file on this node that the
+    /// sending peer may read (this destination, a folder shared with it; see <see cref="ReuseScope"/>):
+    /// read, re-hashed, and used only if they match.
     /// </summary>
     private long ReuseFromNodeIndex(List<int> newlyDone)
     {
@@ -222,7 +304,7 @@ internal sealed partial class ReceiveSession
             }
         }
 
-        var places = _chunkCache.Locate(wanted);
+        var places = _chunkCache.Locate(wanted, Scope.Allows);
         if (places.Count == 0)
         {
             return 0;
@@ -418,6 +500,7 @@ internal sealed partial class ReceiveSession
             }
 
             MarkPlaced(item.Chunk, item.Buffer);
+            CrashPoint.Reach("chunk-written");
             pending.Add(item.Chunk);
         }
         finally
@@ -450,6 +533,7 @@ internal sealed partial class ReceiveSession
         }
 
         _store.MarkChunksDone(_transferId, pending);
+        CrashPoint.Reach("chunk-journaled");
         foreach (var c in pending)
         {
             _journaled.Enqueue(c);
@@ -480,9 +564,50 @@ internal sealed partial class ReceiveSession
         // Mode and time through the open handle: no path lookups, and no stat to keep the atime.
         using (h)
         {
-            File.SetUnixFileMode(h, e.Mode);
+            File.SetUnixFileMode(h, ModePolicy.ForFile(e.Mode));
             File.SetLastWriteTimeUtc(h, DateTime.UnixEpoch.AddTicks(e.MtimeUnixNs / 100));
         }
+
+        DurabilityProbe?.Invoke(_root, "complete " + f.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Interlocked.Increment(ref _filesDone);
+        _toPlace.Add(f);
+        _toPlaceBytes += e.Size;
+        if (_toPlace.Count >= PlaceBatchFiles || _toPlaceBytes >= PlaceBatchBytes)
+        {
+            PlacePending();
+        }
+    }
+
+    /// <summary>
+    /// Moves the completed files into place, after one flush of the file system that holds their
+    /// temporary copies: a file at its final path, with its size and mtime, always has its bytes on
+    /// disk, so after a power loss the quick check (size and mtime) never accepts one with holes. One
+    /// syncfs per batch, not an fsync per file: fsync-then-rename cost 4.4 ms a file on this project's
+    /// test disk (88 s for 20,000 small files); a batch costs one journal commit.
+    /// </summary>
+    private void PlacePending()
+    {
+        if (_toPlace.Count == 0)
+        {
+            return;
+        }
+
+        Native.SyncFileSystem(_partialDir);
+        DurabilityProbe?.Invoke(_root, "sync");
+        foreach (int f in _toPlace)
+        {
+            CrashPoint.Reach("file-synced");
+            Place(f);
+        }
+
+        _toPlace.Clear();
+        _toPlaceBytes = 0;
+    }
+
+    private void Place(int f)
+    {
+        var e = _plan.File(f);
+        string temp = TempPath(f);
 
         // rename(2) first (it replaces a file or a symlink and refuses a directory); the checks and
         // the base library's move (which copies across file systems) only when it fails. Three
@@ -495,14 +620,19 @@ internal sealed partial class ReceiveSession
                 throw new HaulException(ErrorCode.UnsafePath, $"cannot place file '{e.Path}': a directory is in the way", "remove or rename that directory on the receiving node");
             }
 
+            // A copy onto another file system (a mount under the destination) is not covered by the
+            // flushes of this one: made durable here.
             File.Move(temp, final, overwrite: true);
+            using var moved = File.OpenHandle(final, FileMode.Open, FileAccess.Read);
+            Native.Fsync(moved);
         }
+
+        DurabilityProbe?.Invoke(_root, "place " + f.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        CrashPoint.Reach("file-placed");
         if (_chunkCache is not null && e.Size > 0)
         {
             _chunkCache.Put(final, Native.Stat(final), DefaultCdc, e.Chunks.Select(c => _manifest.Chunks[c]).ToList());
         }
-
-        Interlocked.Increment(ref _filesDone);
     }
 
     /// <summary>Creates the parents of <paramref name="rel"/> under the root, refusing any that is a symlink or a file.</summary>
@@ -559,9 +689,17 @@ internal sealed partial class ReceiveSession
             }
             else if (_inPlace[f])
             {
-                File.SetUnixFileMode(FinalPath(e.Path), e.Mode);
+                // Through a handle opened without following any link: a path that became a symlink
+                // (or runs through one) since the check is not chmod'ed through.
+                using var h = Native.OpenBeneathNoFollow(_root, e.Path, directory: false);
+                if (h is not null)
+                {
+                    File.SetUnixFileMode(h, ModePolicy.ForFile(e.Mode));
+                }
             }
         }
+
+        PlacePending();
 
         var dirs = new List<ManifestEntry>();
         foreach (var e in _manifest.Entries)
@@ -598,9 +736,10 @@ internal sealed partial class ReceiveSession
         dirs.Sort((a, b) => b.Path.Length.CompareTo(a.Path.Length));
         foreach (var d in dirs)
         {
-            string p = FinalPath(d.Path);
-            File.SetUnixFileMode(p, d.Mode | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Directory.SetLastWriteTimeUtc(p, DateTime.UnixEpoch.AddTicks(d.MtimeUnixNs / 100));
+            using var h = Native.OpenBeneathNoFollow(_root, d.Path, directory: true)
+                ?? throw new HaulException(ErrorCode.UnsafePath, $"cannot set the mode of directory '{d.Path}': it is a symlink or gone on the receiving node", "remove it on the receiving node");
+            File.SetUnixFileMode(h, ModePolicy.ForDirectory(d.Mode));
+            File.SetLastWriteTimeUtc(h, DateTime.UnixEpoch.AddTicks(d.MtimeUnixNs / 100));
         }
 
         CloseHandles();
@@ -618,7 +757,10 @@ internal sealed partial class ReceiveSession
             // A concurrent transfer into the same inbox still uses the folder.
         }
 
+        // Renames, folders and links durable before the receipt is signed.
         Native.SyncFileSystem(_root);
+        DurabilityProbe?.Invoke(_root, "sync");
+        CrashPoint.Reach("tree-placed");
     }
 
     private void CloseHandles()

@@ -43,6 +43,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     private int _neededRemaining;
     private long _neededBytes;
     private int _filesDone;
+    private ReceiveGuard? _guard;
 
     /// <param name="root">Where the manifest's paths are placed: the peer's inbox folder, or a shared folder's target.</param>
     /// <param name="reuseUnnamed">Also index files under the tree's top folder that the manifest does not name (moved or
@@ -105,12 +106,20 @@ internal sealed partial class ReceiveSession : IUdpSession
             _s2r?.Dispose();
             _r2s?.Dispose();
             _preplan?.Dispose();
+            _guard?.Dispose(); // last: a retry may start the moment it is released
         }
     }
 
     private async Task RunCoreAsync(Frame offerFrame, CancellationToken ct)
     {
         var offer = Messages.Offer.Decode(offerFrame.Payload);
+        _guard = ReceiveGuard.TryTake(_peer.Id.Canonical, offer.ManifestHash, _root);
+        if (_guard is null)
+        {
+            Log.RefusedBusy(_log, offer.ManifestHash.ToHex()[..16], _peer.Name, _root);
+            throw new HaulException(ErrorCode.TransferBusy, "this node is already receiving the same transfer", "wait for it to finish, then send again (what it placed is not sent twice)");
+        }
+
         byte[]? receiverSecret = null;
         if (offer.EarlyWelcome && _earlyAccept && _udp is not null && IsFresh(offer))
         {
@@ -243,9 +252,17 @@ internal sealed partial class ReceiveSession : IUdpSession
 
         var receipt = new Receipt(_manifest.Hash, _peer.Id.Canonical, _me.Id.Canonical, _manifest.FileCount, _manifest.TotalBytes, DateTimeOffset.UtcNow);
         var body = receipt.EncodeBody();
+        DurabilityProbe?.Invoke(_root, "sign");
         var sig = _me.Sign(body);
         _store.FinishTransfer(_transferId, "done");
         _store.ForgetChunks(_transferId);
+
+        // Done and durable: the same manifest may be offered again now (a resend right after this one
+        // finds it all in place) while this session waits for BYE. Its journal row is that transfer's now.
+        _transferId = 0;
+        _guard?.Dispose();
+        _guard = null;
+        CrashPoint.Reach("receipt-signed");
         HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
         Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);

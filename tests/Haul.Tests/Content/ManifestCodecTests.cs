@@ -67,6 +67,14 @@ public sealed class ManifestCodecTests
     }
 
     [Fact]
+    public void Decode_KeepsOnlyPermissionBits_NoSetuidSetgidOrSticky()
+    {
+        var m = ManifestCodec.Create([new("ds", EntryKind.Directory, (UnixFileMode)0x3FF, 0, 0, [], null), new("ds/f", EntryKind.File, (UnixFileMode)0xDFF, 0, 0, [], null)], []);
+        var d = ManifestCodec.Decode(m.Encoded);
+        Assert.All(d.Entries, e => Assert.Equal((UnixFileMode)0x1FF, e.Mode));
+    }
+
+    [Fact]
     public void Decode_RefusesSizeThatDisagreesWithChunks()
     {
         var m = ManifestCodec.Create([new("f", EntryKind.File, 0, 0, 99, [0], null)], [new ChunkInfo(default, 10)]);

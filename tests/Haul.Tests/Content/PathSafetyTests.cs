@@ -21,5 +21,9 @@ public sealed class PathSafetyTests
     [InlineData("ds/l", "../other", false)]
     [InlineData("ds/a/l", "../../../x", false)]
     [InlineData("ds/l", "/abs", false)]
+    [InlineData("ds/a/b/l", "../../c", true)]
+    [InlineData("ds/l", "s/s/../../x", false)]
+    [InlineData("ds/l", "a/../b", false)]
+    [InlineData("ds/a/l", "../s/..", false)]
     public void SymlinkStaysInside(string link, string target, bool inside) => Assert.Equal(inside, PathSafety.SymlinkStaysInside(link, target));
 }

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using Haul.Content;
+
+namespace Haul.Transfer;
+
+/// <summary>
+/// One receiving transfer per manifest and destination, and per manifest and peer, on this node at a time
+/// (node-wide, so every connection and every in-process pull sees it). Two transfers of the same manifest
+/// into one destination share its temporary files (.haul-partial/MANIFEST); two from one peer share its
+/// journal row. Run side by side they wrote over each other's files and one signed a receipt for a file
+/// of zeros. A second OFFER is refused at once with <see cref="ErrorCode.TransferBusy"/> rather than
+/// queued: its sender may already be sending data, and a retry after the first ends finds the files in place.
+/// </summary>
+internal sealed class ReceiveGuard : IDisposable
+{
+    private static readonly ConcurrentDictionary<string, byte> Running = new(StringComparer.Ordinal);
+    private readonly string _byDestination;
+    private readonly string _byPeer;
+
+    private ReceiveGuard(string byDestination, string byPeer)
+    {
+        _byDestination = byDestination;
+        _byPeer = byPeer;
+    }
+
+    /// <summary>Takes the slot for this manifest, or null when a transfer of it into the same destination or from the same peer runs.</summary>
+    public static ReceiveGuard? TryTake(string peerId, Hash256 manifest, string destination)
+    {
+        string hex = manifest.ToHex();
+        string byDestination = "d " + hex + " " + Path.GetFullPath(destination);
+        string byPeer = "p " + hex + " " + peerId;
+        if (!Running.TryAdd(byDestination, 0))
+        {
+            return null;
+        }
+
+        if (!Running.TryAdd(byPeer, 0))
+        {
+            Running.TryRemove(byDestination, out _);
+            return null;
+        }
+
+        return new ReceiveGuard(byDestination, byPeer);
+    }
+
+    private int _released;
+
+    public void Dispose()
+    {
+        // Once only: a second release would free the slot of a transfer that took it since.
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            Running.TryRemove(_byPeer, out _);
+            Running.TryRemove(_byDestination, out _);
+        }
+    }
+}
