@@ -43,6 +43,21 @@ internal sealed class ReceiveGuard : IDisposable
         return new ReceiveGuard(byDestination, byPeer);
     }
 
+    /// <summary>Whether a transfer whose manifest starts with <paramref name="hexPrefix"/> runs into <paramref name="destination"/> in this process.</summary>
+    public static bool IsReceivingInto(string destination, string hexPrefix)
+    {
+        string head = "d " + hexPrefix, tail = " " + Path.GetFullPath(destination);
+        foreach (var key in Running.Keys)
+        {
+            if (key.StartsWith(head, StringComparison.Ordinal) && key.EndsWith(tail, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private int _released;
 
     public void Dispose()
