@@ -19,9 +19,20 @@ internal static class TreeScanner
         int skipped = 0;
         try
         {
+            // The path named on the command line is followed when it is a symlink (as scp and rsync's
+            // sources are): the target's content goes under the link's name. A FileInfo of the link
+            // itself reports the length of the target's path, and a send of it delivered that many
+            // bytes of the target under a receipt.
             if (File.Exists(full))
             {
-                entries.Add((Path.GetFileName(full), new FileInfo(full), EntryKind.File));
+                var fi = new FileInfo(full);
+                if (fi.LinkTarget is not null)
+                {
+                    fi = fi.ResolveLinkTarget(returnFinalTarget: true) as FileInfo is { Exists: true } target ? target
+                        : throw new HaulException(ErrorCode.PathNotFound, $"{sourcePath} is a symlink to nothing", "send what it should point at");
+                }
+
+                entries.Add((Path.GetFileName(full), fi, EntryKind.File));
             }
             else if (Directory.Exists(full))
             {
@@ -31,8 +42,14 @@ internal static class TreeScanner
                     throw new HaulException(ErrorCode.Usage, "cannot send the file-system root", "name a folder inside it");
                 }
 
-                entries.Add((rootName, new DirectoryInfo(full), EntryKind.Directory));
-                Walk(new DirectoryInfo(full), rootName, entries, ref skipped, cancellationToken);
+                var di = new DirectoryInfo(full);
+                if (di.LinkTarget is not null && di.ResolveLinkTarget(returnFinalTarget: true) is DirectoryInfo { Exists: true } target)
+                {
+                    di = target;
+                }
+
+                entries.Add((rootName, di, EntryKind.Directory));
+                Walk(di, rootName, entries, ref skipped, cancellationToken);
             }
             else
             {

@@ -47,6 +47,27 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Send_OfASymlinkNamedOnTheCommandLine_SendsTheWholeTargetUnderTheLinksName()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        Trees.WriteRandom(tmp.Sub("data/real.bin"), 4_000_000, 8);
+        Directory.CreateDirectory(tmp.Sub("links"));
+        File.CreateSymbolicLink(tmp.Sub("links/weights.bin"), tmp.Sub("data/real.bin"));
+        Directory.CreateSymbolicLink(tmp.Sub("links/ds"), tmp.Sub("data"));
+
+        var file = await pair.A.Node.SendAsync(tmp.Sub("links/weights.bin"), "lab-b");
+        var dir = await pair.A.Node.SendAsync(tmp.Sub("links/ds"), "lab-b");
+
+        // A link's own length is that of its target's path: sent as the file's size, it delivered a
+        // 17-byte head of a 4 MB file under a verified receipt.
+        Assert.Equal(4_000_000, file.Receipt.Bytes);
+        Assert.True(Trees.SameBytes(tmp.Sub("data/real.bin"), Path.Combine(pair.B.Inbox, "lab-a", "weights.bin")));
+        Assert.True(Trees.SameBytes(tmp.Sub("data/real.bin"), Path.Combine(pair.B.Inbox, "lab-a", "ds", "real.bin")));
+        Assert.Equal(4_000_000, dir.Receipt.Bytes);
+    }
+
+    [Fact]
     public async Task Send_OfAMultiGigabyteSparseFile_KeepsItIdenticalAndSparse()
     {
         using var tmp = new TempDir();
