@@ -15,6 +15,15 @@ namespace Haul.Sync;
 internal sealed class LocalEnd : ISyncEnd
 {
     private const string TempPrefix = ".haul-tmp-";
+
+    /// <summary>
+    /// The temporary name beside <paramref name="name"/>: the prefix and the name, or, where that would
+    /// pass the 255-byte limit of a name, the prefix and a hash of it (a 250-byte name failed to copy).
+    /// </summary>
+    internal static string TempName(string name) =>
+        System.Text.Encoding.UTF8.GetByteCount(name) + TempPrefix.Length <= 255
+            ? TempPrefix + name
+            : TempPrefix + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32];
     private readonly string _root;
     private readonly TreeIndex? _index;
 
@@ -117,7 +126,7 @@ internal sealed class LocalEnd : ISyncEnd
         string dir = Path.GetDirectoryName(final)!;
         Directory.CreateDirectory(_root);
         Parents(_root, entry.Path, create: true);
-        string tmp = Path.Combine(dir, TempPrefix + Path.GetFileName(final));
+        string tmp = Path.Combine(dir, TempName(Path.GetFileName(final)));
         try
         {
             // CreateNew (O_EXCL) never opens through a link left at the temporary name.

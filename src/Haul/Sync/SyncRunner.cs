@@ -418,6 +418,13 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 log.Action(a.Kind == SyncActionKind.New ? "copied" : "updated", a.Path, a.Source.Size);
             }
         }
+        catch (Exception ex) when (EndsTheRun(ex) && !ct.IsCancellationRequested)
+        {
+            // A full or read-only destination (a peer's refuses the transfer up front): the run ends with
+            // its code and one line, not one error per file of the batch.
+            _stats.Errors += batch.Count;
+            throw;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HaulException && !ct.IsCancellationRequested)
         {
             _stats.Errors += batch.Count;

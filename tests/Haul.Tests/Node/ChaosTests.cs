@@ -286,6 +286,46 @@ public sealed class ChaosTests
     }
 
     [Fact]
+    public async Task APeerSyncIntoAFullFolder_IsDiskFull_WithOneLine_AndDeletesNothing()
+    {
+        if (!IsRoot)
+        {
+            return; // needs mount(8); CI runs as root
+        }
+
+        using var tmp = new TempDir();
+        var n = Pair(tmp);
+        string mnt = tmp.Sub("mnt"), src = tmp.Sub("src");
+        Directory.CreateDirectory(mnt);
+        for (int i = 0; i < 20; i++)
+        {
+            Trees.WriteRandom(Path.Combine(src, $"f{i:00}.bin"), 1_000_000, 70 + i);
+        }
+
+        Run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt);
+        try
+        {
+            File.WriteAllText(Path.Combine(mnt, "keep.txt"), "extra");
+            using (var b = HaulNode.Open(n.HomeB))
+            {
+                b.Store.SetFolder("small", mnt);
+                b.Store.SetShare("small", b.Store.FindPeer("lab-a")!.Id, "rw");
+            }
+
+            using var serve = await ServeAsync(n);
+            var (code, _, err) = await HaulProcess.RunAsync("--home", n.HomeA, "sync", src, "lab-b:small");
+
+            Assert.Equal((int)ErrorCode.DiskFull, code);
+            Assert.Single(err.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+            Assert.True(File.Exists(Path.Combine(mnt, "keep.txt")), "nothing is deleted after a failed copy");
+        }
+        finally
+        {
+            Run("umount", "-l", mnt);
+        }
+    }
+
+    [Fact]
     public async Task TheLinkCutForSeconds_LosesNothing_AndTheSameSendFinishes()
     {
         if (!IsRoot || !HasNft)

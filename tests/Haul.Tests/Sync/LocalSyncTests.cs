@@ -300,4 +300,19 @@ public sealed class LocalSyncTests
         Assert.False(File.Exists(Path.Combine(dst, "data.csv")));
         Assert.True(Trees.SameBytes(Path.Combine(src, "Data.csv"), Path.Combine(dst, "Data.csv")));
     }
+
+    [Fact]
+    public async Task Sync_CopiesAFileWhoseNameIsAtTheLengthLimit()
+    {
+        // The temporary name is the name with a prefix: at 250 bytes it passed the 255-byte limit.
+        using var tmp = new TempDir();
+        string src = tmp.Sub("src"), dst = tmp.Sub("dst");
+        string name = new string('n', 250) + ".bin";
+        Trees.WriteRandom(Path.Combine(src, name), 3_000, 1);
+
+        var r = await Run(tmp, "sync", src, dst);
+
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(Trees.SameBytes(Path.Combine(src, name), Path.Combine(dst, name)));
+    }
 }
