@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(94, LogLevel.Warning, "closed the connection from {Remote} ({Id}): {Reason}")]
     public static partial void ConnectionTimedOut(ILogger logger, IPEndPoint remote, string id, string reason);
+
+    [LoggerMessage(95, LogLevel.Warning, "refused a pull's answer from peer '{Peer}': it holds '{Path}', which was not asked for")]
+    public static partial void Unrequested(ILogger logger, string peer, string path);
 }

@@ -281,7 +281,10 @@ internal sealed class PeerEnd : ISyncEnd
             await _ops.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(files.Select(f => f.Path).ToList()), ct).ConfigureAwait(false);
             var offer = await _ops.Channel.ExpectAsync(FrameType.Offer, ct).ConfigureAwait(false);
             Directory.CreateDirectory(into.Root);
-            var session = new ReceiveSession(_ops.Channel, _node.Store, _node.Identity, _peer, into.Root, udp, null, log, reuseUnnamed: false, reuseFrom: reuseFrom?.Take(MaxReuseHints).Select(p => Path.Combine(into.Root, p)).ToList(), chunkCache: _node.ChunkCache);
+            var session = new ReceiveSession(_ops.Channel, _node.Store, _node.Identity, _peer, into.Root, udp, null, log, reuseUnnamed: false, reuseFrom: reuseFrom?.Take(MaxReuseHints).Select(p => Path.Combine(into.Root, p)).ToList(), chunkCache: _node.ChunkCache)
+            {
+                Requested = files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal),
+            };
             await session.RunAsync(offer, ct).ConfigureAwait(false);
         }
         finally

@@ -58,9 +58,37 @@ internal sealed class SyncLog : IDisposable
             }
             else
             {
-                _out.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {what,-8} {path}{(size >= 0 ? $" ({size} bytes)" : string.Empty)}{(detail is null ? string.Empty : ": " + detail)}");
+                // Names come from peers and buckets: a newline or an escape sequence in one would forge a
+                // line of this log or drive the terminal, so control characters are written escaped.
+                _out.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {what,-8} {OneLine(path)}{(size >= 0 ? $" ({size} bytes)" : string.Empty)}{(detail is null ? string.Empty : ": " + OneLine(detail))}");
             }
         }
+    }
+
+    private static string OneLine(string text)
+    {
+        foreach (char c in text)
+        {
+            if (char.IsControl(c))
+            {
+                var sb = new System.Text.StringBuilder(text.Length + 8);
+                foreach (char d in text)
+                {
+                    if (char.IsControl(d))
+                    {
+                        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\x{(int)d:x2}");
+                    }
+                    else
+                    {
+                        sb.Append(d);
+                    }
+                }
+
+                return sb.ToString();
+            }
+        }
+
+        return text;
     }
 
     public void Dispose()

@@ -160,6 +160,10 @@ internal sealed partial class ReceiveSession : IUdpSession
 
         DebugTrace.Mark("receive: manifest received");
         _manifest = ManifestCodec.Decode(encoded);
+        if (Requested is { } asked)
+        {
+            RefuseUnrequested(asked);
+        }
         _plan = new ReceivePlan(_manifest);
         string hex = _manifest.Hash.ToHex();
         Log.Receiving(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, hex[..16]);
@@ -387,6 +391,30 @@ internal sealed partial class ReceiveSession : IUdpSession
         Volatile.Write(ref _preplan, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
         DebugTrace.Mark("receive: sender's session taken");
         return p.ReceiverSecret;
+    }
+
+    /// <summary>
+    /// The files a pull asked for: the owner's answer may hold those regular files and nothing else.
+    /// A hostile owner answered a pull of one file with a manifest that also planted
+    /// '.git/hooks/post-checkout' and overwrote a file the filters excluded. Null: a peer's push or send.
+    /// </summary>
+    public IReadOnlySet<string>? Requested { get; init; }
+
+    private void RefuseUnrequested(IReadOnlySet<string> asked)
+    {
+        if (_manifest.RootName.Length != 0)
+        {
+            throw new HaulException(ErrorCode.UnsafePath, $"the peer answered a pull with a tree named '{_manifest.RootName}', not the files asked for", "the owner's node is misbehaving; nothing was written");
+        }
+
+        foreach (var e in _manifest.Entries)
+        {
+            if (e.Kind != EntryKind.File || !asked.Contains(e.Path))
+            {
+                Log.Unrequested(_log, _peer.Name, e.Path);
+                throw new HaulException(ErrorCode.UnsafePath, $"the peer answered a pull with '{e.Path}', which was not asked for", "the owner's node is misbehaving; nothing was written");
+            }
+        }
     }
 
     private ref byte StateRef(uint c) => ref System.Runtime.CompilerServices.Unsafe.As<ChunkState, byte>(ref _state[c]);
