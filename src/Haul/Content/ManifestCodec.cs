@@ -13,6 +13,22 @@ internal static class ManifestCodec
     public const ushort Version = 1;
     public const int MaxChunkLength = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// The largest manifest a node takes, in encoded (decoded from the wire) bytes. A file of one chunk
+    /// costs 67 bytes plus its path, so a tree of 1,000,000 small files (the sync bench's million) with
+    /// 60-byte paths encodes to about 127 MB, and with the bench's own 19-byte paths to 86 MB: 256 MiB
+    /// holds twice the former. Without a limit a peer's OFFER could claim 2^34 bytes and a 1.6 KB
+    /// Brotli part grew the receiver past its MemoryMax. A bigger tree is sent as several transfers.
+    /// </summary>
+    public const int MaxEncodedLength = 256 * 1024 * 1024;
+
+    /// <summary>
+    /// The most entries a manifest may hold: twice the sync bench's 1,000,000. Bounds the decoded form
+    /// too (each entry costs ~200 bytes of objects against as few as 15 encoded bytes, so 256 MiB of
+    /// tiny entries would otherwise decode into gigabytes).
+    /// </summary>
+    public const int MaxEntries = 2_000_000;
+
     public static Manifest Create(IReadOnlyList<ManifestEntry> entries, ChunkInfo[] chunks)
     {
         var w = new WireWriter(64 + (chunks.Length * 36) + (entries.Count * 64));
@@ -50,6 +66,11 @@ internal static class ManifestCodec
 
     public static Manifest Decode(byte[] encoded)
     {
+        if (encoded.Length > MaxEncodedLength)
+        {
+            throw TooLarge($"{encoded.Length} bytes");
+        }
+
         var r = new SpanReader(encoded);
         if (r.U32() != Magic)
         {
@@ -78,6 +99,11 @@ internal static class ManifestCodec
         }
 
         int entryCount = r.Count(15);
+        if (entryCount > MaxEntries)
+        {
+            throw TooLarge($"{entryCount} entries");
+        }
+
         var entries = new List<ManifestEntry>(entryCount);
         var kinds = new Dictionary<string, EntryKind>(entryCount, StringComparer.Ordinal);
         for (int i = 0; i < entryCount; i++)
@@ -169,4 +195,10 @@ internal static class ManifestCodec
 
         return new Manifest(entries, chunks, encoded);
     }
+
+    /// <summary>A manifest over this node's limits: refused with what it claimed, before anything is allocated for it.</summary>
+    internal static HaulException TooLarge(string what) => new(
+        ErrorCode.ProtocolError,
+        $"refused a manifest of {what}: this node takes at most {MaxEncodedLength >> 20} MiB and {MaxEntries:N0} entries",
+        "send the tree as several smaller transfers");
 }

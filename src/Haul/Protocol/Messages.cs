@@ -98,9 +98,14 @@ internal static class Messages
             }
 
             r.End();
-            if (len == 0 || len > 1L << 34)
+            if (len == 0)
             {
-                ThrowHelper.Protocol($"manifest length {len} is out of range");
+                ThrowHelper.Protocol("an empty manifest");
+            }
+
+            if (len > ManifestCodec.MaxEncodedLength)
+            {
+                throw ManifestCodec.TooLarge($"{len} bytes");
             }
 
             if (coding is not (ManifestCoding.Raw or ManifestCoding.Brotli) || wire == 0 || (coding == ManifestCoding.Raw ? wire != len : wire > len + (len / 64) + 1024))
@@ -176,21 +181,54 @@ internal static class Messages
         return (ManifestCoding.Raw, manifest);
     }
 
-    /// <summary>Decodes a manifest's wire form into exactly <paramref name="length"/> bytes; anything else is corrupt.</summary>
+    /// <summary>
+    /// Decodes a manifest's wire form into exactly <paramref name="length"/> bytes; anything else is
+    /// corrupt. Brotli is decoded in steps into a buffer that grows with what the stream really yields
+    /// (never the claimed length up front), and decoding stops at the first byte past the claim: a
+    /// small part that would inflate to gigabytes costs at most the claim, itself bounded by
+    /// <see cref="ManifestCodec.MaxEncodedLength"/>.
+    /// </summary>
     internal static byte[] DecodeManifest(ManifestCoding coding, byte[] wire, long length)
     {
+        if (length <= 0 || length > ManifestCodec.MaxEncodedLength)
+        {
+            throw ManifestCodec.TooLarge($"{length} bytes");
+        }
+
         if (coding == ManifestCoding.Raw)
         {
-            return wire;
+            return wire.Length == length ? wire : throw NotItsLength();
         }
 
-        var manifest = new byte[length];
-        if (!System.IO.Compression.BrotliDecoder.TryDecompress(wire, manifest, out int n) || n != length)
+        using var decoder = new System.IO.Compression.BrotliDecoder();
+        var output = new byte[(int)Math.Min(length, Math.Max(64 * 1024, wire.Length * 8L))];
+        Span<byte> probe = stackalloc byte[1];
+        int consumed = 0;
+        int produced = 0;
+        while (true)
         {
-            throw new HaulException(ErrorCode.CorruptData, "the manifest does not decompress to its stated length", "run the send again");
+            var status = decoder.Decompress(wire.AsSpan(consumed), output.AsSpan(produced), out int read, out int written);
+            consumed += read;
+            produced += written;
+            switch (status)
+            {
+                case System.Buffers.OperationStatus.Done:
+                    return produced == length && consumed == wire.Length ? output : throw NotItsLength();
+                case System.Buffers.OperationStatus.DestinationTooSmall when produced < length:
+                    Array.Resize(ref output, (int)Math.Min(length, output.Length * 2L));
+                    break;
+                case System.Buffers.OperationStatus.DestinationTooSmall:
+                    // Full at the stated length: the stream must end here. One byte of room tells an end
+                    // marker still to read from data past the claim, and nothing more is decoded.
+                    var last = decoder.Decompress(wire.AsSpan(consumed), probe, out read, out written);
+                    consumed += read;
+                    return last == System.Buffers.OperationStatus.Done && written == 0 && consumed == wire.Length ? output : throw NotItsLength();
+                default:
+                    throw NotItsLength();
+            }
         }
 
-        return manifest;
+        static HaulException NotItsLength() => new(ErrorCode.CorruptData, "the manifest does not decompress to its stated length", "run the send again");
     }
 
     /// <summary>

@@ -306,6 +306,13 @@ internal sealed class S3End : ISyncEnd
         string whole = dot < 0 ? s : s[..dot];
         if (long.TryParse(whole, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long secs))
         {
+            // Whoever writes the bucket writes this: a time no file can have (before year 1 or after
+            // 9999) is ignored, not multiplied into an overflow that DateTime later throws on.
+            if (secs < (DateTime.MinValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond || secs >= (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond)
+            {
+                return null;
+            }
+
             long frac = 0;
             if (dot >= 0)
             {

@@ -133,25 +133,15 @@ internal sealed partial class ReceiveSession : IUdpSession
             DebugTrace.Mark("receive: early accept sent");
         }
 
-        long onWire = offer.BytesOnWire;
-        var wire = new byte[onWire];
-        long got = 0;
-        while (got < onWire)
+        // The OFFER's lengths are bounded (Offer.Decode); the buffer grows only with parts that arrive.
+        var parts = new ManifestParts(offer.BytesOnWire);
+        while (!parts.IsComplete)
         {
             var f = await _ctl.ExpectAsync(FrameType.ManifestPart, ct).ConfigureAwait(false);
-            var r = new SpanReader(f.Payload);
-            ulong off = r.U64();
-            var part = r.Bytes(r.Remaining);
-            if (off != (ulong)got || part.Length == 0 || got + part.Length > onWire)
-            {
-                ThrowHelper.Protocol("manifest parts out of order");
-            }
-
-            part.CopyTo(wire.AsSpan((int)got));
-            got += part.Length;
+            parts.Add(f.Payload);
         }
 
-        var encoded = Messages.DecodeManifest(offer.Coding, wire, offer.Length);
+        var encoded = Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length);
 
         if (Hash256.Of(encoded) != offer.ManifestHash)
         {

@@ -570,6 +570,14 @@ internal sealed class UdpSender : IDataPlane
         }
     }
 
+    /// <summary>
+    /// A NACK range from the receiver's ACK: in order, not empty, within the pieces it has seen. In
+    /// 64-bit arithmetic: start 0x7FFFFFF0 with count 0x20 wrapped to a negative end, passed, and
+    /// indexed past the chunk's bitmap: an IndexOutOfRangeException on the feedback thread, not a refusal.
+    /// </summary>
+    internal static bool AckRangeFits(int start, int count, int cursor, int seen) =>
+        start >= cursor && count > 0 && (long)start + count <= seen;
+
     private void OnAck(ReadOnlySpan<byte> a)
     {
         long now = Now;
@@ -623,7 +631,7 @@ internal sealed class UdpSender : IDataPlane
                     int start = (int)BinaryPrimitives.ReadUInt32BigEndian(a[pos..]);
                     int count = (int)BinaryPrimitives.ReadUInt32BigEndian(a[(pos + 4)..]);
                     pos += 8;
-                    if (!valid || start < cursor || count <= 0 || start + count > seen)
+                    if (!valid || !AckRangeFits(start, count, cursor, seen))
                     {
                         valid = false;
                         continue;

@@ -1,13 +1,21 @@
 namespace Haul.Transport;
 
 /// <summary>
-/// Sliding anti-replay window over packet numbers (RFC 6479 style). Only called after a packet
-/// authenticated, so forged packets cannot move it. Packets older than the window are rejected.
+/// Sliding anti-replay window over packet numbers (RFC 6479). Only called after a packet
+/// authenticated, so forged packets cannot move it. A number is accepted once while it is within
+/// <see cref="Size"/> of the highest seen; older numbers are rejected.
 /// </summary>
+/// <remarks>
+/// The bitmap keeps one 64-bit word more than the window (RFC 6479, section 3): sliding clears whole
+/// words, and the word the highest number moves into must never be the word that still holds the
+/// window's oldest numbers. With exactly <see cref="Size"/> bits it was: after 6 and Size+5, the word
+/// holding 6 was cleared for Size+5 while 6 was still inside the window, and 6 was accepted again.
+/// </remarks>
 internal sealed class ReplayWindow
 {
     public const int Size = 1 << 16;
-    private readonly ulong[] _bits = new ulong[Size / 64];
+    private const int Words = (Size / 64) + 1;
+    private readonly ulong[] _bits = new ulong[Words];
     private ulong _highest;
     private bool _any;
 
@@ -18,42 +26,31 @@ internal sealed class ReplayWindow
         {
             _any = true;
             _highest = pn;
-            Set(pn);
-            return true;
         }
-
-        if (pn > _highest)
+        else if (pn > _highest)
         {
-            ulong advance = pn - _highest;
-            if (advance >= Size)
+            ulong current = _highest >> 6;
+            ulong diff = (pn >> 6) - current;
+            if (diff >= Words)
             {
                 Array.Clear(_bits);
             }
             else
             {
-                for (ulong i = _highest + 1; i <= pn && (i & 63) != 0; i++)
+                for (ulong i = 1; i <= diff; i++)
                 {
-                    Clear(i);
-                }
-
-                ulong firstWord = (_highest + 64) & ~63UL;
-                for (ulong w = firstWord; w <= pn; w += 64)
-                {
-                    _bits[(int)((w / 64) % (Size / 64))] = 0;
+                    _bits[(int)((current + i) % Words)] = 0;
                 }
             }
 
             _highest = pn;
-            Set(pn);
-            return true;
         }
-
-        if (_highest - pn >= Size)
+        else if (_highest - pn >= Size)
         {
             return false;
         }
 
-        ref ulong word = ref _bits[(int)((pn / 64) % (Size / 64))];
+        ref ulong word = ref _bits[(int)((pn >> 6) % Words)];
         ulong mask = 1UL << (int)(pn & 63);
         if ((word & mask) != 0)
         {
@@ -63,8 +60,4 @@ internal sealed class ReplayWindow
         word |= mask;
         return true;
     }
-
-    private void Set(ulong pn) => _bits[(int)((pn / 64) % (Size / 64))] |= 1UL << (int)(pn & 63);
-
-    private void Clear(ulong pn) => _bits[(int)((pn / 64) % (Size / 64))] &= ~(1UL << (int)(pn & 63));
 }
