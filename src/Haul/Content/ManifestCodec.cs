@@ -177,19 +177,34 @@ internal static class ManifestCodec
         }
 
         r.End();
-        // Parents must precede children, so every ancestor that exists in the manifest was checked above;
-        // an ancestor that appears later would be a non-directory masquerading after the fact.
+        // No entry may lie under a file or a link, wherever the two stand in the manifest. Looking up
+        // every ancestor of every entry cost depth x length per entry (4,000 entries 2,040 levels deep,
+        // a 22 KB OFFER, took 10 s of CPU); instead, for each file or link, one binary search in the
+        // sorted paths for the first one under it: n log n, whatever the depth.
+        var sorted = new string[entries.Count];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = entries[i].Path;
+        }
+
+        Array.Sort(sorted, StringComparer.Ordinal);
         foreach (var e in entries)
         {
-            int slash = e.Path.IndexOf('/');
-            while (slash > 0)
+            if (e.Kind == EntryKind.Directory)
             {
-                if (kinds.TryGetValue(e.Path[..slash], out var k) && k != EntryKind.Directory)
-                {
-                    throw new HaulException(ErrorCode.UnsafePath, $"refused '{e.Path}': an ancestor is not a directory", "the sender's tree is inconsistent");
-                }
+                continue;
+            }
 
-                slash = e.Path.IndexOf('/', slash + 1);
+            string under = e.Path + "/";
+            int at = Array.BinarySearch(sorted, under, StringComparer.Ordinal);
+            if (at < 0)
+            {
+                at = ~at;
+            }
+
+            if (at < sorted.Length && sorted[at].StartsWith(under, StringComparison.Ordinal))
+            {
+                throw new HaulException(ErrorCode.UnsafePath, $"refused '{sorted[at]}': an ancestor is not a directory", "the sender's tree is inconsistent");
             }
         }
 
