@@ -13,6 +13,47 @@ internal sealed partial class ReceiveSession
 
     // Above the sender's window ceiling by a margin for chunks whose completion is still in flight.
     private const long AssemblyBudget = MaxAssemblyBytes + (32L * 1024 * 1024);
+
+    /// <summary>
+    /// Chunk buffers being assembled by every session of one peer, and of the whole node. A peer may hold
+    /// 32 connections, each with a transfer whose chunks it never completes: with only the per-transfer
+    /// budget five of them grew a receiver by 758 MB. One transfer at full window fits a peer's budget.
+    /// </summary>
+    internal const long PeerAssemblyBudget = AssemblyBudget + (32L * 1024 * 1024);
+
+    internal const long NodeAssemblyBudget = 2 * PeerAssemblyBudget;
+
+    // Sessions receiving data, for the node and peer budgets (counted from each session's own total, so a
+    // session that ends simply stops counting: nothing to release, nothing to leak).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ReceiveSession, byte> Assembling = new();
+
+    /// <summary>Bytes of chunk buffers held by <paramref name="peer"/>'s receiving sessions (tests).</summary>
+    internal static long AssemblingBytes(Haul.Security.NodeId peer)
+    {
+        long sum = 0;
+        foreach (var (s, _) in Assembling)
+        {
+            sum += s._peer.Id == peer ? Interlocked.Read(ref s._assemblyBytes) : 0;
+        }
+
+        return sum;
+    }
+
+    private bool NodeHasRoomFor(long cost)
+    {
+        long node = 0, peer = 0;
+        foreach (var (s, _) in Assembling)
+        {
+            long b = Interlocked.Read(ref s._assemblyBytes);
+            node += b;
+            if (s._peer.Id == _peer.Id)
+            {
+                peer += b;
+            }
+        }
+
+        return node + cost <= NodeAssemblyBudget && peer + cost <= PeerAssemblyBudget;
+    }
     private readonly Dictionary<int, ChunkAssembly> _active = [];
     private readonly List<int> _activeOrder = [];
     private readonly List<int> _recentComplete = [];
@@ -256,7 +297,7 @@ internal sealed partial class ReceiveSession
         {
             // Counted as rented (a power of two), so many small chunks are not undercounted.
             long cost = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length);
-            if (Interlocked.Read(ref _assemblyBytes) + cost > AssemblyBudget)
+            if (Interlocked.Read(ref _assemblyBytes) + cost > AssemblyBudget || !NodeHasRoomFor(cost))
             {
                 return false; // Over budget: the sender retransmits after its timeout.
             }

@@ -94,6 +94,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
         finally
         {
+            Assembling.TryRemove(this, out _);
             _chunkCache?.Flush();
             _udp?.Unregister(_sessionId);
             _toWriter.Writer.TryComplete();
@@ -112,6 +113,7 @@ internal sealed partial class ReceiveSession : IUdpSession
 
     private async Task RunCoreAsync(Frame offerFrame, CancellationToken ct)
     {
+        Assembling.TryAdd(this, 0);
         var offer = Messages.Offer.Decode(offerFrame.Payload);
         _guard = ReceiveGuard.TryTake(_peer.Id.Canonical, offer.ManifestHash, _root);
         if (_guard is null)
