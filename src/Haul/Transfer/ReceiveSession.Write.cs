@@ -76,7 +76,7 @@ internal sealed partial class ReceiveSession
             existing[f] = fi;
 
             long mtimeTicks = DateTime.UnixEpoch.Ticks + (e.MtimeUnixNs / 100);
-            if (fi.Length == e.Size && fi.LastWriteTimeUtc.Ticks == mtimeTicks && e.Size > 0)
+            if (fi.Length == e.Size && fi.LastWriteTimeUtc.Ticks == mtimeTicks && e.Size > 0 && HoldsChunks(fi, e))
             {
                 _inPlace[f] = true;
                 _plan.FileRemaining[f] = 0;
@@ -280,6 +280,41 @@ internal sealed partial class ReceiveSession
             Log.RefusedTooLarge(_log, _manifest.RootName, _peer.Name, need, free);
             throw new HaulException(ErrorCode.DiskFull, $"the transfer needs {need} bytes on the receiver, which has {free} free (keeping {reserve} in reserve)", "free space on the receiving node or send less");
         }
+    }
+
+    /// <summary>
+    /// Whether a file that passes the quick check (size and mtime) holds the manifest's chunks: from the
+    /// chunk list remembered for it when its stat (inode and ctime too, which no sender sets) is unchanged
+    /// since it was placed or read, else by reading it. A receipt says the manifest's bytes are here: a
+    /// file rewritten with its old size and mtime was counted as delivered and a receipt signed for
+    /// content the node never had.
+    /// </summary>
+    private bool HoldsChunks(FileInfo fi, ManifestEntry e)
+    {
+        List<ChunkInfo> have;
+        try
+        {
+            have = _chunkCache.ChunkFile(fi.FullName, fi.Length, DefaultCdc);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        if (have.Count != e.Chunks.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < have.Count; i++)
+        {
+            if (have[i].Hash != _manifest.Chunks[e.Chunks[i]].Hash)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

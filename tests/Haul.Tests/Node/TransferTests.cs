@@ -47,6 +47,36 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Resend_OfAFileRewrittenWithItsOldSizeAndTime_DeliversTheNewContent_NotAReceiptForTheOld()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        string src = tmp.Sub("src/rep");
+        Directory.CreateDirectory(src);
+        string small = Path.Combine(src, "invoice.txt"), big = Path.Combine(src, "big.bin");
+        File.WriteAllText(small, "PAY 100 TO ACME");
+        Trees.WriteRandom(big, 3_000_000, 4);
+        await pair.A.Node.SendAsync(src, "lab-b");
+
+        // Same size, same mtime, other bytes: the quick check alone took them as delivered.
+        var t1 = File.GetLastWriteTimeUtc(small);
+        var t2 = File.GetLastWriteTimeUtc(big);
+        File.WriteAllText(small, "PAY 999 TO EVIL");
+        using (var fs = new FileStream(big, FileMode.Open, FileAccess.Write))
+        {
+            fs.Position = 1_500_000;
+            fs.Write("changed"u8);
+        }
+
+        File.SetLastWriteTimeUtc(small, t1);
+        File.SetLastWriteTimeUtc(big, t2);
+        var again = await pair.A.Node.SendAsync(src, "lab-b");
+
+        Assert.True(again.ChunkBytesSent > 0);
+        Trees.AssertSame(src, pair.Landed("rep"));
+    }
+
+    [Fact]
     public async Task Send_OfASymlinkNamedOnTheCommandLine_SendsTheWholeTargetUnderTheLinksName()
     {
         using var tmp = new TempDir();
