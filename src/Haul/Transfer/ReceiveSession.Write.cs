@@ -782,7 +782,7 @@ internal sealed partial class ReceiveSession
         {
             Directory.Delete(_partialDir, recursive: true);
             var parent = Path.GetDirectoryName(_partialDir)!;
-            if (_manifest.RootName.Length == 0)
+            if (!_reuseUnnamed)
             {
                 RemoveAbandonedPartials(parent);
             }
@@ -804,7 +804,7 @@ internal sealed partial class ReceiveSession
     }
 
     /// <summary>
-    /// A sync's transfers are named by the files of that run, so an interrupted run's temporary folder
+    /// A sync's transfers (into a folder, not an inbox) are named by the files of that run, so an interrupted run's temporary folder
     /// is never resumed by name (the next run sends a different set): once a sync lands, the folders of
     /// earlier ones into this destination that no transfer in this process runs are removed. The
     /// chunks in them are lost, not the data (they are sent again). An inbox send keeps its partial

@@ -394,11 +394,6 @@ internal sealed partial class ReceiveSession : IUdpSession
 
     private void RefuseUnrequested(IReadOnlySet<string> asked)
     {
-        if (_manifest.RootName.Length != 0)
-        {
-            throw new HaulException(ErrorCode.UnsafePath, $"the peer answered a pull with a tree named '{_manifest.RootName}', not the files asked for", "the owner's node is misbehaving; nothing was written");
-        }
-
         foreach (var e in _manifest.Entries)
         {
             if (e.Kind != EntryKind.File || !asked.Contains(e.Path))

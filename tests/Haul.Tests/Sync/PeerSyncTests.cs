@@ -32,6 +32,28 @@ public sealed class PeerSyncTests
     }
 
     [Fact]
+    public async Task APushThatLands_RemovesTheTemporaryFoldersOfEarlierInterruptedSyncs_ButAnInboxKeepsItsOwn()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        string owned = await ShareAsync(pair, tmp, "rw");
+        // What a sync killed mid-way leaves: its manifest named that run's files, so no later sync resumes it.
+        string stale = Path.Combine(owned, "train", ".haul-partial", "0123456789abcdef");
+        Directory.CreateDirectory(stale);
+        File.WriteAllBytes(Path.Combine(stale, "0"), new byte[4096]);
+        string inboxStale = Path.Combine(pair.B.Inbox, "lab-a", ".haul-partial", "fedcba9876543210");
+        Directory.CreateDirectory(inboxStale);
+        string src = Trees.Mixed(tmp.Path, "src", files: 5);
+
+        var r = await Run(pair.A.Home, "sync", src, "lab-b:data/train");
+        Assert.True(r.Code == 0, r.Err);
+        await pair.A.Node.SendAsync(src, "lab-b");
+
+        Assert.False(Directory.Exists(Path.Combine(owned, "train", ".haul-partial")), "an abandoned sync's partial folder is removed once a sync lands");
+        Assert.True(Directory.Exists(inboxStale), "an inbox send's partial folder is kept for the same send to resume");
+    }
+
+    [Fact]
     public async Task Push_MirrorsIntoThePeersFolder_ResendsOnlyChangedChunks_AndDeletesLast()
     {
         using var tmp = new TempDir();
