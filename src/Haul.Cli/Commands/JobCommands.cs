@@ -96,6 +96,17 @@ internal static class JobCommands
             throw new HaulException(ErrorCode.Usage, $"a job runs one of {string.Join(", ", Verbs)}, not '{(argv.Length == 0 ? string.Empty : argv[0])}'", "write the command after --, e.g. -- sync /data/new hub:incoming");
         }
 
+        // A job runs as this node: '@FILE' (a response file, expanded by the parser here and again in
+        // the child) read local files into the command and its error text (the API token came back in a
+        // 400's detail), and '--home' would run it as another node.
+        foreach (var a in argv)
+        {
+            if (a.StartsWith('@') || a == "--home" || a.StartsWith("--home=", StringComparison.Ordinal))
+            {
+                throw new HaulException(ErrorCode.Usage, $"a job's command may not contain '{(a.StartsWith('@') ? "@FILE" : "--home")}'", "write the arguments out; a job always runs as this node");
+            }
+        }
+
         var parsed = Cli.BuildRoot().Parse(argv);
         if (parsed.Errors.Count > 0)
         {

@@ -106,6 +106,13 @@ public sealed class JobTests
         Assert.Equal((int)ErrorCode.Usage, (await Run(home, "job", "add", "x", "--every", "61 * * * *", "--", "sync", "a", "b")).Code);
         Assert.Equal((int)ErrorCode.Usage, (await Run(home, "job", "add", "y", "--every", "1h", "--", "rm", "-rf", "/")).Code);
         Assert.Equal((int)ErrorCode.PathNotFound, (await Run(home, "job", "add", "z", "--watch", tmp.Sub("missing"), "--", "sync", "a", "b")).Code);
+
+        // A response file read local files into the job (the API token came back in the error text).
+        File.WriteAllText(tmp.Sub("secret.txt"), "TOP-SECRET-TOKEN\n");
+        var leak = await Run(home, "job", "add", "leak", "--every", "1h", "--", "sync", "a", "b", "@" + tmp.Sub("secret.txt"));
+        Assert.Equal((int)ErrorCode.Usage, leak.Code);
+        Assert.DoesNotContain("TOP-SECRET-TOKEN", leak.Err + leak.Out, StringComparison.Ordinal);
+        Assert.Equal((int)ErrorCode.Usage, (await Run(home, "job", "add", "other", "--every", "1h", "--", "sync", "a", "b", "--home", tmp.Sub("other"))).Code);
         Assert.Equal(0, (await Run(home, "job", "remove", "nightly")).Code);
         Assert.Equal((int)ErrorCode.Usage, (await Run(home, "job", "run", "nightly")).Code);
     }
