@@ -26,6 +26,7 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
     private string _folderRoot = string.Empty;
     private List<string> _hints = [];
     private bool _write;
+    private readonly HashSet<string> _writeTargets = new(StringComparer.Ordinal);
 
     /// <summary>The folder target a write-mode open chose: OFFERs go here instead of the inbox.</summary>
     public string? WriteTarget => _end is not null && _write ? _target : null;
@@ -120,6 +121,10 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
         _target = open.SubPath.Length == 0 ? Path.GetFullPath(folder.Path) : Path.Combine(Path.GetFullPath(folder.Path), open.SubPath);
         RefuseLinks(folder.Path, open.SubPath);
         _write = open.Write;
+        if (_write)
+        {
+            _writeTargets.Add(_target);
+        }
         _index = TreeIndex.ForHome(home);
         _end = new LocalEnd(_target, _index);
     }
@@ -291,6 +296,15 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>The peer ended cleanly (BYE, no transfer cut): partial folders its syncs left in the targets it wrote are dropped.</summary>
+    public void EndedCleanly()
+    {
+        foreach (var t in _writeTargets)
+        {
+            ReceiveGuard.RemoveAbandonedPartials(t);
         }
     }
 

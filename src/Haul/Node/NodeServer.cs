@@ -323,6 +323,7 @@ internal sealed class NodeServer : IAsyncDisposable
                         await session.RunAsync(f, ct).ConfigureAwait(false);
                         break;
                     case FrameType.Bye:
+                        folders?.EndedCleanly();
                         return;
                     case FrameType.Join:
                         // Already trusted: answer so a repeated 'haul join' succeeds.

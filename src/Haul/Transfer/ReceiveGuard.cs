@@ -58,6 +58,49 @@ internal sealed class ReceiveGuard : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// A sync's transfers (into a folder, not an inbox) are named by the files of that run, so an
+    /// interrupted run's temporary folder is not resumed by name once the next run sends a different
+    /// set: when a transfer into the folder lands, or a peer ends its connection cleanly (BYE, so no
+    /// transfer of it was cut: a sync that found nothing left to send), the partial folders under
+    /// <paramref name="destination"/> that no transfer in this process runs are removed. Their chunks
+    /// are lost, not data (they are sent again). An inbox send keeps its own, which the same send resumes.
+    /// </summary>
+    public static void RemoveAbandonedPartials(string destination)
+    {
+        var partials = new DirectoryInfo(Path.Combine(destination, ".haul-partial"));
+        if (!partials.Exists || partials.LinkTarget is not null)
+        {
+            return;
+        }
+
+        foreach (var dir in partials.EnumerateDirectories())
+        {
+            if (dir.Name.Length == 16 && dir.LinkTarget is null && !IsReceivingInto(destination, dir.Name))
+            {
+                try
+                {
+                    dir.Delete(recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Taken by a transfer that started meanwhile, or already gone.
+                }
+            }
+        }
+
+        try
+        {
+            if (!partials.EnumerateFileSystemInfos().Any())
+            {
+                partials.Delete();
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
     private int _released;
 
     public void Dispose()

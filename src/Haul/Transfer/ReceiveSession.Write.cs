@@ -784,7 +784,7 @@ internal sealed partial class ReceiveSession
             var parent = Path.GetDirectoryName(_partialDir)!;
             if (!_reuseUnnamed)
             {
-                RemoveAbandonedPartials(parent);
+                ReceiveGuard.RemoveAbandonedPartials(_root);
             }
 
             if (!Directory.EnumerateFileSystemEntries(parent).Any())
@@ -801,25 +801,6 @@ internal sealed partial class ReceiveSession
         Native.SyncFileSystem(_root);
         DurabilityProbe?.Invoke(_root, "sync");
         CrashPoint.Reach("tree-placed");
-    }
-
-    /// <summary>
-    /// A sync's transfers (into a folder, not an inbox) are named by the files of that run, so an interrupted run's temporary folder
-    /// is never resumed by name (the next run sends a different set): once a sync lands, the folders of
-    /// earlier ones into this destination that no transfer in this process runs are removed. The
-    /// chunks in them are lost, not the data (they are sent again). An inbox send keeps its partial
-    /// folder, which the same send resumes.
-    /// </summary>
-    private void RemoveAbandonedPartials(string partials)
-    {
-        foreach (var dir in Directory.EnumerateDirectories(partials))
-        {
-            string name = Path.GetFileName(dir);
-            if (name.Length == 16 && !ReceiveGuard.IsReceivingInto(_root, name) && new DirectoryInfo(dir).LinkTarget is null)
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-        }
     }
 
     private void CloseHandles()

@@ -51,6 +51,18 @@ public sealed class PeerSyncTests
 
         Assert.False(Directory.Exists(Path.Combine(owned, "train", ".haul-partial")), "an abandoned sync's partial folder is removed once a sync lands");
         Assert.True(Directory.Exists(inboxStale), "an inbox send's partial folder is kept for the same send to resume");
+
+        // A run killed after its last file was placed leaves a partial folder and nothing to send: the
+        // next run transfers nothing, and its clean end removes it.
+        Directory.CreateDirectory(stale);
+        r = await Run(pair.A.Home, "sync", src, "lab-b:data/train");
+        Assert.True(r.Code == 0, r.Err);
+        for (int i = 0; i < 50 && Directory.Exists(stale); i++)
+        {
+            await Task.Delay(100); // the owner handles the BYE after the client has exited
+        }
+
+        Assert.False(Directory.Exists(stale), "a sync with nothing to send still ends with no abandoned partial folder");
     }
 
     [Fact]
