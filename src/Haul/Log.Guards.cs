@@ -24,4 +24,10 @@ internal static partial class Log
 
     [LoggerMessage(95, LogLevel.Warning, "refused a pull's answer from peer '{Peer}': it holds '{Path}', which was not asked for")]
     public static partial void Unrequested(ILogger logger, string peer, string path);
+
+    [LoggerMessage(96, LogLevel.Warning, "ended the transfer of '{Root}' with peer '{Peer}': the peer moved nothing for {Limit} (it resumes when run again)")]
+    public static partial void TransferStalled(ILogger logger, string peer, string root, string limit);
+
+    [LoggerMessage(97, LogLevel.Warning, "refused a transfer with peer '{Peer}': {Reason}")]
+    public static partial void TransfersCapped(ILogger logger, string peer, string reason);
 }

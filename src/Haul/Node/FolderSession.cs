@@ -17,7 +17,7 @@ namespace Haul.Node;
 /// peer, "ro" for listing, hashing and pulling, "rw" for pushing, removing and re-timing. Paths are
 /// relative to the opened target and may not pass through a symlink.
 /// </summary>
-internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string home, IChunkCache chunks, NodeIdentity me, PeerRecord peer, X509Certificate2? peerCertificate, IPAddress remote, ILogger log) : IDisposable
+internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string home, IChunkCache chunks, NodeIdentity me, PeerRecord peer, X509Certificate2? peerCertificate, IPAddress remote, ILogger log, TransferSlots slots, TimeSpan stallTimeout) : IDisposable
 {
     private TreeIndex? _index;
     private LocalEnd? _end;
@@ -273,10 +273,24 @@ internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string 
             RefuseLinks(_target, p);
         }
 
+        using var slot = Take();
         var tree = await Task.Run(() => TreeScanner.ScanFiles(_target, paths, cancellationToken: ct, cache: chunks), ct).ConfigureAwait(false);
-        var session = new SendSession(me, store, peer, new SendOptions(), null, log);
+        var session = new SendSession(me, store, peer, new SendOptions { StallTimeout = stallTimeout }, null, log);
         var result = await session.RunAsync(ctl, remote, peerCertificate ?? throw new HaulException(ErrorCode.NotTrusted, "no peer certificate", null), tree, ct).ConfigureAwait(false);
         Log.FolderPulled(log, peer.Name, _label, result.Files, result.Bytes, result.ChunkBytesSent);
+    }
+
+    private IDisposable Take()
+    {
+        try
+        {
+            return slots.Take(peer.Id, send: true);
+        }
+        catch (HaulException ex)
+        {
+            Log.TransfersCapped(log, peer.Name, ex.Message);
+            throw;
+        }
     }
 
     /// <summary>Refuses a relative path whose existing parts include a symlink (it could lead out of the folder).</summary>

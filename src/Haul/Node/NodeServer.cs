@@ -27,6 +27,10 @@ internal sealed class NodeServer : IAsyncDisposable
     private readonly State.ChunkCache _chunks;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConnectionLimiter _limiter;
+    private readonly TransferSlots _slots;
+
+    /// <summary>Transfers running per peer (tests).</summary>
+    internal TransferSlots Slots => _slots;
     private int _refusedSinceLog;
     private long? _lastRefusalLog;
     private TcpListener? _listener;
@@ -43,6 +47,7 @@ internal sealed class NodeServer : IAsyncDisposable
         _inbox = Path.GetFullPath(options.Inbox ?? HaulHome.DefaultInbox(home));
         _home = home;
         _chunks = State.ChunkCache.ForHome(home);
+        _slots = new TransferSlots(options.MaxReceivesPerPeer, options.MaxSendsPerPeer);
         _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxUnauthenticated, options.MaxUnauthenticatedPerAddress, options.MaxConnectionsPerPeer);
     }
 
@@ -298,7 +303,7 @@ internal sealed class NodeServer : IAsyncDisposable
 
                 if (FolderSession.Handles(f.Type))
                 {
-                    folders ??= new FolderSession(ctl, _store, _home, _chunks, _me, peer, ssl.RemoteCertificate is { } rc ? new System.Security.Cryptography.X509Certificates.X509Certificate2(rc) : null, remote.Address, _log);
+                    folders ??= new FolderSession(ctl, _store, _home, _chunks, _me, peer, ssl.RemoteCertificate is { } rc ? new System.Security.Cryptography.X509Certificates.X509Certificate2(rc) : null, remote.Address, _log, _slots, _options.StallTimeout);
                     await folders.HandleAsync(f, ct).ConfigureAwait(false);
                     continue;
                 }
@@ -309,9 +314,11 @@ internal sealed class NodeServer : IAsyncDisposable
                         // After a write-mode FOLDER_OPEN the files land in that folder, else in the peer's inbox.
                         string? target = folders?.WriteTarget;
                         string root;
+                        IDisposable slot;
                         try
                         {
                             root = target ?? InboxOf(peer);
+                            slot = TakeSlot(peer);
                         }
                         catch (HaulException ex)
                         {
@@ -319,8 +326,15 @@ internal sealed class NodeServer : IAsyncDisposable
                             return;
                         }
 
-                        var session = new ReceiveSession(ctl, _store, _me, peer, root, _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true);
-                        await session.RunAsync(f, ct).ConfigureAwait(false);
+                        using (slot)
+                        {
+                            var session = new ReceiveSession(ctl, _store, _me, peer, root, _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true)
+                            {
+                                StallTimeout = _options.StallTimeout,
+                            };
+                            await session.RunAsync(f, ct).ConfigureAwait(false);
+                        }
+
                         break;
                     case FrameType.Bye:
                         folders?.EndedCleanly();
@@ -413,6 +427,19 @@ internal sealed class NodeServer : IAsyncDisposable
 
         Log.InboxRefused(_log, NodeName.Printable(peer.Name), peer.Id, why);
         throw new HaulException(ErrorCode.UnsafePath, $"the receiving node cannot place sends from this node: the name it stores for this node {why}", $"ask the receiving node's owner to rename this node there with 'haul peer add {peer.Id} --name NEWNAME'");
+    }
+
+    private IDisposable TakeSlot(PeerRecord peer)
+    {
+        try
+        {
+            return _slots.Take(peer.Id, send: false);
+        }
+        catch (HaulException ex)
+        {
+            Log.TransfersCapped(_log, peer.Name, ex.Message);
+            throw;
+        }
     }
 
     private sealed class DisposeLater(Action action) : IDisposable

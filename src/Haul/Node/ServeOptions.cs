@@ -28,6 +28,15 @@ internal sealed record ServeOptions
     /// <summary>Connections open at once from one paired peer (a sync holds two or three; jobs may run several).</summary>
     internal int MaxConnectionsPerPeer { get; init; } = 32;
 
+    /// <summary>Transfers one peer may send into this node at once (sends and pushes); more get TransferBusy (27).</summary>
+    internal int MaxReceivesPerPeer { get; init; } = 8;
+
+    /// <summary>Pulls of this node's folders one peer may have served at once; more get TransferBusy (27).</summary>
+    internal int MaxSendsPerPeer { get; init; } = 4;
+
+    /// <summary>How long a peer may leave a running transfer without moving it before it ends (<see cref="Haul.Transfer.StallWatch"/>).</summary>
+    internal TimeSpan StallTimeout { get; init; } = Haul.Transfer.ReceiveSession.DefaultStallTimeout;
+
     /// <summary>From TCP accept to the end of the TLS handshake.</summary>
     internal TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

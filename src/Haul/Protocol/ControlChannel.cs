@@ -234,6 +234,11 @@ internal sealed class ControlChannel : IAsyncDisposable
     /// <summary>Payloads up to this size are allocated whole when their header arrives; larger ones grow as their bytes do.</summary>
     private const int AllocateWhole = 1024 * 1024;
 
+    /// <summary>Frames read from the peer so far (a transfer's stall watch counts them as the peer moving).</summary>
+    public long FramesIn => Interlocked.Read(ref _framesIn);
+
+    private long _framesIn;
+
     private async ValueTask<Frame> ReceiveCoreAsync(CancellationToken cancellationToken)
     {
         try
@@ -248,6 +253,7 @@ internal sealed class ControlChannel : IAsyncDisposable
                 throw new HaulException(err.Code, err.Message, err.Hint);
             }
 
+            Interlocked.Increment(ref _framesIn);
             return new Frame(type, payload);
         }
         catch (EndOfStreamException ex)

@@ -46,32 +46,6 @@ internal static class NodeName
     /// <summary>The name a peer is filed under when the one it sent breaks the rule: "peer-" and the first group of its ID.</summary>
     public static string Fallback(NodeId id) => "peer-" + id.Short.ToLowerInvariant();
 
-    /// <summary>A hostile name shortened and with control characters escaped, fit for a log line or an error message.</summary>
-    public static string Printable(string? name)
-    {
-        if (name is null)
-        {
-            return string.Empty;
-        }
-
-        var sb = new System.Text.StringBuilder(Math.Min(name.Length, 80));
-        foreach (char c in name.Length > 80 ? name[..80] : name)
-        {
-            if (char.IsControl(c) || char.IsSurrogate(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)
-            {
-                sb.Append($"\\u{(int)c:x4}");
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
-
-        if (name.Length > 80)
-        {
-            sb.Append($"… ({name.Length} chars)");
-        }
-
-        return sb.ToString();
-    }
+    /// <summary>A hostile name shortened and escaped (<see cref="Security.Printable"/>), fit for a log line or an error message.</summary>
+    public static string Printable(string? name) => Security.Printable.Of(name, 80);
 }

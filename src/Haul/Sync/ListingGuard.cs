@@ -30,26 +30,5 @@ internal static class ListingGuard
     }
 
     /// <summary>The name as one printable line: control characters escaped, cut after a few hundred characters.</summary>
-    public static string Printable(string path)
-    {
-        var sb = new StringBuilder(Math.Min(path.Length, MaxShown) + 8);
-        foreach (char c in path.Length > MaxShown ? path.AsSpan(0, MaxShown) : path)
-        {
-            if (char.IsControl(c))
-            {
-                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
-
-        if (path.Length > MaxShown)
-        {
-            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"... ({path.Length} characters)");
-        }
-
-        return sb.ToString();
-    }
+    public static string Printable(string path) => Security.Printable.Of(path, MaxShown);
 }

@@ -297,7 +297,7 @@ internal sealed class LocalEnd : ISyncEnd
                     if (f.IsDirectory)
                     {
                         // A receive in progress keeps its pieces here (a peer pushing into this folder).
-                        if (name == ".haul-partial")
+                        if (name == Transfer.ReceiveGuard.PartialFolder)
                         {
                             return null;
                         }

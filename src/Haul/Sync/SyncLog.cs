@@ -65,31 +65,7 @@ internal sealed class SyncLog : IDisposable
         }
     }
 
-    private static string OneLine(string text)
-    {
-        foreach (char c in text)
-        {
-            if (char.IsControl(c))
-            {
-                var sb = new System.Text.StringBuilder(text.Length + 8);
-                foreach (char d in text)
-                {
-                    if (char.IsControl(d))
-                    {
-                        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\x{(int)d:x2}");
-                    }
-                    else
-                    {
-                        sb.Append(d);
-                    }
-                }
-
-                return sb.ToString();
-            }
-        }
-
-        return text;
-    }
+    private static string OneLine(string text) => Security.Printable.Of(text, int.MaxValue);
 
     public void Dispose()
     {

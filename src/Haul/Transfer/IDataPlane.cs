@@ -8,4 +8,7 @@ internal interface IDataPlane : IDisposable
     void OnChunksDone(int[] chunks);
 
     void OnChunkBad(int chunk);
+
+    /// <summary>A counter that grows while the transfer moves (chunks confirmed, bytes taken by the peer).</summary>
+    long Progress { get; }
 }

@@ -58,7 +58,7 @@ internal sealed class ProposedStart : IDisposable
     /// The proposal (a random session id and receiver half, <paramref name="senderSecret"/>, the piece
     /// size for the path to <paramref name="guess"/>) and its data plane, not yet sending.
     /// </summary>
-    public static ProposedStart Create(byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkLocation[] locations, Congestion.RatePolicy rate, double rttSeconds, CancellationToken ct)
+    public static ProposedStart Create(byte[] senderSecret, IPEndPoint guess, Manifest m, ChunkLocation[] locations, Congestion.RatePolicy rate, double rttSeconds, MemoryBudget.Account? budget, CancellationToken ct)
     {
         var (udp, target, pieceSize, gso) = DataSocket.Open(guess);
         var source = new ChunkSource(locations);
@@ -70,7 +70,7 @@ internal sealed class ProposedStart : IDisposable
             var keys = SessionKeys.Derive(senderSecret, proposal.ReceiverSecret, m.Hash);
             seal = new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt);
             open = new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
-            var plane = new UdpSender(udp, seal, open, proposal.SessionId, m, source, [.. Enumerable.Range(0, m.Chunks.Length)], new Congestion.PacingController(rate), gso, pieceSize, rttSeconds, speculative: true);
+            var plane = new UdpSender(udp, seal, open, proposal.SessionId, m, source, [.. Enumerable.Range(0, m.Chunks.Length)], new Congestion.PacingController(rate), gso, pieceSize, rttSeconds, speculative: true) { Budget = budget };
             return new ProposedStart(proposal, target, udp, seal, open, gso, plane, CancellationTokenSource.CreateLinkedTokenSource(ct), source);
         }
         catch

@@ -13,7 +13,13 @@ namespace Haul.Transfer;
 /// </summary>
 internal sealed class ReceiveGuard : IDisposable
 {
+    /// <summary>The folder under a destination where receives keep their pieces until they are placed.</summary>
+    public const string PartialFolder = ".haul-partial";
+
     private static readonly ConcurrentDictionary<string, byte> Running = new(StringComparer.Ordinal);
+
+    /// <summary>Where a transfer of <paramref name="manifest"/> into <paramref name="destination"/> keeps its pieces (resumed by this name).</summary>
+    public static string PartialDirOf(string destination, Hash256 manifest) => Path.Combine(destination, PartialFolder, manifest.ToHex()[..16]);
     private readonly string _byDestination;
     private readonly string _byPeer;
 
@@ -68,7 +74,7 @@ internal sealed class ReceiveGuard : IDisposable
     /// </summary>
     public static void RemoveAbandonedPartials(string destination)
     {
-        var partials = new DirectoryInfo(Path.Combine(destination, ".haul-partial"));
+        var partials = new DirectoryInfo(Path.Combine(destination, PartialFolder));
         if (!partials.Exists || partials.LinkTarget is not null)
         {
             return;

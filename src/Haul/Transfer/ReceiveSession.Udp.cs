@@ -23,37 +23,9 @@ internal sealed partial class ReceiveSession
 
     internal const long NodeAssemblyBudget = 2 * PeerAssemblyBudget;
 
-    // Sessions receiving data, for the node and peer budgets (counted from each session's own total, so a
-    // session that ends simply stops counting: nothing to release, nothing to leak).
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ReceiveSession, byte> Assembling = new();
-
     /// <summary>Bytes of chunk buffers held by <paramref name="peer"/>'s receiving sessions (tests).</summary>
-    internal static long AssemblingBytes(Haul.Security.NodeId peer)
-    {
-        long sum = 0;
-        foreach (var (s, _) in Assembling)
-        {
-            sum += s._peer.Id == peer ? Interlocked.Read(ref s._assemblyBytes) : 0;
-        }
+    internal static long AssemblingBytes(Haul.Security.NodeId peer) => MemoryBudget.Receiving.HeldBy(peer);
 
-        return sum;
-    }
-
-    private bool NodeHasRoomFor(long cost)
-    {
-        long node = 0, peer = 0;
-        foreach (var (s, _) in Assembling)
-        {
-            long b = Interlocked.Read(ref s._assemblyBytes);
-            node += b;
-            if (s._peer.Id == _peer.Id)
-            {
-                peer += b;
-            }
-        }
-
-        return node + cost <= NodeAssemblyBudget && peer + cost <= PeerAssemblyBudget;
-    }
     private readonly Dictionary<int, ChunkAssembly> _active = [];
     private readonly List<int> _activeOrder = [];
     private readonly List<int> _recentComplete = [];
@@ -70,7 +42,8 @@ internal sealed partial class ReceiveSession
     private uint _sessionId;
     private int _pieceSize = DataFormat.SmallPiece;
     private SocketAddress? _peerAddress;
-    private long _assemblyBytes;
+    private MemoryBudget.Account? _assembly;
+    private long _freshPieces; // pieces that were new: the sender moving the transfer (the stall watch reads it)
     private long _dupPieces;
     private long _badChunks;
     private ulong _maxPn;
@@ -297,13 +270,21 @@ internal sealed partial class ReceiveSession
         {
             // Counted as rented (a power of two), so many small chunks are not undercounted.
             long cost = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length);
-            if (Interlocked.Read(ref _assemblyBytes) + cost > AssemblyBudget || !NodeHasRoomFor(cost))
+            if (_assembly?.TryTake(cost, AssemblyBudget) != true)
             {
                 return false; // Over budget: the sender retransmits after its timeout.
             }
 
-            asm = new ChunkAssembly(c, length, BufferPool.Chunks.Rent(length), _pieceSize);
-            Interlocked.Add(ref _assemblyBytes, asm.Buffer.Length);
+            var buffer = BufferPool.Chunks.Rent(length);
+            if (buffer.Length > cost && !_assembly.TryTake(buffer.Length - cost, AssemblyBudget))
+            {
+                // A larger array from the pool: counted at its size, or given back.
+                _assembly.Return(cost);
+                BufferPool.Chunks.Return(buffer);
+                return false;
+            }
+
+            asm = new ChunkAssembly(c, length, buffer, _pieceSize);
             fresh = true;
         }
         else if (st != ChunkState.Assembling || !_active.TryGetValue(c, out asm))
@@ -342,6 +323,7 @@ internal sealed partial class ReceiveSession
 
         asm.Mark(piece);
         asm.Received++;
+        _freshPieces++;
         if (piece + 1 > asm.SeenUpTo)
         {
             asm.SeenUpTo = piece + 1;
@@ -502,5 +484,5 @@ internal sealed partial class ReceiveSession
 
     private uint RxMicros(long ticks) => unchecked((uint)((ticks - _rxEpoch) * 1_000_000 / Stopwatch.Frequency));
 
-    private void ReleaseAssembly(int length) => Interlocked.Add(ref _assemblyBytes, -length);
+    private void ReleaseAssembly(int length) => _assembly?.Return(length);
 }

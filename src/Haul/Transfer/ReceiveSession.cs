@@ -73,13 +73,17 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// <summary>Runs the transfer that <paramref name="offerFrame"/> opened. Errors are reported to the sender and rethrown.</summary>
     public async Task RunAsync(Frame offerFrame, CancellationToken cancellationToken)
     {
+        // Ends the session when the sender stops moving it (see StallWatch): every frame, every new piece
+        // and every chunk written counts; the receiver's own work (checking what is here, placing) pauses it.
+        using var stalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _stall = new StallWatch(StallTimeout, stalled.Cancel, () => _ctl.FramesIn + Volatile.Read(ref _freshPieces) + Volatile.Read(ref _neededRemaining));
         try
         {
-            await RunCoreAsync(offerFrame, cancellationToken).ConfigureAwait(false);
+            await RunCoreAsync(offerFrame, stalled.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Classify(ex) is not null)
+        catch (Exception ex) when (Classify(ex) is not null || StalledOut(ex, cancellationToken))
         {
-            var hx = Classify(ex)!;
+            var hx = StalledOut(ex, cancellationToken) ? Stalled(ex) : Classify(ex)!;
             if (hx.Code != ErrorCode.PeerWentAway)
             {
                 await _ctl.SendErrorAsync(hx, CancellationToken.None).ConfigureAwait(false);
@@ -94,7 +98,8 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
         finally
         {
-            Assembling.TryRemove(this, out _);
+            _stall?.Dispose();
+            _assembly?.Dispose();
             _chunkCache?.Flush();
             _udp?.Unregister(_sessionId);
             _toWriter.Writer.TryComplete();
@@ -111,9 +116,27 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
     }
 
+    /// <summary>How long the sender may leave this transfer without moving it (nothing sent, nothing new) before it ends.</summary>
+    internal TimeSpan StallTimeout { get; init; } = DefaultStallTimeout;
+
+    /// <summary>Five minutes: a link cut for a minute or two survives; a peer that holds a session silent does not.</summary>
+    internal static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromMinutes(5);
+
+    private StallWatch? _stall;
+
+    /// <summary>The session ended because the stall watch fired (not because the node stopped): whatever the wait threw.</summary>
+    private bool StalledOut(Exception ex, CancellationToken outer) =>
+        _stall?.Fired == true && !outer.IsCancellationRequested && ex is OperationCanceledException or HaulException { Code: ErrorCode.PeerWentAway } or IOException;
+
+    private HaulException Stalled(Exception inner)
+    {
+        Log.TransferStalled(_log, _peer.Name, _manifest?.RootName ?? "?", _stall!.LimitText);
+        return new HaulException(ErrorCode.PeerUnreachable, $"the sender moved nothing for {_stall.LimitText}; the transfer stopped", "check the link and run the send again: it resumes where it stopped", inner);
+    }
+
     private async Task RunCoreAsync(Frame offerFrame, CancellationToken ct)
     {
-        Assembling.TryAdd(this, 0);
+        _assembly = MemoryBudget.Receiving.Open(_peer.Id);
         var offer = Messages.Offer.Decode(offerFrame.Payload);
         _guard = ReceiveGuard.TryTake(_peer.Id.Canonical, offer.ManifestHash, _root);
         if (_guard is null)
@@ -143,19 +166,23 @@ internal sealed partial class ReceiveSession : IUdpSession
             parts.Add(f.Payload);
         }
 
-        var encoded = Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length);
-
-        if (Hash256.Of(encoded) != offer.ManifestHash)
+        byte[] encoded;
+        using (_stall!.Pause())
         {
-            throw new HaulException(ErrorCode.CorruptData, "the manifest does not match its hash", "run the send again");
+            encoded = Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length);
+            if (Hash256.Of(encoded) != offer.ManifestHash)
+            {
+                throw new HaulException(ErrorCode.CorruptData, "the manifest does not match its hash", "run the send again");
+            }
+
+            DebugTrace.Mark("receive: manifest received");
+            _manifest = ManifestCodec.Decode(encoded);
+            if (Requested is { } asked)
+            {
+                RefuseUnrequested(asked);
+            }
         }
 
-        DebugTrace.Mark("receive: manifest received");
-        _manifest = ManifestCodec.Decode(encoded);
-        if (Requested is { } asked)
-        {
-            RefuseUnrequested(asked);
-        }
         _plan = new ReceivePlan(_manifest);
         string hex = _manifest.Hash.ToHex();
         Log.Receiving(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, hex[..16]);
@@ -166,7 +193,12 @@ internal sealed partial class ReceiveSession : IUdpSession
         _transferId = _store.BeginTransfer("in", hex, _peer.Id.Canonical, _manifest.RootName, _manifest.FileCount, _manifest.TotalBytes);
 
         DebugTrace.Mark("receive: manifest decoded");
-        long reusedBytes = PrepareExisting();
+        long reusedBytes;
+        using (_stall!.Pause())
+        {
+            reusedBytes = PrepareExisting();
+        }
+
         DebugTrace.Mark("receive: existing data checked");
         var need = new List<(int, int)>();
         for (int c = 0; c < _state.Length; c++)
@@ -243,6 +275,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _toWriter.Writer.TryComplete();
         await writer.ConfigureAwait(false);
         DebugTrace.Mark("receive: all written");
+        _stall!.Dispose(); // from here on the work is this node's own (placing, flushing, signing)
         FinalizeTree();
         DebugTrace.Mark("receive: tree finalized");
 
@@ -343,7 +376,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     }
 
     /// <summary>Where a manifest's temporary files and journal-backed chunks live until it completes.</summary>
-    private string PartialDir(Hash256 manifest) => Path.Combine(_root, ".haul-partial", manifest.ToHex()[..16]);
+    private string PartialDir(Hash256 manifest) => ReceiveGuard.PartialDirOf(_root, manifest);
 
     /// <summary>
     /// A new session id and the receiver's key half, listened for before the sender hears of them: its

@@ -13,6 +13,12 @@ internal sealed record SendOptions
     /// </summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(6);
 
+    /// <summary>
+    /// How long the receiver may leave the data phase without moving it (nothing confirmed, nothing taken)
+    /// before the send ends with exit 11; the same command resumes. Zero: never.
+    /// </summary>
+    public TimeSpan StallTimeout { get; init; } = ReceiveSession.DefaultStallTimeout;
+
     /// <summary>Rate mode and bounds (--mode, --min-rate, --max-rate).</summary>
     public Congestion.RatePolicy Rate { get; init; } = new();
 

@@ -67,9 +67,10 @@ internal sealed class SendSession
         var secret = RandomNumberGenerator.GetBytes(32);
         using var source = new ChunkSource(tree.Locations);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sendBudget = MemoryBudget.Sending.Open(_peer.Id);
         using var udpCts = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
         using var zero = welcome && _options.ProposeSession && _udpGuess is not null && _options.UdpOverride is null
-            ? ProposedStart.Create(secret, _udpGuess, m, tree.Locations, _options.Rate, ctl.TcpRttSeconds(), udpCts.Token)
+            ? ProposedStart.Create(secret, _udpGuess, m, tree.Locations, _options.Rate, ctl.TcpRttSeconds(), sendBudget, udpCts.Token)
             : null;
         ctl.Enqueue(FrameType.Offer, new Messages.Offer(m.Hash, m.Encoded.Length, coding, manifestWire.Length, welcome, m.RootName, zero?.Proposal).Encode());
         if (welcome)
@@ -157,7 +158,7 @@ internal sealed class SendSession
         // ACCEPT that follows narrows it to the chunks the receiver lacks.
         int[] planned = early is not null ? [.. Enumerable.Range(0, m.Chunks.Length)] : needed;
         UdpSender? udpPlane = adopted ? zero!.Plane : udp is not null
-            ? new UdpSender(udp, seal, open, session.SessionId, m, source, planned, new Congestion.PacingController(_options.Rate), gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null)
+            ? new UdpSender(udp, seal, open, session.SessionId, m, source, planned, new Congestion.PacingController(_options.Rate), gso, pieceSize, ctl.TcpRttSeconds(), speculative: early is not null) { Budget = sendBudget }
             : null;
         IDataPlane plane = udpPlane ?? (IDataPlane)new TcpSender(ctl, m, source, needed);
         string mode = udpPlane is not null ? (gso ? "udp+gso" : "udp") : "tcp";
@@ -171,6 +172,11 @@ internal sealed class SendSession
         Task control = Task.CompletedTask;
         Task reporter = Task.CompletedTask;
         Task run = adopted ? zero!.Run : Task.CompletedTask;
+
+        // The data phase ends if the receiver stops moving it (see StallWatch): chunks confirmed, bytes the
+        // TLS connection took, frames from the receiver. Waiting for the receipt once every chunk is done is
+        // not watched (the receiver is placing and flushing the tree).
+        using var stall = new StallWatch(_options.StallTimeout, linked.Cancel, () => ctl.FramesIn + Volatile.Read(ref plane).Progress + (udpPlane?.Progress ?? 0));
         try
         {
             if (early is not null)
@@ -306,8 +312,14 @@ internal sealed class SendSession
             // Whichever ends first: the data plane (all chunks done), the control loop (receipt or error).
             var first = await Task.WhenAny(run, control).ConfigureAwait(false);
             await first.ConfigureAwait(false);
+            stall.Dispose();
             await control.ConfigureAwait(false);
             DebugTrace.Mark("send: receipt in");
+        }
+        catch (Exception ex) when (stall.Fired && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException or HaulException { Code: ErrorCode.PeerWentAway } or IOException)
+        {
+            Log.TransferStalled(_log, _peer.Name, m.RootName, stall.LimitText);
+            throw new HaulException(ErrorCode.PeerUnreachable, $"the receiver confirmed nothing for {stall.LimitText}; the transfer stopped", "check the link and run the same command again: it resumes where it stopped", ex);
         }
         finally
         {

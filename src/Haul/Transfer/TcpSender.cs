@@ -33,6 +33,9 @@ internal sealed class TcpSender : IDataPlane
 
     public long WireBytes { get; private set; }
 
+    /// <summary>Bytes the TLS connection took: a peer that stops reading stops it (TCP flow control).</summary>
+    public long Progress => WireBytes + Volatile.Read(ref _done);
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (_needed == 0)

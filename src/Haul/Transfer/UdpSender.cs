@@ -55,6 +55,7 @@ internal sealed class UdpSender : IDataPlane
     private long _windowBytes;
     private long _lastLimit;
     private long _windowStalls;
+    private long _budgetStalls;
     private double _srtt = 0.01;
     private double _rttvar = 0.005;
     private bool _haveRtt;
@@ -126,7 +127,7 @@ internal sealed class UdpSender : IDataPlane
                 while (!_stop)
                 {
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0}/{_lastLimit / 1e6:0} MB stalls {_windowStalls} done {_doneCount}/{_target} sent {PacketsSent} retx {Retransmitted} (nack {_queuedByNack} timeout {_queuedByTimeout}) queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
+                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0}/{_lastLimit / 1e6:0} MB stalls {_windowStalls}/{_budgetStalls} done {_doneCount}/{_target} sent {PacketsSent} retx {Retransmitted} (nack {_queuedByNack} timeout {_queuedByTimeout}) queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
                 }
             }, cancellationToken);
         }
@@ -145,8 +146,7 @@ internal sealed class UdpSender : IDataPlane
                 {
                     ch.Done = true;
                     _windowOrder.Remove(ch);
-                    _windowBytes -= ch.Data.Length;
-                    _release.Add(ch);
+                    Leave(ch);
                     _doneCount++;
                 }
             }
@@ -186,8 +186,7 @@ internal sealed class UdpSender : IDataPlane
                     ch.Done = true;
                     _window.Remove(ch.Index);
                     _windowOrder.RemoveAt(i);
-                    _windowBytes -= ch.Data.Length;
-                    _release.Add(ch);
+                    Leave(ch);
                 }
             }
 
@@ -221,8 +220,28 @@ internal sealed class UdpSender : IDataPlane
         _wake.Release();
     }
 
+    /// <summary>A chunk leaves the window (done or no longer wanted): its buffer goes back after the send loop's next turn. Under the lock.</summary>
+    private void Leave(SendChunk ch)
+    {
+        _windowBytes -= ch.Data.Length;
+        Budget?.Return(ch.Data.Length);
+        _release.Add(ch);
+    }
+
+    /// <summary>The session's share of the process's send buffers (<see cref="MemoryBudget.Sending"/>); null: unbounded (tests).</summary>
+    internal MemoryBudget.Account? Budget { get; init; }
+
+    /// <summary>Chunks confirmed by the receiver so far: the transfer moving (the stall watch reads it).</summary>
+    public long Progress => Volatile.Read(ref _doneCount);
+
     public void Dispose()
     {
+        lock (_lock)
+        {
+            Budget?.Return(_windowBytes);
+            _windowBytes = 0;
+        }
+
         _stop = true;
         _wake.Release();
         _wake.Dispose();
@@ -313,13 +332,24 @@ internal sealed class UdpSender : IDataPlane
                 }
 
                 _lastLimit = limit;
-                while (_windowBytes < limit && _loaded.Reader.TryRead(out var ch))
+                // Within this window's limit, and within the peer's and the node's share of send buffers:
+                // a peer that acknowledges nothing holds at most its share, until the stall deadline.
+                while (_windowBytes < limit && _loaded.Reader.TryPeek(out var ch))
                 {
                     if (_unwanted is { } skip && skip[ch.Index])
                     {
+                        _loaded.Reader.TryRead(out _);
                         BufferPool.Chunks.Return(ch.Data);
                         continue;
                     }
+
+                    if (Budget is { } budget && !budget.TryTake(ch.Data.Length))
+                    {
+                        _budgetStalls++;
+                        break;
+                    }
+
+                    _loaded.Reader.TryRead(out _);
 
                     _window[ch.Index] = ch;
                     _windowOrder.Add(ch);
