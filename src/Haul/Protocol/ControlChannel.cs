@@ -106,10 +106,17 @@ internal sealed class ControlChannel : IAsyncDisposable
             bool large = payload.Length > CopyLimit;
             Append(type, large ? ReadOnlySpan<byte>.Empty : payload.Span, large ? payload.Length : -1);
             await _stream.WriteAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesOut, _pending.WrittenCount);
             ResetPending();
             if (large)
             {
-                await _stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+                // In slices, so a slow link shows progress within a chunk (BytesOut: a stall watch reads it).
+                for (int off = 0; off < payload.Length; off += WriteSlice)
+                {
+                    int n = Math.Min(WriteSlice, payload.Length - off);
+                    await _stream.WriteAsync(payload.Slice(off, n), cancellationToken).ConfigureAwait(false);
+                    Interlocked.Add(ref _bytesOut, n);
+                }
             }
 
             await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -129,6 +136,11 @@ internal sealed class ControlChannel : IAsyncDisposable
     }
 
     private const int CopyLimit = 64 * 1024;
+    private const int WriteSlice = 256 * 1024;
+    private long _bytesOut;
+
+    /// <summary>Bytes of frames this side has handed to the connection (the peer's reading lets them through: TCP flow control).</summary>
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
     private ArrayBufferWriter<byte> _pending = new(4096);
 
     // Set by Enqueue only (not by a send's own transient use of the buffer), so a read never waits
@@ -234,11 +246,6 @@ internal sealed class ControlChannel : IAsyncDisposable
     /// <summary>Payloads up to this size are allocated whole when their header arrives; larger ones grow as their bytes do.</summary>
     private const int AllocateWhole = 1024 * 1024;
 
-    /// <summary>Frames read from the peer so far (a transfer's stall watch counts them as the peer moving).</summary>
-    public long FramesIn => Interlocked.Read(ref _framesIn);
-
-    private long _framesIn;
-
     private async ValueTask<Frame> ReceiveCoreAsync(CancellationToken cancellationToken)
     {
         try
@@ -253,7 +260,6 @@ internal sealed class ControlChannel : IAsyncDisposable
                 throw new HaulException(err.Code, err.Message, err.Hint);
             }
 
-            Interlocked.Increment(ref _framesIn);
             return new Frame(type, payload);
         }
         catch (EndOfStreamException ex)

@@ -73,10 +73,12 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// <summary>Runs the transfer that <paramref name="offerFrame"/> opened. Errors are reported to the sender and rethrown.</summary>
     public async Task RunAsync(Frame offerFrame, CancellationToken cancellationToken)
     {
-        // Ends the session when the sender stops moving it (see StallWatch): every frame, every new piece
-        // and every chunk written counts; the receiver's own work (checking what is here, placing) pauses it.
+        // Ends the session when the sender stops moving it (see StallWatch): what counts is progress, not
+        // traffic (a frame or a duplicate piece would let a peer hold the session for ever): each manifest
+        // part and START, each new piece, each chunk written. The receiver's own work (checking what is
+        // here, placing) pauses it.
         using var stalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _stall = new StallWatch(StallTimeout, stalled.Cancel, () => _ctl.FramesIn + Volatile.Read(ref _freshPieces) + Volatile.Read(ref _neededRemaining));
+        _stall = new StallWatch(StallTimeout, stalled.Cancel, () => Volatile.Read(ref _freshPieces) - Volatile.Read(ref _neededRemaining));
         try
         {
             await RunCoreAsync(offerFrame, stalled.Token).ConfigureAwait(false);
@@ -164,6 +166,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         {
             var f = await _ctl.ExpectAsync(FrameType.ManifestPart, ct).ConfigureAwait(false);
             parts.Add(f.Payload);
+            _stall!.Moved();
         }
 
         byte[] encoded;
@@ -237,6 +240,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
 
         var start = Messages.Start.Decode((await _ctl.ExpectAsync(FrameType.Start, ct).ConfigureAwait(false)).Payload);
+        _stall!.Moved();
         if (_proposal is { } agreed)
         {
             if (!start.SenderSecret.AsSpan().SequenceEqual(agreed.SenderSecret) || start.PieceSize != agreed.PieceSize)

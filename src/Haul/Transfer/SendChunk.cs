@@ -49,17 +49,22 @@ internal sealed class SendChunk
     public static void Clear(ulong[] bits, int i) => bits[i >> 6] &= ~(1UL << (i & 63));
 
     /// <summary>Sets bits [from, to) a word at a time.</summary>
-    public static void SetRange(ulong[] bits, int from, int to)
+    /// <summary>Sets bits [from, to); returns how many were not set before.</summary>
+    public static int SetRange(ulong[] bits, int from, int to)
     {
+        int added = 0;
         while (from < to)
         {
             int word = from >> 6;
             int bit = from & 63;
             int n = Math.Min(64 - bit, to - from);
             ulong mask = n == 64 ? ulong.MaxValue : ((1UL << n) - 1) << bit;
+            added += System.Numerics.BitOperations.PopCount(mask & ~bits[word]);
             bits[word] |= mask;
             from += n;
         }
+
+        return added;
     }
 
     public void Reset()

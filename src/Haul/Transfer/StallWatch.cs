@@ -16,22 +16,26 @@ internal sealed class StallWatch : IDisposable
     private readonly Action _onStall;
     private readonly Func<long>? _probe;
     private readonly long _limitTicks;
-    private long _last = Stopwatch.GetTimestamp();
+    private readonly Func<long> _clock;
+    private long _last;
     private long _lastProbe = long.MinValue;
     private int _paused;
     private int _fired;
 
     /// <param name="limit">Zero or <see cref="Timeout.InfiniteTimeSpan"/>: never fires.</param>
-    public StallWatch(TimeSpan limit, Action onStall, Func<long>? probe = null)
+    /// <param name="clock">Stopwatch ticks now; tests pass their own and call <see cref="Tick"/> themselves (no timer then).</param>
+    public StallWatch(TimeSpan limit, Action onStall, Func<long>? probe = null, Func<long>? clock = null)
     {
         Limit = limit;
         _onStall = onStall;
         _probe = probe;
+        _clock = clock ?? Stopwatch.GetTimestamp;
+        _last = _clock();
         if (limit > TimeSpan.Zero)
         {
             _limitTicks = (long)(limit.TotalSeconds * Stopwatch.Frequency);
             var period = TimeSpan.FromMilliseconds(Math.Clamp(limit.TotalMilliseconds / 4, 50, 1000));
-            _timer = new Timer(_ => Tick(), null, period, period);
+            _timer = clock is null ? new Timer(_ => Tick(), null, period, period) : null;
         }
     }
 
@@ -43,7 +47,7 @@ internal sealed class StallWatch : IDisposable
     /// <summary>The limit in words, for messages: "300 s".</summary>
     public string LimitText => $"{Limit.TotalSeconds:0.#} s";
 
-    public void Moved() => Volatile.Write(ref _last, Stopwatch.GetTimestamp());
+    public void Moved() => Volatile.Write(ref _last, _clock());
 
     /// <summary>The session works on its own (not waiting for the peer) until the result is disposed.</summary>
     public Resumer Pause()
@@ -54,9 +58,10 @@ internal sealed class StallWatch : IDisposable
 
     public void Dispose() => _timer?.Dispose();
 
-    private void Tick()
+    /// <summary>One check (the timer's, or a test's with its own clock).</summary>
+    internal void Tick()
     {
-        if (Fired)
+        if (_limitTicks == 0 || Fired)
         {
             return;
         }
@@ -78,7 +83,7 @@ internal sealed class StallWatch : IDisposable
             return;
         }
 
-        if (Stopwatch.GetTimestamp() - Volatile.Read(ref _last) > _limitTicks && Interlocked.Exchange(ref _fired, 1) == 0)
+        if (_clock() - Volatile.Read(ref _last) > _limitTicks && Interlocked.Exchange(ref _fired, 1) == 0)
         {
             _timer?.Dispose();
             _onStall();

@@ -16,6 +16,7 @@ internal sealed class TcpSender : IDataPlane
     private readonly Channel<int> _queue = Channel.CreateUnbounded<int>();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<int, int> _bad = [];
+    private readonly HashSet<int> _confirmed = [];
     private readonly int _needed;
     private int _done;
 
@@ -34,7 +35,7 @@ internal sealed class TcpSender : IDataPlane
     public long WireBytes { get; private set; }
 
     /// <summary>Bytes the TLS connection took: a peer that stops reading stops it (TCP flow control).</summary>
-    public long Progress => WireBytes + Volatile.Read(ref _done);
+    public long Progress => _ctl.BytesOut + Volatile.Read(ref _done);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -69,7 +70,17 @@ internal sealed class TcpSender : IDataPlane
 
     public void OnChunksDone(int[] chunks)
     {
-        if (Interlocked.Add(ref _done, chunks.Length) >= _needed)
+        // Each chunk once: a receiver repeating CHUNK_DONE neither ends the data phase early nor counts as progress.
+        int fresh = 0;
+        lock (_confirmed)
+        {
+            foreach (int c in chunks)
+            {
+                fresh += _confirmed.Add(c) ? 1 : 0;
+            }
+        }
+
+        if (Interlocked.Add(ref _done, fresh) >= _needed)
         {
             _queue.Writer.TryComplete();
             _finished.TrySetResult();

@@ -56,6 +56,7 @@ internal sealed class UdpSender : IDataPlane
     private long _lastLimit;
     private long _windowStalls;
     private long _budgetStalls;
+    private long _knownPieces;
     private double _srtt = 0.01;
     private double _rttvar = 0.005;
     private bool _haveRtt;
@@ -231,8 +232,9 @@ internal sealed class UdpSender : IDataPlane
     /// <summary>The session's share of the process's send buffers (<see cref="MemoryBudget.Sending"/>); null: unbounded (tests).</summary>
     internal MemoryBudget.Account? Budget { get; init; }
 
-    /// <summary>Chunks confirmed by the receiver so far: the transfer moving (the stall watch reads it).</summary>
-    public long Progress => Volatile.Read(ref _doneCount);
+    /// <summary>Chunks confirmed and pieces reported received so far: the transfer moving (the stall watch reads it).</summary>
+    /// <remarks>Pieces the receiver reports for the first time count too, so a slow link moves it within a chunk; known bits only grow, so a receiver that reports what it never got runs out of them.</remarks>
+    public long Progress => Volatile.Read(ref _doneCount) + Volatile.Read(ref _knownPieces);
 
     public void Dispose()
     {
@@ -667,7 +669,7 @@ internal sealed class UdpSender : IDataPlane
                         continue;
                     }
 
-                    SendChunk.SetRange(ch!.Known, cursor, start);
+                    _knownPieces += SendChunk.SetRange(ch!.Known, cursor, start);
                     for (int p = start; p < start + count; p++)
                     {
                         if (!SendChunk.Get(ch.Queued, p) && now - ch.LastSent[p] >= guard)
@@ -684,7 +686,7 @@ internal sealed class UdpSender : IDataPlane
 
                 if (valid)
                 {
-                    SendChunk.SetRange(ch!.Known, cursor, seen);
+                    _knownPieces += SendChunk.SetRange(ch!.Known, cursor, seen);
                     if (seen == ch.Pieces && ranges == 0)
                     {
                         ch.AllKnown = true;

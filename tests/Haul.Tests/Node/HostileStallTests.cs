@@ -86,8 +86,26 @@ public sealed class HostileStallTests
         Assert.True(peak >= 8L << 20, $"the owner held only {peak >> 20} MiB for the pull: the attack did not run");
         Assert.True(peak <= MemoryBudget.Sending.PeerLimit);
 
-        // Then the deadline: the pull ends with one line to the peer, and everything it held is given back.
+        // Traffic that is not progress does not hold it: an empty CHUNK_DONE every 300 ms, and the same
+        // chunk confirmed again and again (the first confirmation is progress, its repeats are not).
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var keepAlive = Task.Run(async () =>
+        {
+            try
+            {
+                while (!deadline.IsCancellationRequested)
+                {
+                    await conn.Channel.SendAsync(FrameType.ChunkDone, new Messages.ChunkDone([], 0).Encode().WrittenMemory, deadline.Token);
+                    await conn.Channel.SendAsync(FrameType.ChunkDone, new Messages.ChunkDone([0], 0).Encode().WrittenMemory, deadline.Token);
+                    await Task.Delay(300, deadline.Token);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or HaulException or IOException or ObjectDisposedException)
+            {
+            }
+        });
+
+        // Then the deadline: the pull ends with one line to the peer, and everything it held is given back.
         var ex = await Assert.ThrowsAsync<HaulException>(async () =>
         {
             while (true)
@@ -95,6 +113,8 @@ public sealed class HostileStallTests
                 await conn.Channel.ReceiveAsync(deadline.Token);
             }
         });
+        await deadline.CancelAsync();
+        await keepAlive;
         Assert.Equal(ErrorCode.PeerUnreachable, ex.Code);
         Assert.Contains("confirmed nothing for 3 s", ex.Message);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"ended after {sw.Elapsed.TotalSeconds:0} s");
@@ -130,6 +150,28 @@ public sealed class HostileStallTests
         File.WriteAllBytes(Path.Combine(src, "f.bin"), RandomNumberGenerator.GetBytes(300_000));
         await pair.A.Node.SendAsync(src, "lab-b");
         Assert.Equal(File.ReadAllBytes(Path.Combine(src, "f.bin")), File.ReadAllBytes(Path.Combine(pair.Landed("src"), "f.bin")));
+    }
+
+    [Fact]
+    public async Task ASlowButSteadyTransfer_WhoseChunksEachTakeLongerThanTheDeadline_IsNotCut()
+    {
+        // 150 KB/s, chunks of about 1 MiB: each takes ~7 s against a 2 s deadline on both sides. Pieces
+        // reported received are progress, not only whole chunks.
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { StallTimeout = TimeSpan.FromSeconds(2) });
+        string src = tmp.Sub("slow");
+        Directory.CreateDirectory(src);
+        var data = new byte[1_500_000];
+        new Random(7).NextBytes(data);
+        File.WriteAllBytes(Path.Combine(src, "f.bin"), data);
+        var options = new SendOptions
+        {
+            StallTimeout = TimeSpan.FromSeconds(2),
+            Rate = new Haul.Transfer.Congestion.RatePolicy { MinBytesPerSec = 100_000, MaxBytesPerSec = 150_000, InitialBytesPerSec = 150_000 },
+        };
+        var r = await pair.A.Node.SendAsync(src, "lab-b", options);
+        Assert.True(r.Elapsed > TimeSpan.FromSeconds(5), $"took {r.Elapsed.TotalSeconds:0.0} s: the rate limit did not hold, so nothing was tested");
+        Assert.Equal(data, File.ReadAllBytes(Path.Combine(pair.Landed("slow"), "f.bin")));
     }
 
     [Fact]

@@ -41,35 +41,49 @@ public sealed class StallAndBudgetTests
     }
 
     [Fact]
-    public async Task TheWatch_FiresOnlyWhenNothingMovesForTheLimit_AndNotWhilePaused()
+    public void TheWatch_FiresOnlyWhenNothingMovesForTheLimit_AndNotWhilePaused()
     {
-        long counter = 0;
+        long counter = 0, now = 0;
+        long second = System.Diagnostics.Stopwatch.Frequency;
         int fired = 0;
-        using var watch = new StallWatch(TimeSpan.FromMilliseconds(400), () => Interlocked.Increment(ref fired), () => Interlocked.Read(ref counter));
-
-        // Moving: the probe's counter changes more often than the limit.
-        for (int i = 0; i < 12; i++)
+        using var watch = new StallWatch(TimeSpan.FromSeconds(4), () => fired++, () => counter, () => now);
+        void Advance(double seconds)
         {
-            Interlocked.Increment(ref counter);
-            await Task.Delay(100);
+            now += (long)(seconds * second);
+            watch.Tick();
+        }
+
+        // Moving: the probe's counter changes every second for a minute.
+        for (int i = 0; i < 60; i++)
+        {
+            counter++;
+            Advance(1);
         }
 
         Assert.Equal(0, fired);
 
-        // Paused (the session's own work) for three limits: not a stall.
+        // Paused (the session's own work) for a minute: not a stall, and the limit starts again after it.
         using (watch.Pause())
         {
-            await Task.Delay(1200);
+            for (int i = 0; i < 60; i++)
+            {
+                Advance(1);
+            }
         }
 
+        Advance(3.5);
         Assert.Equal(0, fired);
+
+        // Moved() by hand counts as well.
+        watch.Moved();
+        Advance(3.5);
         Assert.False(watch.Fired);
 
-        // Then silence: it fires once.
-        await Task.Delay(1500);
+        // Then silence past the limit: it fires, once.
+        Advance(1);
         Assert.Equal(1, fired);
         Assert.True(watch.Fired);
-        await Task.Delay(500);
+        Advance(10);
         Assert.Equal(1, fired);
     }
 
