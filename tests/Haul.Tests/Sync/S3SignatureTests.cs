@@ -79,31 +79,8 @@ public sealed class S3SignatureTests : IClassFixture<MotoServer>
     public async Task ExpiredTokenAnswer_IsTheCredentialsError()
     {
         using var tmp = new TempDir();
-        int port = HaulProcess.FreePort();
-        using var http = new HttpListener();
-        http.Prefixes.Add($"http://127.0.0.1:{port}/");
-        http.Start();
-        _ = Task.Run(async () =>
-        {
-            while (http.IsListening)
-            {
-                HttpListenerContext c;
-                try
-                {
-                    c = await http.GetContextAsync();
-                }
-                catch (HttpListenerException)
-                {
-                    return;
-                }
-
-                byte[] body = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>");
-                c.Response.StatusCode = 400;
-                c.Response.ContentType = "application/xml";
-                await c.Response.OutputStream.WriteAsync(body);
-                c.Response.Close();
-            }
-        });
+        using var standIn = new S3ErrorStandIn(400, "ExpiredToken", "The provided token has expired.");
+        int port = standIn.Port;
 
         var env = MotoServer.Credentials("ASIAEXAMPLE", "secret", "token");
         var r = await HaulProcess.RunWithEnvAsync(env, "--home", tmp.Sub("home"), "copy", "s3://some-bucket/x", tmp.Sub("down"), "--endpoint", $"http://127.0.0.1:{port}");

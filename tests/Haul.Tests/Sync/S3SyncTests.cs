@@ -96,31 +96,8 @@ public sealed class S3SyncTests : IClassFixture<S3Server>
     public async Task RefusedCredentials_AreAClearError_WithoutTheSecret()
     {
         using var tmp = new TempDir();
-        int port = HaulProcess.FreePort();
-        using var http = new HttpListener();
-        http.Prefixes.Add($"http://127.0.0.1:{port}/");
-        http.Start();
-        _ = Task.Run(async () =>
-        {
-            while (http.IsListening)
-            {
-                HttpListenerContext c;
-                try
-                {
-                    c = await http.GetContextAsync();
-                }
-                catch (HttpListenerException)
-                {
-                    return;
-                }
-
-                byte[] body = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>");
-                c.Response.StatusCode = 403;
-                c.Response.ContentType = "application/xml";
-                await c.Response.OutputStream.WriteAsync(body);
-                c.Response.Close();
-            }
-        });
+        using var standIn = new S3ErrorStandIn(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+        int port = standIn.Port;
 
         Trees.WriteRandom(tmp.Sub("src/a.bin"), 100, 1);
         var env = new Dictionary<string, string?> { ["AWS_ACCESS_KEY_ID"] = "AKIAWRONG", ["AWS_SECRET_ACCESS_KEY"] = "super-secret-value" };
