@@ -55,7 +55,7 @@ internal static class Endpoints
             string name = NodeName.Check(Required(b.Name, "name"), "peer name");
             if (b.Address is not null)
             {
-                PeerConnection.SplitHostPort(b.Address);
+                Haul.Transport.HostPort.Split(b.Address);
             }
 
             if (id == ctx.Node.Identity.Id)

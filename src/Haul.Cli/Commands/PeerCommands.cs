@@ -20,7 +20,7 @@ internal static class PeerCommands
             string? a = pr.GetValue(addr);
             if (a is not null)
             {
-                Haul.Node.PeerConnection.SplitHostPort(a);
+                Haul.Transport.HostPort.Split(a);
             }
 
             using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));

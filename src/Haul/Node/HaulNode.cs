@@ -100,7 +100,7 @@ internal sealed class HaulNode : IDisposable
     public InviteToken Invite(string? address, TimeSpan ttl)
     {
         address ??= DefaultAdvertiseAddress();
-        PeerConnection.SplitHostPort(address);
+        Transport.HostPort.Split(address);
         var secret = RandomNumberGenerator.GetBytes(32);
         var expires = DateTimeOffset.UtcNow.Add(ttl);
         Store.AddInvite(InviteToken.HashSecret(secret), expires);

@@ -3,8 +3,10 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Haul.Content;
 using Haul.Protocol;
 using Haul.Security;
+using Haul.Transfer;
 using Haul.Transport;
 
 namespace Haul.Node;
@@ -34,7 +36,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         // Two sources of cancellation: the caller's token and the connect timeout.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
-        var (host, port) = SplitHostPort(address);
+        var (host, port) = HostPort.Split(address);
         DebugTrace.Mark("connect: dialling");
         TlsSetup.WarmUp(me.Certificate);
         var tcp = new TcpClient { NoDelay = true };
@@ -110,20 +112,19 @@ internal sealed class PeerConnection : IAsyncDisposable
 
     public static string Version => typeof(PeerConnection).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    public static (string Host, int Port) SplitHostPort(string address)
-    {
-        int colon = address.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out int port) || port is <= 0 or > 65535)
-        {
-            throw new HaulException(ErrorCode.Usage, $"'{address}' is not HOST:PORT", "give an address like 192.0.2.10:7400");
-        }
-
-        return (address[..colon].Trim('[', ']'), port);
-    }
-
     public async ValueTask DisposeAsync()
     {
         await Channel.DisposeAsync().ConfigureAwait(false);
         PeerCertificate.Dispose();
     }
+}
+
+/// <summary>A send over a connection this node dialled (the transfer engine takes the channel, not the connection).</summary>
+internal static class PeerConnectionSends
+{
+    public static Task<SendResult> RunAsync(this SendSession session, PeerConnection conn, ScannedTree tree, CancellationToken cancellationToken) =>
+        // A node serves UDP on its TCP port unless it advertises otherwise: where a session proposal sends
+        // its first data before any answer. Only to a peer that negotiated the protocol revision with
+        // proposals (ALPN "haul/1.1"): a node of the first revision refuses an OFFER with fields it does not know.
+        session.RunAsync(conn.Channel, conn.Remote.Address, conn.PeerCertificate, tree, cancellationToken, conn.TakesProposals ? conn.Remote : null);
 }

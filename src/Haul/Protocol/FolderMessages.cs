@@ -33,7 +33,7 @@ internal static class FolderMessages
         }
     }
 
-    public static WireWriter EncodeList(IReadOnlyList<Sync.SyncEntry> entries)
+    public static WireWriter EncodeList(IReadOnlyList<SyncEntry> entries)
     {
         var w = new WireWriter(16 + (entries.Count * 64));
         w.U32((uint)entries.Count);
@@ -55,11 +55,11 @@ internal static class FolderMessages
         return w;
     }
 
-    public static List<Sync.SyncEntry> DecodeList(byte[] p)
+    public static List<SyncEntry> DecodeList(byte[] p)
     {
         var r = new SpanReader(p);
         int n = r.Count(19);
-        var list = new List<Sync.SyncEntry>(n);
+        var list = new List<SyncEntry>(n);
         for (int i = 0; i < n; i++)
         {
             string path = r.String();
@@ -72,7 +72,7 @@ internal static class FolderMessages
                 ThrowHelper.Protocol($"'{path}' has an impossible size");
             }
 
-            list.Add(new Sync.SyncEntry(path, (long)size, mtime) { Sha256 = sha });
+            list.Add(new SyncEntry(path, (long)size, mtime) { Sha256 = sha });
         }
 
         r.End();

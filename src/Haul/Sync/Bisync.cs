@@ -1,3 +1,4 @@
+using Haul.Content;
 using Microsoft.Data.Sqlite;
 
 namespace Haul.Sync;

@@ -1,3 +1,5 @@
+using Haul.Content;
+
 namespace Haul.Sync;
 
 /// <summary>

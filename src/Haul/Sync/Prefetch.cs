@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Haul.Content;
 
 namespace Haul.Sync;
 

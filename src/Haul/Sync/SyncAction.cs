@@ -1,3 +1,5 @@
+using Haul.Content;
+
 namespace Haul.Sync;
 
 /// <summary>One step of a plan. Source is null for deletions; Dest is null for new files.</summary>

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Haul.Content;
 
 namespace Haul.Sync;
 

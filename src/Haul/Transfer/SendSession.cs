@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Haul.Content;
-using Haul.Node;
 using Haul.Protocol;
 using Haul.Security;
 using Haul.State;
@@ -13,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Haul.Transfer;
 
 /// <summary>
-/// The sending half of one transfer over an authenticated <see cref="PeerConnection"/>: offer the
+/// The sending half of one transfer over an authenticated control channel: offer the
 /// manifest, learn what the receiver lacks, move those chunks over UDP (or TCP when UDP is blocked),
 /// then verify and store the receiver's signed receipt.
 /// </summary>
@@ -37,22 +36,15 @@ internal sealed class SendSession
         _log = log;
     }
 
-    public Task<SendResult> RunAsync(PeerConnection conn, ScannedTree tree, CancellationToken cancellationToken)
-    {
-        // A node serves UDP on its TCP port unless it advertises otherwise: where a session proposal
-        // sends its first data before any answer.
-        // Only to a peer that negotiated the protocol revision with proposals (ALPN "haul/1.1"): a node
-        // of the first revision refuses an OFFER with fields it does not know.
-        _udpGuess = conn.TakesProposals ? conn.Remote : null;
-        return RunAsync(conn.Channel, conn.Remote.Address, conn.PeerCertificate, tree, cancellationToken);
-    }
-
     /// <summary>
     /// Sends over any authenticated control channel: the one this node dialled, or (for a pull) one a
     /// peer dialled in on, where <paramref name="remote"/> is the address it came from.
     /// </summary>
-    public async Task<SendResult> RunAsync(ControlChannel ctl, IPAddress remote, System.Security.Cryptography.X509Certificates.X509Certificate2 peerCertificate, ScannedTree tree, CancellationToken cancellationToken)
+    /// <param name="udpGuess">Where the receiver serves UDP if it serves it on its TCP port (the address this node
+    /// dialled, for a receiver that takes session proposals): the data then starts with the OFFER. Null: no proposal.</param>
+    public async Task<SendResult> RunAsync(ControlChannel ctl, IPAddress remote, System.Security.Cryptography.X509Certificates.X509Certificate2 peerCertificate, ScannedTree tree, CancellationToken cancellationToken, IPEndPoint? udpGuess = null)
     {
+        _udpGuess = udpGuess;
         var sw = Stopwatch.StartNew();
         var m = tree.Manifest;
         string hex = m.Hash.ToHex();

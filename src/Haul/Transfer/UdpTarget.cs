@@ -1,6 +1,6 @@
 using System.Net;
-using Haul.Node;
 using Haul.Security;
+using Haul.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Haul.Transfer;
@@ -64,7 +64,7 @@ internal static class UdpTarget
             }
         }
 
-        return peerAddress is not null && string.Equals(PeerConnection.SplitHostPort(peerAddress).Host, named, StringComparison.OrdinalIgnoreCase);
+        return peerAddress is not null && string.Equals(HostPort.Split(peerAddress).Host, named, StringComparison.OrdinalIgnoreCase);
     }
 
     private static IPAddress Normal(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;

@@ -1,3 +1,4 @@
+using Haul.Content;
 using Haul.Sync;
 using Haul.Tests.Support;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Haul.Content;
 using Haul.Sync;
 using Haul.Tests.Support;
 

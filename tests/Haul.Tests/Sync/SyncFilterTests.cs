@@ -1,3 +1,4 @@
+using Haul.Content;
 using Haul.Sync;
 
 namespace Haul.Tests.Sync;

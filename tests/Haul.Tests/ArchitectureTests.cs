@@ -1,0 +1,50 @@
+using System.Reflection;
+using NetArchTest.Rules;
+
+namespace Haul.Tests;
+
+/// <summary>
+/// The layer rules (docs/architecture.md, "Layers"), checked on the compiled types: a dependency that
+/// breaks one fails here with the types that have it. Lower layers know nothing of higher ones.
+/// </summary>
+public sealed class ArchitectureTests
+{
+    private static readonly Assembly Core = typeof(HaulException).Assembly;
+
+    public static TheoryData<string, string> Forbidden => new()
+    {
+        // The wire formats do not know what a sync is, or how transfers and nodes are run.
+        { "Haul.Protocol", "Haul.Sync" },
+        { "Haul.Protocol", "Haul.Transfer" },
+        { "Haul.Protocol", "Haul.Node" },
+        // The transfer engine runs over a control channel it is given; the node owns connections and sessions.
+        { "Haul.Transfer", "Haul.Node" },
+        { "Haul.Transfer", "Haul.Sync" },
+        // The UDP endpoint hands packets to sessions through its interface (IUdpSession), not to the engine's types.
+        { "Haul.Transport", "Haul.Transfer" },
+        { "Haul.Transport", "Haul.Node" },
+        // Content (chunking, manifests, hashes) and state (stores) are below all of the above.
+        { "Haul.Content", "Haul.Transfer" },
+        { "Haul.Content", "Haul.Node" },
+        { "Haul.Content", "Haul.Sync" },
+        { "Haul.State", "Haul.Transfer" },
+        { "Haul.State", "Haul.Node" },
+        { "Haul.State", "Haul.Sync" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Forbidden))]
+    public void ALowerLayer_DoesNotDependOnAHigherOne(string layer, string higher)
+    {
+        var result = Types.InAssembly(Core).That().ResideInNamespace(layer).Should().NotHaveDependencyOnAny(higher).GetResult();
+        Assert.True(result.IsSuccessful, $"{layer} depends on {higher} in: {string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? [])}");
+    }
+
+    [Fact]
+    public void TheCore_DoesNotReferenceTheCommandLine()
+    {
+        Assert.DoesNotContain(Core.GetReferencedAssemblies(), a => a.Name is "haul" or "Haul.Cli");
+        var result = Types.InAssembly(Core).Should().NotHaveDependencyOnAny("Haul.Cli").GetResult();
+        Assert.True(result.IsSuccessful, string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? []));
+    }
+}
