@@ -7,6 +7,7 @@ namespace Haul.Tests;
 /// The layer rules (docs/architecture.md, "Layers"), checked on the compiled types: a dependency that
 /// breaks one fails here with the types that have it. Lower layers know nothing of higher ones.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class ArchitectureTests
 {
     private static readonly Assembly Core = typeof(HaulException).Assembly;

@@ -5,6 +5,7 @@ using Haul.Tests.Support;
 namespace Haul.Tests.Content;
 
 /// <summary>The chunk-list cache: a hit only while the file's stat and the chunking parameters are the same.</summary>
+[Trait("Category", "Unit")]
 public sealed class ChunkCacheTests
 {
     [Fact]

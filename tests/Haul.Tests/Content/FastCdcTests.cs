@@ -4,6 +4,7 @@ using Haul.Content;
 
 namespace Haul.Tests.Content;
 
+[Trait("Category", "Unit")]
 public sealed class FastCdcTests
 {
     private static readonly FastCdc Small = new(min: 2048, avg: 8192, max: 32768);

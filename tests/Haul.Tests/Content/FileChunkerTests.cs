@@ -2,6 +2,7 @@ using Haul.Content;
 
 namespace Haul.Tests.Content;
 
+[Trait("Category", "Unit")]
 public sealed class FileChunkerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("haul-chunker-").FullName;

@@ -2,6 +2,7 @@ using Haul.Content;
 
 namespace Haul.Tests.Content;
 
+[Trait("Category", "Unit")]
 public sealed class PathSafetyTests
 {
     [Theory]

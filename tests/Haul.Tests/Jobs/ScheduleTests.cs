@@ -2,6 +2,7 @@ using Haul.Jobs;
 
 namespace Haul.Tests.Jobs;
 
+[Trait("Category", "Unit")]
 public sealed class ScheduleTests
 {
     private static readonly TimeSpan Utc = TimeSpan.Zero;

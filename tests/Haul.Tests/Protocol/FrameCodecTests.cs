@@ -4,6 +4,7 @@ using Haul.Protocol;
 
 namespace Haul.Tests.Protocol;
 
+[Trait("Category", "Unit")]
 public sealed class FrameCodecTests
 {
     [Fact]

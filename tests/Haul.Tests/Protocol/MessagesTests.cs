@@ -5,6 +5,7 @@ using Haul.Protocol;
 
 namespace Haul.Tests.Protocol;
 
+[Trait("Category", "Unit")]
 public sealed class MessagesTests
 {
     [Fact]

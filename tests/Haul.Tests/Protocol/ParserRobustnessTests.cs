@@ -13,6 +13,7 @@ namespace Haul.Tests.Protocol;
 /// the exceptions its parser promises, so anything else fails here; time and allocation per target
 /// are bounded. The long coverage-guided runs are fuzz/run.sh's.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class ParserRobustnessTests
 {
     public static TheoryData<string> TargetNames() => [.. Targets.All.Keys];

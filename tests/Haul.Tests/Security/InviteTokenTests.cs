@@ -4,6 +4,7 @@ using Haul.Security;
 
 namespace Haul.Tests.Security;
 
+[Trait("Category", "Unit")]
 public sealed class InviteTokenTests
 {
     private static InviteToken Sample() => new("127.0.0.1:7400", NodeId.FromHash(new byte[32]), Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), DateTimeOffset.FromUnixTimeSeconds(2_000_000_000));

@@ -4,6 +4,7 @@ using Haul.Security;
 
 namespace Haul.Tests.Security;
 
+[Trait("Category", "Unit")]
 public sealed class NodeIdTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Haul.Tests.Support;
 namespace Haul.Tests.Sync;
 
 /// <summary>The path rule every listing passes through, and LocalEnd's own refusal of names that could leave its root.</summary>
+[Trait("Category", "Unit")]
 public sealed class ListingGuardTests
 {
     [Fact]

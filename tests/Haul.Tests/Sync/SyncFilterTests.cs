@@ -3,6 +3,7 @@ using Haul.Sync;
 
 namespace Haul.Tests.Sync;
 
+[Trait("Category", "Unit")]
 public sealed class SyncFilterTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using Xunit;
 
 namespace Haul.Tests.Transfer;
 
+[Trait("Category", "Unit")]
 public class BufferPoolTests
 {
     [Fact]

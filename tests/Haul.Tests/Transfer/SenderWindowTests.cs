@@ -6,6 +6,7 @@ namespace Haul.Tests.Transfer;
 /// The sender's window in round trips: under loss every chunk waits out rounds of retransmission, and
 /// a window that ignores them stalls the sender on long lossy paths (600 ms / 5%: 80 → 86 Mbit/s).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class SenderWindowTests
 {
     private const int Pieces = (1 << 20) / 1428;
@@ -47,6 +48,7 @@ public sealed class SenderWindowTests
 /// fires first, before acknowledgements arrive, and resends pieces that were not lost (600 ms / 5%:
 /// 1.3% of packets arrived twice; after: 0.02%).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class RetransmitTimeoutTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using Haul.Transfer;
 
 namespace Haul.Tests.Transfer;
 
+[Trait("Category", "Unit")]
 public sealed class StallAndBudgetTests
 {
     private static NodeId Id(byte b)

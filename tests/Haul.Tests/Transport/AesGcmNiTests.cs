@@ -9,6 +9,7 @@ namespace Haul.Tests.Transport;
 /// same ciphertext and tag as the base library's (OpenSSL) on random keys, nonces, lengths and
 /// associated data, and no plaintext released for anything altered.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class AesGcmNiTests
 {
     private static byte[] Hex(string s) => Convert.FromHexString(s);

@@ -6,6 +6,7 @@ using Haul.Transport;
 
 namespace Haul.Tests.Transport;
 
+[Trait("Category", "Unit")]
 public sealed class PacketCodecTests
 {
     private static (PacketCodec Tx, PacketCodec Rx) Pair()

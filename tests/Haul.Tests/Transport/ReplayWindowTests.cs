@@ -2,6 +2,7 @@ using Haul.Transport;
 
 namespace Haul.Tests.Transport;
 
+[Trait("Category", "Unit")]
 public sealed class ReplayWindowTests
 {
     [Fact]

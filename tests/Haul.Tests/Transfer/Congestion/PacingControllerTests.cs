@@ -3,6 +3,7 @@ using Haul.Transfer.Congestion;
 namespace Haul.Tests.Transfer.Congestion;
 
 /// <summary>The real controller on a virtual-clock link: utilisation, queue and fairness bounds.</summary>
+[Trait("Category", "Unit")]
 public sealed class PacingControllerTests
 {
     private const double Mbit = 1e6 / 8;
