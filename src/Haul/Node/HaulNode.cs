@@ -26,6 +26,7 @@ internal sealed class HaulNode : IDisposable
         Loggers = loggers;
     }
 
+    private readonly Lock _chunkCacheLock = new();
     private State.ChunkCache? _chunkCache;
 
     public string Home { get; }
@@ -91,10 +92,20 @@ internal sealed class HaulNode : IDisposable
         return new HaulNode(home, id, new NodeStore(HaulHome.DatabasePath(home)), loggers ?? NullLoggerFactory.Instance);
     }
 
-    public NodeServer CreateServer(ServeOptions options) => new(Home, Identity, Store, options, Loggers);
+    public NodeServer CreateServer(ServeOptions options) => new(Home, Identity, Store, ChunkCache, options, Loggers);
 
     /// <summary>Chunk lists of files this node has read or written (HAUL_HOME/index.db), opened on first use.</summary>
-    public State.ChunkCache ChunkCache => _chunkCache ??= State.ChunkCache.ForHome(Home);
+    public State.ChunkCache ChunkCache
+    {
+        get
+        {
+            // Once per node (the server, pulls and sends share it): two would be two write queues on one database.
+            lock (_chunkCacheLock)
+            {
+                return _chunkCache ??= State.ChunkCache.ForHome(Home);
+            }
+        }
+    }
 
     /// <summary>Creates a one-time token valid for <paramref name="ttl"/>.</summary>
     public InviteToken Invite(string? address, TimeSpan ttl)

@@ -29,6 +29,9 @@ internal sealed class NodeServer : IAsyncDisposable
     private readonly ConnectionLimiter _limiter;
     private readonly TransferSlots _slots;
 
+    /// <summary>The chunk index the server's sessions use (the node's own; tests).</summary>
+    internal State.ChunkCache Chunks => _chunks;
+
     /// <summary>Transfers running per peer (tests).</summary>
     internal TransferSlots Slots => _slots;
     private int _refusedSinceLog;
@@ -37,7 +40,8 @@ internal sealed class NodeServer : IAsyncDisposable
     private UdpEndpoint? _udp;
     private Task _accept = Task.CompletedTask;
 
-    public NodeServer(string home, NodeIdentity me, NodeStore store, ServeOptions options, ILoggerFactory loggers)
+    /// <param name="chunks">The node's chunk index, owned by the node (one per process: one write queue on chunks.db).</param>
+    public NodeServer(string home, NodeIdentity me, NodeStore store, State.ChunkCache chunks, ServeOptions options, ILoggerFactory loggers)
     {
         _me = me;
         _store = store;
@@ -46,7 +50,7 @@ internal sealed class NodeServer : IAsyncDisposable
         _name = store.GetMeta("name") ?? "haul";
         _inbox = Path.GetFullPath(options.Inbox ?? HaulHome.DefaultInbox(home));
         _home = home;
-        _chunks = State.ChunkCache.ForHome(home);
+        _chunks = chunks;
         _slots = new TransferSlots(options.MaxReceivesPerPeer, options.MaxSendsPerPeer);
         _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxUnauthenticated, options.MaxUnauthenticatedPerAddress, options.MaxConnectionsPerPeer);
     }
@@ -105,7 +109,7 @@ internal sealed class NodeServer : IAsyncDisposable
         }
 
         _udp?.Dispose();
-        _chunks.Dispose();
+        _chunks.Flush(); // the node owns it and disposes it
         _stop.Dispose();
     }
 
