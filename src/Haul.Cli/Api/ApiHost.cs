@@ -42,7 +42,7 @@ internal static class ApiHost
     {
         var log = loggers.CreateLogger("haul.api");
         ApiToken.Ensure(home);
-        var transfers = new TransferManager(node, (r, p, ct) => r.Kind == "pull" ? PullAsync(home, r, p, ct) : SyncAsync(home, r, p, ct), loggers.CreateLogger("haul.transfers"));
+        var transfers = new TransferManager(node, (r, p, ct) => r.Kind == "pull" ? PullAsync(home, node, r, p, ct) : SyncAsync(home, r, p, ct), loggers.CreateLogger("haul.transfers"));
         var ctx = new ApiContext(home, node, transfers, jobs, scheduler, endpoint, peerEndpoint);
         ApiServer server;
         try
@@ -85,10 +85,10 @@ internal static class ApiHost
     }
 
     /// <summary>A pull: copy peer:folder/path into a local folder (rclone copy semantics: nothing is deleted).</summary>
-    private static async Task PullAsync(string home, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
+    private static async Task PullAsync(string home, HaulNode node, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
     {
         using var index = TreeIndex.ForHome(home);
-        await using var src = await PeerEnd.OpenAsync(home, r.Peer, r.Path, write: false, $"{r.Peer}:{r.Path}", ct).ConfigureAwait(false);
+        await using var src = await PeerEnd.OpenAsync(node, r.Peer, r.Path, write: false, $"{r.Peer}:{r.Path}", ct).ConfigureAwait(false);
         Directory.CreateDirectory(r.Destination!);
         await using var dst = new LocalEnd(r.Destination!, index);
         using var log = new SyncLog(null, json: false, quiet: true);

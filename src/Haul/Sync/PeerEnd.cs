@@ -28,6 +28,7 @@ internal sealed class PeerEnd : ISyncEnd
     private PeerConnection? _ops;
     private bool _exists;
     private bool _pushed;
+    private bool _ownsNode;
 
     private PeerEnd(HaulNode node, PeerRecord peer, string folder, string sub, bool write, string display)
     {
@@ -61,30 +62,39 @@ internal sealed class PeerEnd : ISyncEnd
         var node = HaulNode.Open(home);
         try
         {
-            var peer = node.Store.FindPeer(peerName) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peerName}:' (no such peer, and not s3://)", "list peers with 'haul peer list'; write ./" + display + " for a local path with ':'");
-            string p = path.Trim('/');
-            if (p.Length == 0)
-            {
-                throw new HaulException(ErrorCode.Usage, $"'{display}' names no folder", $"write {peerName}:FOLDER or {peerName}:FOLDER/path (see 'haul folder list' on that node)");
-            }
-
-            int slash = p.IndexOf('/', StringComparison.Ordinal);
-            string folder = slash < 0 ? p : p[..slash];
-            string sub = slash < 0 ? string.Empty : p[(slash + 1)..];
-            if (sub.Length > 0 && !PathSafety.IsSafeRelative(sub, out var why))
-            {
-                throw new HaulException(ErrorCode.UnsafePath, $"'{display}': {why}", "name a path inside the folder");
-            }
-
-            var end = new PeerEnd(node, peer, folder, sub, write, display);
-            end._ops = await end.ConnectAsync(ct).ConfigureAwait(false);
-            return end;
+            return await OpenAsync(node, peerName, path, write, display, ct, ownsNode: true).ConfigureAwait(false);
         }
         catch
         {
             node.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The same on a node that is already open (a running node's API pull uses the node's own stores,
+    /// not a second copy of them); <paramref name="ownsNode"/>: the end disposes it with itself.
+    /// </summary>
+    public static async Task<PeerEnd> OpenAsync(HaulNode node, string peerName, string path, bool write, string display, CancellationToken ct, bool ownsNode = false)
+    {
+        var peer = node.Store.FindPeer(peerName) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peerName}:' (no such peer, and not s3://)", "list peers with 'haul peer list'; write ./" + display + " for a local path with ':'");
+        string p = path.Trim('/');
+        if (p.Length == 0)
+        {
+            throw new HaulException(ErrorCode.Usage, $"'{display}' names no folder", $"write {peerName}:FOLDER or {peerName}:FOLDER/path (see 'haul folder list' on that node)");
+        }
+
+        int slash = p.IndexOf('/', StringComparison.Ordinal);
+        string folder = slash < 0 ? p : p[..slash];
+        string sub = slash < 0 ? string.Empty : p[(slash + 1)..];
+        if (sub.Length > 0 && !PathSafety.IsSafeRelative(sub, out var why))
+        {
+            throw new HaulException(ErrorCode.UnsafePath, $"'{display}': {why}", "name a path inside the folder");
+        }
+
+        var end = new PeerEnd(node, peer, folder, sub, write, display) { _ownsNode = ownsNode };
+        end._ops = await end.ConnectAsync(ct).ConfigureAwait(false);
+        return end;
     }
 
     public Task<bool> ExistsAsync(CancellationToken cancellationToken = default) => Task.FromResult(_exists);
@@ -309,7 +319,10 @@ internal sealed class PeerEnd : ISyncEnd
         }
 
         _opsLock.Dispose();
-        _node.Dispose();
+        if (_ownsNode)
+        {
+            _node.Dispose();
+        }
     }
 
     private static HaulException Batched() =>

@@ -334,6 +334,22 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task APullThroughTheApi_CopiesAPeersSharedFolder_InTheRunningNode()
+    {
+        await using var n = await StartAsync();
+        string shared = n.Tmp.Sub("b-models");
+        Trees.WriteRandom(Path.Combine(shared, "m/weights.bin"), 700_000, 3);
+        Trees.WriteRandom(Path.Combine(shared, "config.json"), 300, 4);
+        await Cli(n.HomeB, "folder", "add", "models", shared, "--share", "lab-a:ro");
+        string into = n.Tmp.Sub("pulled");
+
+        string id = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"pull","peer":"lab-b","path":"models","destination":"{{into}}"}""")))).GetProperty("id").GetString()!;
+        await WaitForState(n.Api, id, "done");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(shared, "m/weights.bin")), File.ReadAllBytes(Path.Combine(into, "m/weights.bin")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(shared, "config.json")), File.ReadAllBytes(Path.Combine(into, "config.json")));
+    }
+
+    [Fact]
     public async Task Status_WithNoNodeRunning_SaysSo_WithItsOwnExitCode()
     {
         using var tmp = new TempDir();
