@@ -42,7 +42,7 @@ internal static class ApiHost
     {
         var log = loggers.CreateLogger("haul.api");
         ApiToken.Ensure(home);
-        var transfers = new TransferManager(node, (r, p, ct) => r.Kind == "pull" ? PullAsync(home, node, r, p, ct) : SyncAsync(home, r, p, ct), loggers.CreateLogger("haul.transfers"));
+        var transfers = new TransferManager(node, (r, p, ct) => r.Kind == "pull" ? PullAsync(home, node, r, p, ct) : SyncAsync(home, node, r, p, ct), loggers.CreateLogger("haul.transfers"));
         var ctx = new ApiContext(home, node, transfers, jobs, scheduler, endpoint, peerEndpoint);
         ApiServer server;
         try
@@ -73,15 +73,55 @@ internal static class ApiHost
         return (server, transfers);
     }
 
-    /// <summary>A sync or copy between two ends, run as 'haul sync|copy SRC DST' in a child process (the same code and semantics as the CLI, S3 credentials from the node's environment).</summary>
-    private static async Task SyncAsync(string home, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
+    /// <summary>
+    /// A sync or copy between two ends, in this process with the CLI's semantics (the same ends and
+    /// runner; S3 credentials from the node's environment; peers through the running node), reporting
+    /// byte-level progress every 250 ms: bytes copied as they are read, against what is planned so far.
+    /// </summary>
+    private static async Task SyncAsync(string home, HaulNode node, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
     {
-        progress(new TransferProgress(r.Kind, 0, 0, 0, 0, 0, string.Empty));
-        var (code, message) = await Commands.JobCommands.RunProcessAsync(home, [r.Kind, r.Path, r.Destination!, "-q"], ct).ConfigureAwait(false);
-        if (code != 0)
+        var mode = r.Kind == "sync" ? SyncMode.Sync : SyncMode.Copy;
+        using var index = TreeIndex.ForHome(home);
+        var s3 = new S3Config(null, null, null, null, null);
+        await using var src = await SyncEnds.OpenAsync(r.Path, index, s3, home, node, write: false, ct).ConfigureAwait(false);
+        await using var dst = await SyncEnds.OpenAsync(r.Destination!, index, s3, home, node, write: true, ct).ConfigureAwait(false);
+        if (src is LocalEnd ls && dst is LocalEnd ld)
         {
-            throw new HaulException(Enum.IsDefined((ErrorCode)code) ? (ErrorCode)code : ErrorCode.Internal, message.StartsWith("error: ", StringComparison.Ordinal) ? message[7..] : message, $"run 'haul {r.Kind} {r.Path} {r.Destination}' by hand to see every line");
+            SyncEnds.CheckOverlap(ls, ld, null);
         }
+
+        using var log = new SyncLog(null, json: false, quiet: true);
+        var options = new SyncOptions
+        {
+            Mode = mode,
+            BandwidthLimit = r.Rate is { MaxBytesPerSec: > 0 and < 5e9 } rate ? BandwidthSchedule.Constant(rate.MaxBytesPerSec) : null,
+        };
+        var runner = new SyncRunner(src, dst, options, log);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        void Report(string phase)
+        {
+            var st = runner.Stats;
+            long moved = Interlocked.Read(ref st.BytesMoved);
+            progress(new TransferProgress(phase, moved, Math.Max(moved, Interlocked.Read(ref st.PlannedBytes)), (int)Interlocked.Read(ref st.Copied), (int)Interlocked.Read(ref st.PlannedFiles), moved / Math.Max(started.Elapsed.TotalSeconds, 1e-3), dst is PeerEnd || src is PeerEnd ? "udp" : "local"));
+        }
+
+        Report(r.Kind);
+        var run = runner.RunAsync(ct);
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250)))
+        {
+            while (!ct.IsCancellationRequested && await Task.WhenAny(run, timer.WaitForNextTickAsync(ct).AsTask()).ConfigureAwait(false) != run)
+            {
+                Report(r.Kind);
+            }
+        }
+
+        var stats = await run.ConfigureAwait(false);
+        if (stats.Errors > 0)
+        {
+            throw new HaulException(ErrorCode.SyncIncomplete, $"{stats.Errors} files failed{(stats.SkippedDeletes > 0 ? $"; {stats.SkippedDeletes} deletions skipped" : string.Empty)}", $"run 'haul {r.Kind} {r.Path} {r.Destination}' by hand to see each error");
+        }
+
+        Report("done");
     }
 
     /// <summary>A pull: copy peer:folder/path into a local folder (rclone copy semantics: nothing is deleted).</summary>

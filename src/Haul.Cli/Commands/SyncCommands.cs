@@ -185,27 +185,9 @@ internal static class SyncCommands
         return 0;
     }
 
-    private static async Task<ISyncEnd> OpenEndAsync(string spec, TreeIndex index, S3Config s3, string home, bool write, CancellationToken ct)
-    {
-        if (spec.StartsWith("s3://", StringComparison.Ordinal))
-        {
-            return S3End.Open(spec, s3, index);
-        }
+    private static Task<ISyncEnd> OpenEndAsync(string spec, TreeIndex index, S3Config s3, string home, bool write, CancellationToken ct) =>
+        SyncEnds.OpenAsync(spec, index, s3, home, node: null, write, ct);
 
-        if (SyncEnds.IsPeer(spec, out string peer, out string path))
-        {
-            if (!NodeIdentityExists(home))
-            {
-                throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peer}:' (this node has no peers yet, and it is not s3://)", "run 'haul init' and pair with 'haul peer add' or 'haul join'; write ./" + spec + " for a local path with ':'");
-            }
-
-            return await PeerEnd.OpenAsync(home, peer, path, write, spec, ct).ConfigureAwait(false);
-        }
-
-        return new LocalEnd(spec, index);
-    }
-
-    private static bool NodeIdentityExists(string home) => Security.NodeIdentity.Exists(home);
 
     private static SyncFilter BuildFilter(ParseResult pr)
     {

@@ -13,6 +13,9 @@ internal sealed class BandwidthSchedule
 
     private BandwidthSchedule(List<(int Minute, double Rate)> slots) => _slots = slots;
 
+    /// <summary>One rate all day (bytes per second).</summary>
+    public static BandwidthSchedule Constant(double bytesPerSecond) => new([(0, bytesPerSecond)]);
+
     public static BandwidthSchedule Parse(string text)
     {
         var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

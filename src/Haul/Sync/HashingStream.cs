@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Haul.Sync;
 
 /// <summary>Reads through, hashing every byte with SHA-256 and counting them.</summary>
-internal sealed class HashingStream(Stream inner) : ReadThroughStream(inner)
+internal sealed class HashingStream(Stream inner, Action<int>? onRead = null) : ReadThroughStream(inner)
 {
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -18,6 +18,7 @@ internal sealed class HashingStream(Stream inner) : ReadThroughStream(inner)
         int n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         _sha.AppendData(buffer.Span[..n]);
         BytesRead += n;
+        onRead?.Invoke(n);
         return n;
     }
 
@@ -26,6 +27,7 @@ internal sealed class HashingStream(Stream inner) : ReadThroughStream(inner)
         int n = Inner.Read(buffer, offset, count);
         _sha.AppendData(buffer, offset, n);
         BytesRead += n;
+        onRead?.Invoke(n);
         return n;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Haul.Node;
 
 namespace Haul.Sync;
 
@@ -13,6 +14,35 @@ internal static partial class SyncEnds
         var m = PeerSpec().Match(spec);
         (peer, path) = m.Success ? (m.Groups[1].Value, m.Groups[2].Value) : (string.Empty, string.Empty);
         return m.Success && !spec.StartsWith("s3:", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Opens the end <paramref name="spec"/> names: s3://bucket/prefix, peer:folder/path (through
+    /// <paramref name="node"/> when the caller runs one, else the node at <paramref name="home"/>), or a local path.
+    /// </summary>
+    public static async Task<ISyncEnd> OpenAsync(string spec, TreeIndex index, S3Config s3, string home, HaulNode? node, bool write, CancellationToken ct)
+    {
+        if (spec.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            return S3End.Open(spec, s3, index);
+        }
+
+        if (IsPeer(spec, out string peer, out string path))
+        {
+            if (node is not null)
+            {
+                return await PeerEnd.OpenAsync(node, peer, path, write, spec, ct).ConfigureAwait(false);
+            }
+
+            if (!Security.NodeIdentity.Exists(home))
+            {
+                throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peer}:' (this node has no peers yet, and it is not s3://)", "run 'haul init' and pair with 'haul peer add' or 'haul join'; write ./" + spec + " for a local path with ':'");
+            }
+
+            return await PeerEnd.OpenAsync(home, peer, path, write, spec, ct).ConfigureAwait(false);
+        }
+
+        return new LocalEnd(spec, index);
     }
 
     /// <summary>Refuses local ends that overlap (a sync into its own source would copy or delete itself).</summary>

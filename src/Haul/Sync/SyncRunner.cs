@@ -24,6 +24,9 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     /// <summary>Called for every planned action (the dry-run plan, or check's differences), in path order.</summary>
     public Action<SyncAction>? OnPlanned { get; init; }
 
+    /// <summary>The run's counters, live while it runs (read them for progress; they only grow).</summary>
+    public SyncStats Stats => _stats;
+
     public async Task<SyncStats> RunAsync(CancellationToken cancellationToken = default)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
@@ -75,6 +78,12 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             await foreach (var action in PlanAsync(cancellationToken).ConfigureAwait(false))
             {
                 OnPlanned?.Invoke(action);
+                if (action.Kind is SyncActionKind.New or SyncActionKind.Changed && options.Mode != SyncMode.Check)
+                {
+                    Interlocked.Increment(ref _stats.PlannedFiles);
+                    Interlocked.Add(ref _stats.PlannedBytes, action.Source!.Size);
+                }
+
                 if (action.Kind == SyncActionKind.New && options.Mode == SyncMode.Sync)
                 {
                     _newCaseKeys.Add(CaseKey(action.Path));
@@ -416,6 +425,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             {
                 _stats.Copied++;
                 _stats.CopiedBytes += a.Source!.Size;
+                Interlocked.Add(ref _stats.BytesMoved, a.Source.Size);
                 log.Action(a.Kind == SyncActionKind.New ? "copied" : "updated", a.Path, a.Source.Size);
             }
         }
@@ -480,7 +490,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         }
 
         var raw = await source.OpenReadAsync(s, ct).ConfigureAwait(false);
-        using var hashing = new HashingStream(_throttle is null ? raw : new ThrottledStream(raw, _throttle));
+        using var hashing = new HashingStream(_throttle is null ? raw : new ThrottledStream(raw, _throttle), n => Interlocked.Add(ref _stats.BytesMoved, n));
         await dest.WriteAsync(s, hashing, known, ct).ConfigureAwait(false);
         if (known is { } k && hashing.Hash() != k)
         {

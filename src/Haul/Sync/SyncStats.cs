@@ -6,6 +6,14 @@ internal sealed class SyncStats
     public long Listed;
     public long Same;
     public long Copied;
+
+    /// <summary>Files and bytes planned to copy so far (grows while the ends are listed and compared).</summary>
+    public long PlannedFiles;
+
+    public long PlannedBytes;
+
+    /// <summary>Bytes copied so far, counted as they are read (a large file moves this while it copies).</summary>
+    public long BytesMoved;
     public long CopiedBytes;
     public long Touched;
     public long Deleted;

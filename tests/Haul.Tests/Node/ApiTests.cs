@@ -334,6 +334,102 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task ALocalSyncStartedOverHttp_RunsInTheNode_WithByteProgressEverySecond_AndNoChildProcess()
+    {
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("sync-src"), dst = n.Tmp.Sub("sync-dst");
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 60_000_000, 5);
+        for (int i = 0; i < 20; i++)
+        {
+            Trees.WriteRandom(Path.Combine(src, $"small/{i}.txt"), 1_000 + i, 10 + i);
+        }
+
+        using var events = new HttpClient { BaseAddress = n.Api.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        events.DefaultRequestHeaders.Authorization = n.Api.DefaultRequestHeaders.Authorization;
+        using var stream = await events.GetAsync("/api/v1/events", HttpCompletionOption.ResponseHeadersRead);
+        var seen = new List<(TimeSpan At, JsonElement E)>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var readCts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var reader = Task.Run(async () =>
+        {
+            using var sr = new StreamReader(await stream.Content.ReadAsStreamAsync(readCts.Token));
+            while (await sr.ReadLineAsync(readCts.Token) is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    var e = JsonDocument.Parse(line[6..]).RootElement.Clone();
+                    lock (seen)
+                    {
+                        seen.Add((clock.Elapsed, e));
+                    }
+
+                    if (e.GetProperty("state").GetString() is "done" or "failed")
+                    {
+                        return;
+                    }
+                }
+            }
+        });
+
+        // 20 MB/s: about three seconds for 60 MB.
+        string id = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{src}}","destination":"{{dst}}","maxRate":"20M"}""")))).GetProperty("id").GetString()!;
+
+        // While it runs, the serving node has no child process (it used to run 'haul sync' as one).
+        int children = 0;
+        while (!reader.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            children = Math.Max(children, ChildrenOf(n.ServeA.Pid));
+            await Task.Delay(100);
+        }
+
+        await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, children);
+        Trees.AssertSame(src, dst);
+
+        List<(TimeSpan At, JsonElement E)> mine;
+        lock (seen)
+        {
+            mine = [.. seen.Where(x => x.E.GetProperty("id").GetString() == id)];
+        }
+
+        Assert.Equal("done", mine[^1].E.GetProperty("state").GetString());
+        Assert.Equal(60_000_000 + Enumerable.Range(0, 20).Sum(i => 1_000 + i), mine[^1].E.GetProperty("bytesDone").GetInt64());
+        var running = mine.Where(x => x.E.GetProperty("state").GetString() == "running").ToList();
+        var moving = running.Where(x => x.E.GetProperty("bytesDone").GetInt64() is > 0 and < 60_000_000).ToList();
+        Assert.True(moving.Count >= 3, $"only {moving.Count} progress events inside the copy: {string.Join(", ", running.Select(x => x.E.GetProperty("bytesDone").GetInt64()))}");
+        for (int i = 1; i < running.Count; i++)
+        {
+            Assert.True(running[i].At - running[i - 1].At < TimeSpan.FromSeconds(1.5), $"a gap of {(running[i].At - running[i - 1].At).TotalSeconds:0.0} s between progress events");
+            Assert.True(running[i].E.GetProperty("bytesDone").GetInt64() >= running[i - 1].E.GetProperty("bytesDone").GetInt64());
+        }
+
+        Assert.True(moving[^1].E.GetProperty("bytesDone").GetInt64() > moving[0].E.GetProperty("bytesDone").GetInt64(), "the byte count did not grow");
+    }
+
+    /// <summary>Processes whose parent is <paramref name="pid"/> (from /proc).</summary>
+    private static int ChildrenOf(int pid)
+    {
+        int count = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == pid)
+                {
+                    count++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+            }
+        }
+
+        return count;
+    }
+
+    [Fact]
     public async Task APullThroughTheApi_CopiesAPeersSharedFolder_InTheRunningNode()
     {
         await using var n = await StartAsync();
