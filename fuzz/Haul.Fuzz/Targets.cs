@@ -239,7 +239,7 @@ internal static class Targets
                 case 3:
                     if (JsonSerializer.Deserialize(json, ApiJson.Default.TransferBody) is { } tb)
                     {
-                        SendCommand.ParsePolicy(tb.Mode, tb.MinRate, tb.MaxRate, new RatePolicy(), "help");
+                        Haul.Transfer.Congestion.RatePolicy.Parse(tb.Mode, tb.MinRate, tb.MaxRate, new RatePolicy(), "help");
                     }
 
                     break;
