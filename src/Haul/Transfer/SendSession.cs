@@ -174,9 +174,10 @@ internal sealed class SendSession
         Task run = adopted ? zero!.Run : Task.CompletedTask;
 
         // The data phase ends if the receiver stops moving it (see StallWatch): chunks confirmed, bytes the
-        // TLS connection took, frames from the receiver. Waiting for the receipt once every chunk is done is
-        // not watched (the receiver is placing and flushing the tree).
-        using var stall = new StallWatch(_options.StallTimeout, linked.Cancel, () => ctl.FramesIn + Volatile.Read(ref plane).Progress + (udpPlane?.Progress ?? 0));
+        // TLS connection took. Not frames from the receiver: a puller that acknowledged nothing and sent an
+        // empty CHUNK_DONE every few seconds held the owner's send window for ever. Waiting for the receipt
+        // once every chunk is done is not watched (the receiver is placing and flushing the tree).
+        using var stall = new StallWatch(_options.StallTimeout, linked.Cancel, () => Volatile.Read(ref plane).Progress + (udpPlane?.Progress ?? 0));
         try
         {
             if (early is not null)
