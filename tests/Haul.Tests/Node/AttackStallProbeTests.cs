@@ -442,4 +442,51 @@ public sealed class AttackStallProbeTests
 
         Assert.True(ended, $"after {sw.Elapsed.TotalSeconds:0} s of empty CHUNK_DONE frames (the deadline is 2 s) the owner still serves the pull, holding up to {peak >> 20} MiB of send window");
     }
+    /// <summary>
+    /// Open (not fixed here): a read-only peer pulls over TCP, reads and confirms every chunk honestly, then
+    /// never sends the receipt. The owner drops its stall watch once the data plane is done and waits for the
+    /// receipt with no deadline, holding the pull slot, the open source files and the connection until the
+    /// peer hangs up (bounded by the 4 pulls per peer, not in time).
+    /// </summary>
+    [Fact]
+    public async Task APullerThatNeverSendsTheReceipt_DoesNotHoldTheSlotForEver()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { StallTimeout = TimeSpan.FromSeconds(2) });
+        string shared = tmp.Sub("shared");
+        Directory.CreateDirectory(shared);
+        await File.WriteAllBytesAsync(Path.Combine(shared, "big.bin"), RandomNumberGenerator.GetBytes(4 << 20));
+        pair.B.Node.Store.SetFolder("open", shared);
+        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, "ro");
+        var a = pair.A.Node.Identity.Id;
+        await using var conn = await DialAsync(pair);
+
+        await conn.Channel.SendAsync(FrameType.FolderOpen, new FolderMessages.Open("open", string.Empty, false).Encode().WrittenMemory);
+        Assert.Equal(FrameType.FolderOk, (await conn.Channel.ReceiveAsync()).Type);
+        await conn.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(["big.bin"]).WrittenMemory);
+        var offer = Messages.Offer.Decode((await conn.Channel.ExpectAsync(FrameType.Offer)).Payload);
+        var parts = new ManifestParts(offer.BytesOnWire);
+        while (!parts.IsComplete)
+        {
+            parts.Add((await conn.Channel.ExpectAsync(FrameType.ManifestPart)).Payload);
+        }
+
+        var manifest = ManifestCodec.Decode(Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length));
+        int n = manifest.Chunks.Length;
+        await conn.Channel.SendAsync(FrameType.Accept, new Messages.Accept(7, 0, RandomNumberGenerator.GetBytes(32), [(0, n)], 0, 0, string.Empty).Encode().WrittenMemory);
+        Assert.Equal(FrameType.Start, (await conn.Channel.ExpectAsync(FrameType.Start)).Type);
+        for (int k = 0; k < n; k++)
+        {
+            var f = await conn.Channel.ExpectAsync(FrameType.ChunkData);
+            await conn.Channel.SendAsync(FrameType.ChunkDone, new Messages.ChunkDone([(int)BinaryPrimitives.ReadUInt32BigEndian(f.Payload)], 0).Encode());
+        }
+
+        var sw = Stopwatch.StartNew();
+        while (pair.B.Server!.Slots.Running(a, send: true) > 0 && sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(pair.B.Server.Slots.Running(a, send: true) == 0, $"{sw.Elapsed.TotalSeconds:0} s after the last chunk was confirmed (the deadline is 2 s) the owner still waits for the receipt, holding the pull slot");
+    }
 }
