@@ -83,6 +83,22 @@ internal sealed class MemoryBudget(long nodeLimit, long peerLimit)
             }
         }
 
+        /// <summary>Takes <paramref name="bytes"/> whatever the limits (for bytes that replace others this account is about to return).</summary>
+        public void Take(long bytes)
+        {
+            lock (_lock)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+
+                _held += bytes;
+                Interlocked.Add(ref owner._held, bytes);
+                Interlocked.Add(ref peer.Value, bytes);
+            }
+        }
+
         public void Return(long bytes)
         {
             lock (_lock)

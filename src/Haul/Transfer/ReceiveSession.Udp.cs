@@ -200,6 +200,11 @@ internal sealed partial class ReceiveSession
 
     public void OnTick(long nowTicks, UdpEndpoint endpoint)
     {
+        if (Volatile.Read(ref _superseded) != _supersededSeen)
+        {
+            DropSuperseded();
+        }
+
         if (_early is { Count: > 0 } && Volatile.Read(ref _s2r) is { } codec)
         {
             PlaceEarly(codec, endpoint);
@@ -215,6 +220,24 @@ internal sealed partial class ReceiveSession
         if ((_sinceAck > 0 && since >= Stopwatch.Frequency / 1000) || (pending && since >= Stopwatch.Frequency / 100))
         {
             SendAck(nowTicks, endpoint);
+        }
+    }
+
+    private int _supersededSeen;
+
+    /// <summary>Lets go of assemblies whose chunks came whole over TCP (receive thread only).</summary>
+    private void DropSuperseded()
+    {
+        _supersededSeen = Volatile.Read(ref _superseded);
+        for (int i = _activeOrder.Count - 1; i >= 0; i--)
+        {
+            int c = _activeOrder[i];
+            if ((ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Assembling && _active.Remove(c, out var asm))
+            {
+                _activeOrder.RemoveAt(i);
+                ReleaseAssembly(asm.Buffer.Length);
+                BufferPool.Chunks.Return(asm.Buffer);
+            }
         }
     }
 
@@ -311,9 +334,16 @@ internal sealed partial class ReceiveSession
 
         if (fresh)
         {
+            if (Interlocked.CompareExchange(ref StateRef(chunk), (byte)ChunkState.Assembling, (byte)ChunkState.Needed) != (byte)ChunkState.Needed)
+            {
+                // Taken from TCP meanwhile.
+                ReleaseAssembly(asm.Buffer.Length);
+                BufferPool.Chunks.Return(asm.Buffer);
+                return false;
+            }
+
             _active[c] = asm;
             _activeOrder.Add(c);
-            Volatile.Write(ref StateRef(chunk), (byte)ChunkState.Assembling);
         }
 
         if (stamp)
@@ -333,7 +363,14 @@ internal sealed partial class ReceiveSession
         {
             _active.Remove(c);
             _activeOrder.Remove(c);
-            Volatile.Write(ref StateRef(chunk), (byte)ChunkState.Complete);
+            if (Interlocked.CompareExchange(ref StateRef(chunk), (byte)ChunkState.Complete, (byte)ChunkState.Assembling) != (byte)ChunkState.Assembling)
+            {
+                // Taken whole from TCP meanwhile.
+                ReleaseAssembly(asm.Buffer.Length);
+                BufferPool.Chunks.Return(asm.Buffer);
+                return true;
+            }
+
             _recentComplete.Add(c);
             _toWriter.Writer.TryWrite(new CompletedChunk(c, asm.Buffer, asm.Length, true));
         }

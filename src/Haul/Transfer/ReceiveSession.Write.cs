@@ -490,6 +490,8 @@ internal sealed partial class ReceiveSession
         return h;
     }
 
+    private readonly Dictionary<int, int> _badCount = []; // failed verifications by chunk (writer only)
+
     private async Task WriteLoopAsync(CancellationToken ct)
     {
         var pending = new List<int>();
@@ -526,15 +528,34 @@ internal sealed partial class ReceiveSession
         try
         {
             var info = _manifest.Chunks[item.Chunk];
-            if (Hash256.Of(item.Buffer.AsSpan(0, item.Length)) != info.Hash)
+            bool good;
+
+            // The disk is this node's own work, however slow (a write, a file's completion, a batch's syncfs):
+            // the stall watch waits for it. Not around the sends: a sender that stops reading is stalled.
+            using (_stall!.Pause())
             {
+                good = Hash256.Of(item.Buffer.AsSpan(0, item.Length)) == info.Hash;
+                if (good)
+                {
+                    MarkPlaced(item.Chunk, item.Buffer);
+                }
+            }
+
+            if (!good)
+            {
+                // As the sender gives up on a chunk after three failures: otherwise a sender sending the same
+                // wrong bytes again and again moves the transfer for the stall watch (new data) for ever.
+                if ((_badCount[item.Chunk] = _badCount.GetValueOrDefault(item.Chunk) + 1) > 3)
+                {
+                    throw new HaulException(ErrorCode.CorruptData, $"chunk {item.Chunk} failed verification {_badCount[item.Chunk]} times", "the sender's data changed during the send or is being corrupted; run the send again");
+                }
+
                 Interlocked.Increment(ref _badChunks);
                 Volatile.Write(ref StateRef((uint)item.Chunk), (byte)ChunkState.Needed);
                 await _ctl.SendAsync(FrameType.ChunkBad, Messages.EncodeChunkIndex(item.Chunk), ct).ConfigureAwait(false);
                 return;
             }
 
-            MarkPlaced(item.Chunk, item.Buffer);
             CrashPoint.Reach("chunk-written");
             pending.Add(item.Chunk);
         }
@@ -552,9 +573,9 @@ internal sealed partial class ReceiveSession
 
     private void Release(CompletedChunk item)
     {
+        ReleaseAssembly(item.Buffer.Length); // a chunk from TCP was counted at its length too
         if (item.Pooled)
         {
-            ReleaseAssembly(item.Buffer.Length);
             BufferPool.Chunks.Return(item.Buffer);
         }
     }
@@ -567,7 +588,11 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        _store.MarkChunksDone(_transferId, pending);
+        using (_stall!.Pause())
+        {
+            _store.MarkChunksDone(_transferId, pending);
+        }
+
         CrashPoint.Reach("chunk-journaled");
         foreach (var c in pending)
         {

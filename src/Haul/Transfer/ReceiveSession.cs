@@ -73,12 +73,16 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// <summary>Runs the transfer that <paramref name="offerFrame"/> opened. Errors are reported to the sender and rethrown.</summary>
     public async Task RunAsync(Frame offerFrame, CancellationToken cancellationToken)
     {
-        // Ends the session when the sender stops moving it (see StallWatch): what counts is progress, not
-        // traffic (a frame or a duplicate piece would let a peer hold the session for ever): each manifest
-        // part and START, each new piece, each chunk written. The receiver's own work (checking what is
-        // here, placing) pauses it.
+        // Ends the session when the sender stops moving it (see StallWatch). What counts is progress, not
+        // traffic: each manifest part and START (Moved below), then new pieces, CHUNK_DATA for a chunk still
+        // needed and chunks written. A sender re-sending a written chunk as CHUNK_DATA, or any frame, every
+        // few seconds held a receive (and the buffers of its unfinished chunks) for ever. The receiver's own
+        // work (checking what is here, writing, placing) pauses it.
         using var stalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _stall = new StallWatch(StallTimeout, stalled.Cancel, () => Volatile.Read(ref _freshPieces) - Volatile.Read(ref _neededRemaining));
+        _stall = new StallWatch(
+            StallTimeout,
+            stalled.Cancel,
+            () => Volatile.Read(ref _freshPieces) + Interlocked.Read(ref _tcpChunksIn) - Volatile.Read(ref _neededRemaining));
         try
         {
             await RunCoreAsync(offerFrame, stalled.Token).ConfigureAwait(false);
@@ -125,6 +129,8 @@ internal sealed partial class ReceiveSession : IUdpSession
     internal static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromMinutes(5);
 
     private StallWatch? _stall;
+    private long _tcpChunksIn; // CHUNK_DATA frames for chunks still needed
+    private int _superseded; // chunks taken from TCP while assembling from UDP: the receive thread drops their assemblies
 
     /// <summary>The session ended because the stall watch fired (not because the node stopped): whatever the wait threw.</summary>
     private bool StalledOut(Exception ex, CancellationToken outer) =>
@@ -321,7 +327,7 @@ internal sealed partial class ReceiveSession : IUdpSession
                 case FrameType.Bye:
                     return;
                 case FrameType.ChunkData:
-                    OnTcpChunk(f.Payload);
+                    await OnTcpChunkAsync(f.Payload, ct).ConfigureAwait(false);
                     break;
                 default:
                     ThrowHelper.Protocol($"unexpected {f.Type} during the data phase");
@@ -330,7 +336,64 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
     }
 
-    private void OnTcpChunk(byte[] payload)
+    /// <summary>
+    /// A chunk over TCP, queued for the writer under the same budget as chunks assembled from UDP: until
+    /// there is room the connection is not read (TCP's flow control holds the sender). Unbudgeted, a sender
+    /// outrunning a slow writer grew a receiver by 385 MiB while the budget counted nothing.
+    /// </summary>
+    private async Task OnTcpChunkAsync(byte[] payload, CancellationToken ct)
+    {
+        var (c, len) = TcpChunkHeader(payload);
+
+        // A chunk part-assembled from UDP is taken too: after a fallback to TCP (acknowledgements lost, data
+        // not) the sender sends it whole here and never again over UDP; dropped as a duplicate, it never
+        // completed and the send ended at the stall deadline, every time. Its assembly is let go by the
+        // receive thread (DropSuperseded); meanwhile the budget may run over by this chunk, as waiting for
+        // room that assembly holds could wait for ever.
+        var st = (ChunkState)Volatile.Read(ref StateRef(c));
+        if (st == ChunkState.Needed)
+        {
+            while (!_assembly!.TryTake(len, AssemblyBudget))
+            {
+                await Task.Delay(10, ct).ConfigureAwait(false);
+                st = (ChunkState)Volatile.Read(ref StateRef(c));
+                if (st != ChunkState.Needed)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (st == ChunkState.Assembling)
+        {
+            _assembly!.Take(len);
+        }
+        else if (st != ChunkState.Needed)
+        {
+            Interlocked.Increment(ref _dupPieces);
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref StateRef(c), (byte)ChunkState.Complete, (byte)st) != (byte)st)
+        {
+            _assembly!.Return(len); // the receive thread moved it meanwhile
+            Interlocked.Increment(ref _dupPieces);
+            return;
+        }
+
+        if (st == ChunkState.Assembling)
+        {
+            Interlocked.Increment(ref _superseded);
+        }
+
+        Interlocked.Increment(ref _tcpChunksIn);
+        var buf = new byte[len];
+        payload.AsSpan(4, len).CopyTo(buf);
+        _toWriter.Writer.TryWrite(new CompletedChunk((int)c, buf, len, false));
+    }
+
+    /// <summary>A CHUNK_DATA frame's chunk index and data length, checked against the manifest.</summary>
+    private (uint Chunk, int Length) TcpChunkHeader(byte[] payload)
     {
         var r = new SpanReader(payload);
         uint c = r.U32();
@@ -345,16 +408,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             ThrowHelper.Protocol($"chunk {c} has the wrong length");
         }
 
-        if (Volatile.Read(ref StateRef(c)) != (byte)ChunkState.Needed)
-        {
-            Interlocked.Increment(ref _dupPieces);
-            return;
-        }
-
-        Volatile.Write(ref StateRef(c), (byte)ChunkState.Complete);
-        var buf = new byte[len];
-        r.Bytes(len).CopyTo(buf);
-        _toWriter.Writer.TryWrite(new CompletedChunk((int)c, buf, len, false));
+        return (c, len);
     }
 
     /// <summary>

@@ -305,6 +305,24 @@ internal sealed class SendSession
             var first = await Task.WhenAny(run, control).ConfigureAwait(false);
             await first.ConfigureAwait(false);
             stall.Dispose();
+
+            // Every chunk is confirmed: the receiver places and flushes the tree, then signs. That wait has
+            // a deadline of its own (the stall limit plus 10 ms a file), or a peer that never sends the
+            // receipt would hold this session, its slot and its open files until it hangs up.
+            if (_options.StallTimeout > TimeSpan.Zero)
+            {
+                var receiptDeadline = _options.StallTimeout + TimeSpan.FromMilliseconds(10.0 * m.FileCount);
+                try
+                {
+                    await control.WaitAsync(receiptDeadline, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException ex)
+                {
+                    Log.TransferStalled(_log, _peer.Name, m.RootName, $"{receiptDeadline.TotalSeconds:0.#} s (no receipt)");
+                    throw new HaulException(ErrorCode.PeerUnreachable, $"the receiver confirmed every chunk but sent no receipt within {receiptDeadline.TotalSeconds:0.#} s", "run the same command again: the files already there are not sent twice", ex);
+                }
+            }
+
             await control.ConfigureAwait(false);
             DebugTrace.Mark("send: receipt in");
         }

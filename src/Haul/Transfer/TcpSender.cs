@@ -16,7 +16,7 @@ internal sealed class TcpSender : IDataPlane
     private readonly Channel<int> _queue = Channel.CreateUnbounded<int>();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<int, int> _bad = [];
-    private readonly HashSet<int> _confirmed = [];
+    private readonly bool[] _outstanding; // needed and not yet confirmed, by chunk (under _bad's lock)
     private readonly int _needed;
     private int _done;
 
@@ -25,10 +25,15 @@ internal sealed class TcpSender : IDataPlane
         _ctl = ctl;
         _manifest = manifest;
         _source = source;
-        _needed = needed.Length;
+        _outstanding = new bool[manifest.Chunks.Length];
         foreach (var c in needed)
         {
-            _queue.Writer.TryWrite(c);
+            if (!_outstanding[c])
+            {
+                _outstanding[c] = true;
+                _needed++;
+                _queue.Writer.TryWrite(c);
+            }
         }
     }
 
@@ -68,19 +73,26 @@ internal sealed class TcpSender : IDataPlane
         await first.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Counts each needed chunk once: a receiver that confirmed one chunk as often as it asked chunks
+    /// ended the data phase (and with it the stall deadline) while holding the pull open.
+    /// </summary>
     public void OnChunksDone(int[] chunks)
     {
-        // Each chunk once: a receiver repeating CHUNK_DONE neither ends the data phase early nor counts as progress.
         int fresh = 0;
-        lock (_confirmed)
+        lock (_bad)
         {
             foreach (int c in chunks)
             {
-                fresh += _confirmed.Add(c) ? 1 : 0;
+                if (_outstanding[c])
+                {
+                    _outstanding[c] = false;
+                    fresh++;
+                }
             }
         }
 
-        if (Interlocked.Add(ref _done, fresh) >= _needed)
+        if (fresh > 0 && Interlocked.Add(ref _done, fresh) >= _needed)
         {
             _queue.Writer.TryComplete();
             _finished.TrySetResult();
