@@ -29,34 +29,5 @@ internal static class Units
     }
 
     /// <summary>Parses a rate like 500M, 2.5G or 800k (bytes per second; a trailing 'bit' means bits).</summary>
-    public static double ParseRate(string text)
-    {
-        string t = text.Trim();
-        double mul = 1;
-        bool bits = t.EndsWith("bit", StringComparison.OrdinalIgnoreCase);
-        if (bits)
-        {
-            t = t[..^3];
-        }
-
-        if (t.Length > 0 && char.IsLetter(t[^1]))
-        {
-            mul = char.ToUpperInvariant(t[^1]) switch
-            {
-                'K' => 1e3,
-                'M' => 1e6,
-                'G' => 1e9,
-                'T' => 1e12,
-                _ => throw new HaulException(ErrorCode.Usage, $"'{text}' is not a rate", "write it like 500M (bytes/s) or 800Mbit"),
-            };
-            t = t[..^1];
-        }
-
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0)
-        {
-            throw new HaulException(ErrorCode.Usage, $"'{text}' is not a rate", "write it like 500M (bytes/s) or 800Mbit");
-        }
-
-        return v * mul / (bits ? 8 : 1);
-    }
+    public static double ParseRate(string text) => Transfer.Congestion.RatePolicy.ParseRate(text);
 }

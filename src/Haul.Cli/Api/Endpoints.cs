@@ -51,20 +51,8 @@ internal static class Endpoints
         api.MapPost("/peers", async (HttpContext http) =>
         {
             var b = await ReadAsync<PeerBody>(http).ConfigureAwait(false);
-            var id = NodeId.Parse(Required(b.Id, "id"));
-            string name = NodeName.Check(Required(b.Name, "name"), "peer name");
-            if (b.Address is not null)
-            {
-                Haul.Transport.HostPort.Split(b.Address);
-            }
-
-            if (id == ctx.Node.Identity.Id)
-            {
-                throw new HaulException(ErrorCode.Usage, "that is this node's own ID", "add the other node's ID");
-            }
-
-            ctx.Node.Store.AddPeer(id, name, b.Address);
-            return Results.Created($"/api/v1/peers/{name}", new PeerView(name, id.ToString(), b.Address));
+            var peer = ctx.Node.TrustPeer(Required(b.Id, "id"), Required(b.Name, "name"), b.Address);
+            return Results.Created($"/api/v1/peers/{peer.Name}", new PeerView(peer.Name, peer.Id.ToString(), peer.Address));
         }).Accepts<PeerBody>("application/json").Produces<PeerView>(StatusCodes.Status201Created).WithSummary("Trust a peer by node ID");
         api.MapDelete("/peers/{peer}", (string peer) =>
             ctx.Node.Store.RemovePeer(peer) ? Results.NoContent() : throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{peer}'", "GET /api/v1/peers lists them")).WithSummary("Stop trusting a peer");
@@ -100,7 +88,7 @@ internal static class Endpoints
 
             var rate = b.Mode is null && b.MaxRate is null && b.MinRate is null
                 ? null
-                : SendCommand.ParsePolicy(b.Mode, b.MinRate, b.MaxRate, ctx.Node.DefaultRatePolicy, "/openapi.json");
+                : Transfer.Congestion.RatePolicy.Parse(b.Mode, b.MinRate, b.MaxRate, ctx.Node.DefaultRatePolicy, "/openapi.json");
             string kind = b.Kind ?? "send";
             var request = new TransferRequest(kind, kind is "sync" or "copy" ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
             var (view, created) = ctx.Transfers.Start(request, string.IsNullOrEmpty(key) ? null : key);
@@ -118,21 +106,7 @@ internal static class Endpoints
         api.MapPost("/folders", async (HttpContext http) =>
         {
             var b = await ReadAsync<FolderBody>(http).ConfigureAwait(false);
-            string name = Required(b.Name, "name");
-            FolderCommands.CheckName(name);
-            string full = Path.GetFullPath(Required(b.Path, "path"));
-            if (!Directory.Exists(full))
-            {
-                throw new HaulException(ErrorCode.PathNotFound, $"folder not found: {b.Path}", "create it first, or check the path");
-            }
-
-            var grants = FolderCommands.ParseShares(ctx.Node, b.Share is null ? [] : [b.Share]);
-            ctx.Node.Store.SetFolder(name, full);
-            foreach (var (peer, access) in grants)
-            {
-                ctx.Node.Store.SetShare(name, peer.Id, access);
-            }
-
+            string name = ctx.Node.SetFolder(Required(b.Name, "name"), Required(b.Path, "path"), b.Share is null ? [] : [b.Share]).Name;
             return Results.Created($"/api/v1/folders/{name}", Folders(ctx).First(f => f.Name == name));
         }).Accepts<FolderBody>("application/json").Produces<FolderView>(StatusCodes.Status201Created).WithSummary("Add or re-point a named folder; share is \"peer:rw,peer2:ro\"");
         api.MapDelete("/folders/{name}", (string name) =>

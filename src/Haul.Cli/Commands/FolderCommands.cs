@@ -8,7 +8,7 @@ namespace Haul.Cli.Commands;
 /// Named folders this node offers to peers ("haul folder add datasets /data/training --share lab-b:rw").
 /// Peers reach them as "THIS-NODE:datasets/path" in copy, sync and check; the owner enforces each share.
 /// </summary>
-internal static partial class FolderCommands
+internal static class FolderCommands
 {
     public static Command Create()
     {
@@ -20,22 +20,9 @@ internal static partial class FolderCommands
         add.SetAction((pr, ct) => Cli.Guard(() =>
         {
             string n = pr.GetValue(name)!;
-            CheckName(n);
-
-            string full = Path.GetFullPath(pr.GetValue(path)!);
-            if (!Directory.Exists(full))
-            {
-                throw new HaulException(ErrorCode.PathNotFound, $"folder not found: {pr.GetValue(path)}", "create it first, or check the path");
-            }
-
+            HaulNode.CheckFolderName(n);
             using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
-            var grants = ParseShares(node, pr.GetValue(share) ?? []);
-            node.Store.SetFolder(n, full);
-            foreach (var (peer, access) in grants)
-            {
-                node.Store.SetShare(n, peer.Id, access);
-            }
-
+            string full = node.SetFolder(n, pr.GetValue(path)!, pr.GetValue(share) ?? []).Path;
             Console.Out.WriteLine($"folder {n} -> {full}{Describe(node, n)}");
             return Task.FromResult(0);
         }));
@@ -47,11 +34,7 @@ internal static partial class FolderCommands
         {
             using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
             string n = pr.GetValue(shareName)!;
-            _ = node.Store.FindFolder(n) ?? throw new HaulException(ErrorCode.UnknownFolder, $"no folder '{n}'", "see 'haul folder list'");
-            foreach (var (peer, access) in ParseShares(node, pr.GetValue(grantsArg) ?? []))
-            {
-                node.Store.SetShare(n, peer.Id, access);
-            }
+            node.ShareFolder(n, pr.GetValue(grantsArg) ?? []);
 
             Console.Out.WriteLine($"folder {n}{Describe(node, n)}");
             return Task.FromResult(0);
@@ -95,40 +78,10 @@ internal static partial class FolderCommands
         return cmd;
     }
 
-    internal static void CheckName(string n)
-    {
-        if (!FolderName().IsMatch(n))
-        {
-            throw new HaulException(ErrorCode.Usage, $"'{n}' is not a folder name", "use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit");
-        }
-    }
-
-    internal static List<(State.PeerRecord Peer, string? Access)> ParseShares(HaulNode node, IEnumerable<string> specs)
-    {
-        var result = new List<(State.PeerRecord, string?)>();
-        foreach (var spec in specs.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
-        {
-            int colon = spec.LastIndexOf(':');
-            string access = colon < 0 ? string.Empty : spec[(colon + 1)..];
-            if (colon <= 0 || access is not ("ro" or "rw" or "none"))
-            {
-                throw new HaulException(ErrorCode.Usage, $"share '{spec}' is not PEER:ro, PEER:rw or PEER:none", "write it like lab-b:rw,edge-7:ro");
-            }
-
-            var peer = node.Store.FindPeer(spec[..colon]) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{spec[..colon]}' in --share", "add it first with 'haul peer add' or 'haul invite'/'haul join'");
-            result.Add((peer, access == "none" ? null : access));
-        }
-
-        return result;
-    }
-
     private static string Describe(HaulNode node, string folder)
     {
         var f = node.Store.FindFolder(folder)!;
         var peers = node.Store.ListPeers().ToDictionary(p => p.Id.Canonical, p => p.Name);
         return f.Shares.Count == 0 ? " (not shared)" : " shared with " + string.Join(", ", f.Shares.Select(s => $"{(peers.TryGetValue(s.PeerId, out var pn) ? pn : s.PeerId)} ({s.Access})"));
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
-    private static partial Regex FolderName();
 }

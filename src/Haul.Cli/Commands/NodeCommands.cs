@@ -70,7 +70,7 @@ internal static class NodeCommands
 
             if (m is not null || min is not null || max is not null)
             {
-                node.DefaultRatePolicy = SendCommand.ParsePolicy(m, min, max, node.DefaultRatePolicy, "haul policy --help");
+                node.DefaultRatePolicy = Transfer.Congestion.RatePolicy.Parse(m, min, max, node.DefaultRatePolicy, "haul policy --help");
             }
 
             var p = node.DefaultRatePolicy;

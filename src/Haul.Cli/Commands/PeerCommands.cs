@@ -15,22 +15,9 @@ internal static class PeerCommands
         var add = new Command("add", "Trust a peer") { id, addr, name };
         add.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            var nodeId = NodeId.Parse(pr.GetValue(id)!);
-            NodeName.Check(pr.GetValue(name), "peer name");
-            string? a = pr.GetValue(addr);
-            if (a is not null)
-            {
-                Haul.Transport.HostPort.Split(a);
-            }
-
             using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
-            if (nodeId == node.Identity.Id)
-            {
-                throw new HaulException(ErrorCode.Usage, "that is this node's own ID", "add the other node's ID");
-            }
-
-            node.Store.AddPeer(nodeId, pr.GetValue(name)!, a);
-            Console.Out.WriteLine($"trusting {pr.GetValue(name)} ({nodeId})");
+            var peer = node.TrustPeer(pr.GetValue(id)!, pr.GetValue(name)!, pr.GetValue(addr));
+            Console.Out.WriteLine($"trusting {peer.Name} ({peer.Id})");
             return Task.FromResult(0);
         }));
 

@@ -26,7 +26,7 @@ internal static class SendCommand
                 {
                     using var loggers = Logging.Create(LogLevel.Warning);
                     using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
-                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp), Rate = ParsePolicy(pr.GetValue(mode), pr.GetValue(minRate), pr.GetValue(maxRate), node.DefaultRatePolicy, "haul send --help") };
+                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp), Rate = RatePolicy.Parse(pr.GetValue(mode), pr.GetValue(minRate), pr.GetValue(maxRate), node.DefaultRatePolicy, "haul send --help") };
 
                     var renderer = new ProgressRenderer(asJson);
                     var result = await node.SendAsync(pr.GetValue(path)!, pr.GetValue(peer)!, options, renderer.Report, ct).ConfigureAwait(false);
@@ -36,50 +36,6 @@ internal static class SendCommand
                 asJson);
         });
         return cmd;
-    }
-
-    /// <summary>Builds the rate policy from the flags over a baseline (the node's policy); every problem is listed in one line.</summary>
-    internal static RatePolicy ParsePolicy(string? mode, string? minRate, string? maxRate, RatePolicy baseline, string help)
-    {
-        var errors = new List<string>();
-        var policy = baseline;
-        if (mode is not null)
-        {
-            if (Enum.TryParse<RateMode>(mode, ignoreCase: true, out var m) && !int.TryParse(mode, out _))
-            {
-                policy = policy with { Mode = m };
-            }
-            else
-            {
-                errors.Add($"--mode '{mode}' is not fair, background or fixed");
-            }
-        }
-
-        try
-        {
-            if (minRate is not null)
-            {
-                policy = policy with { MinBytesPerSec = Units.ParseRate(minRate) };
-            }
-
-            if (maxRate is not null)
-            {
-                double max = Units.ParseRate(maxRate);
-                policy = policy with { MaxBytesPerSec = max, InitialBytesPerSec = Math.Min(new RatePolicy().InitialBytesPerSec, max) };
-            }
-        }
-        catch (HaulException e)
-        {
-            errors.Add(e.Message);
-        }
-
-        errors.AddRange(policy.Validate());
-        if (errors.Count > 0)
-        {
-            throw new HaulException(ErrorCode.Usage, string.Join("; ", errors), $"see '{help}'");
-        }
-
-        return policy;
     }
 
     internal static void PrintResult(SendResult r, HaulNode node, bool json, RatePolicy? policy = null)

@@ -16,7 +16,7 @@ namespace Haul.Node;
 /// One node's home opened for use: identity, database, and the operations the CLI offers. The CLI
 /// and the tests both drive nodes through this type.
 /// </summary>
-internal sealed class HaulNode : IDisposable
+internal sealed partial class HaulNode : IDisposable
 {
     private HaulNode(string home, NodeIdentity identity, NodeStore store, ILoggerFactory loggers)
     {
