@@ -42,7 +42,7 @@ internal static class ApiHost
     {
         var log = loggers.CreateLogger("haul.api");
         ApiToken.Ensure(home);
-        var transfers = new TransferManager(node, (r, p, ct) => r.Kind == "pull" ? PullAsync(home, node, r, p, ct) : SyncAsync(home, node, r, p, ct), loggers.CreateLogger("haul.transfers"));
+        var transfers = new TransferManager(node, (r, p, ct) => r.Kind == TransferKind.Pull ? PullAsync(home, node, r, p, ct) : SyncAsync(home, node, r, p, ct), loggers.CreateLogger("haul.transfers"));
         var ctx = new ApiContext(home, node, transfers, jobs, scheduler, endpoint, peerEndpoint);
         ApiServer server;
         try
@@ -80,7 +80,7 @@ internal static class ApiHost
     /// </summary>
     private static async Task SyncAsync(string home, HaulNode node, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
     {
-        var mode = r.Kind == "sync" ? SyncMode.Sync : SyncMode.Copy;
+        var mode = r.Kind == TransferKind.Sync ? SyncMode.Sync : SyncMode.Copy;
         using var index = TreeIndex.ForHome(home);
         var s3 = new S3Config(null, null, null, null, null);
         await using var src = await SyncEnds.OpenAsync(r.Path, index, s3, home, node, write: false, ct).ConfigureAwait(false);
@@ -105,20 +105,20 @@ internal static class ApiHost
             progress(new TransferProgress(phase, moved, Math.Max(moved, Interlocked.Read(ref st.PlannedBytes)), (int)Interlocked.Read(ref st.Copied), (int)Interlocked.Read(ref st.PlannedFiles), moved / Math.Max(started.Elapsed.TotalSeconds, 1e-3), dst is PeerEnd || src is PeerEnd ? "udp" : "local"));
         }
 
-        Report(r.Kind);
+        Report(r.Kind.Wire());
         var run = runner.RunAsync(ct);
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250)))
         {
             while (!ct.IsCancellationRequested && await Task.WhenAny(run, timer.WaitForNextTickAsync(ct).AsTask()).ConfigureAwait(false) != run)
             {
-                Report(r.Kind);
+                Report(r.Kind.Wire());
             }
         }
 
         var stats = await run.ConfigureAwait(false);
         if (stats.Errors > 0)
         {
-            throw new HaulException(ErrorCode.SyncIncomplete, $"{stats.Errors} files failed{(stats.SkippedDeletes > 0 ? $"; {stats.SkippedDeletes} deletions skipped" : string.Empty)}", $"run 'haul {r.Kind} {r.Path} {r.Destination}' by hand to see each error");
+            throw new HaulException(ErrorCode.SyncIncomplete, $"{stats.Errors} files failed{(stats.SkippedDeletes > 0 ? $"; {stats.SkippedDeletes} deletions skipped" : string.Empty)}", $"run 'haul {r.Kind.Wire()} {r.Path} {r.Destination}' by hand to see each error");
         }
 
         Report("done");

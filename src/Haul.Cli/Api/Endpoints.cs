@@ -89,8 +89,8 @@ internal static class Endpoints
             var rate = b.Mode is null && b.MaxRate is null && b.MinRate is null
                 ? null
                 : Transfer.Congestion.RatePolicy.Parse(b.Mode, b.MinRate, b.MaxRate, ctx.Node.DefaultRatePolicy, "/openapi.json");
-            string kind = b.Kind ?? "send";
-            var request = new TransferRequest(kind, kind is "sync" or "copy" ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
+            var kind = TransferNames.ParseKind(b.Kind);
+            var request = new TransferRequest(kind, kind.BetweenEnds() ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
             var (view, created) = ctx.Transfers.Start(request, string.IsNullOrEmpty(key) ? null : key);
             return created ? Results.Created($"/api/v1/transfers/{view.Id}", view) : Results.Ok(view);
         }).Accepts<TransferBody>("application/json").Produces<TransferView>(StatusCodes.Status201Created).Produces<TransferView>()

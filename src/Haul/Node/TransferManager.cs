@@ -5,11 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace Haul.Node;
 
 /// <summary>What a client asks the node to move: a send of a local path to a peer, a pull of a peer's folder path, or a sync/copy between two ends.</summary>
-/// <param name="Kind">"send", "pull", "sync" or "copy".</param>
+/// <param name="Kind">Send, pull, sync or copy.</param>
 /// <param name="Peer">Peer name or node ID (send, pull).</param>
 /// <param name="Path">send: the local file or folder; pull: "folder/path" on the peer; sync/copy: the source end.</param>
 /// <param name="Destination">pull: the local folder to copy into; sync/copy: the destination end.</param>
-internal sealed record TransferRequest(string Kind, string Peer, string Path, string? Destination = null, Transfer.Congestion.RatePolicy? Rate = null);
+internal sealed record TransferRequest(TransferKind Kind, string Peer, string Path, string? Destination = null, Transfer.Congestion.RatePolicy? Rate = null);
 
 /// <summary>A snapshot of one transfer the node runs for a client (REST API, MCP, dashboard).</summary>
 internal sealed record TransferView(
@@ -79,7 +79,7 @@ internal sealed class TransferManager : IAsyncDisposable
         {
             lock (_lock)
             {
-                return _transfers.Values.Count(e => e.State is "queued" or "running");
+                return _transfers.Values.Count(e => e.State is TransferState.Queued or TransferState.Running);
             }
         }
     }
@@ -133,18 +133,18 @@ internal sealed class TransferManager : IAsyncDisposable
         }
     }
 
-    public Task<TransferView> CancelAsync(string id) => StopAsync(id, "cancelled");
+    public Task<TransferView> CancelAsync(string id) => StopAsync(id, TransferState.Cancelled);
 
-    public Task<TransferView> PauseAsync(string id) => StopAsync(id, "paused");
+    public Task<TransferView> PauseAsync(string id) => StopAsync(id, TransferState.Paused);
 
     public TransferView Resume(string id)
     {
         var e = Find(id);
         lock (e)
         {
-            if (e.State != "paused" && e.State != "failed")
+            if (e.State is not (TransferState.Paused or TransferState.Failed))
             {
-                throw new HaulException(ErrorCode.Usage, $"transfer {id} is {e.State}; only a paused or failed transfer resumes", "start a new transfer instead");
+                throw new HaulException(ErrorCode.Usage, $"transfer {id} is {e.State.Wire()}; only a paused or failed transfer resumes", "start a new transfer instead");
             }
         }
 
@@ -199,16 +199,11 @@ internal sealed class TransferManager : IAsyncDisposable
 
     private void Validate(TransferRequest r)
     {
-        if (r.Kind is not ("send" or "pull" or "sync" or "copy"))
-        {
-            throw new HaulException(ErrorCode.Usage, $"kind '{r.Kind}' is not send, pull, sync or copy", "set \"kind\" to one of them");
-        }
-
-        if (r.Kind is "sync" or "copy")
+        if (r.Kind.BetweenEnds())
         {
             if (_pull is null || string.IsNullOrWhiteSpace(r.Path) || string.IsNullOrWhiteSpace(r.Destination))
             {
-                throw new HaulException(ErrorCode.Usage, $"a {r.Kind} needs a source (\"path\") and a \"destination\"", "name both ends as 'haul sync' takes them: /local/path, peer:folder/path or s3://bucket/prefix");
+                throw new HaulException(ErrorCode.Usage, $"a {r.Kind.Wire()} needs a source (\"path\") and a \"destination\"", "name both ends as 'haul sync' takes them: /local/path, peer:folder/path or s3://bucket/prefix");
             }
 
             return;
@@ -220,12 +215,12 @@ internal sealed class TransferManager : IAsyncDisposable
         }
 
         _node.ResolvePeer(r.Peer);
-        if (r.Kind == "send" && !File.Exists(r.Path) && !Directory.Exists(r.Path))
+        if (r.Kind == TransferKind.Send && !File.Exists(r.Path) && !Directory.Exists(r.Path))
         {
             throw new HaulException(ErrorCode.PathNotFound, $"no such file or folder: {r.Path}", "give an absolute path on the node's machine");
         }
 
-        if (r.Kind == "pull")
+        if (r.Kind == TransferKind.Pull)
         {
             if (_pull is null)
             {
@@ -251,22 +246,22 @@ internal sealed class TransferManager : IAsyncDisposable
     /// Stops a run and waits (up to 10 s) for it to wind down, so the answer carries the state the
     /// transfer ended in ("paused", "cancelled", or "done" when it finished first), not "running".
     /// </summary>
-    private async Task<TransferView> StopAsync(string id, string state)
+    private async Task<TransferView> StopAsync(string id, TransferState state)
     {
         var e = Find(id);
         CancellationTokenSource? cts;
         Task run;
         lock (e)
         {
-            if (e.State is not ("queued" or "running") && !(state == "cancelled" && e.State == "paused"))
+            if (e.State is not (TransferState.Queued or TransferState.Running) && !(state == TransferState.Cancelled && e.State == TransferState.Paused))
             {
-                throw new HaulException(ErrorCode.Usage, $"transfer {id} is already {e.State}", "only a queued or running transfer can be stopped");
+                throw new HaulException(ErrorCode.Usage, $"transfer {id} is already {e.State.Wire()}", "only a queued or running transfer can be stopped");
             }
 
             e.StopAs = state;
             cts = e.Cts;
             run = e.Task;
-            if (e.State == "paused")
+            if (e.State == TransferState.Paused)
             {
                 e.State = state;
                 e.FinishedAt = DateTimeOffset.UtcNow;
@@ -302,7 +297,7 @@ internal sealed class TransferManager : IAsyncDisposable
         {
             e.Cts = cts;
             e.StopAs = null;
-            e.State = "running";
+            e.State = TransferState.Running;
             e.Phase = "connect";
             e.Error = null;
             e.FinishedAt = null;
@@ -331,14 +326,14 @@ internal sealed class TransferManager : IAsyncDisposable
 
             try
             {
-                if (e.Request.Kind == "send")
+                if (e.Request.Kind == TransferKind.Send)
                 {
                     var options = new SendOptions { Rate = e.Request.Rate ?? _node.DefaultRatePolicy };
                     var result = await _node.SendAsync(e.Request.Path, e.Request.Peer, options, OnProgress, cts.Token).ConfigureAwait(false);
                     lock (e)
                     {
                         e.Result = result;
-                        e.State = "done";
+                        e.State = TransferState.Done;
                     }
 
                     Interlocked.Add(ref _bytesMoved, result.ChunkBytesSent);
@@ -348,7 +343,7 @@ internal sealed class TransferManager : IAsyncDisposable
                     await _pull!(e.Request, OnProgress, cts.Token).ConfigureAwait(false);
                     lock (e)
                     {
-                        e.State = "done";
+                        e.State = TransferState.Done;
                     }
                 }
 
@@ -358,14 +353,14 @@ internal sealed class TransferManager : IAsyncDisposable
             {
                 lock (e)
                 {
-                    e.State = e.StopAs ?? "cancelled";
+                    e.State = e.StopAs ?? TransferState.Cancelled;
                 }
             }
             catch (HaulException ex)
             {
                 lock (e)
                 {
-                    e.State = "failed";
+                    e.State = TransferState.Failed;
                     e.Error = ex;
                 }
 
@@ -375,7 +370,7 @@ internal sealed class TransferManager : IAsyncDisposable
             {
                 lock (e)
                 {
-                    e.State = "failed";
+                    e.State = TransferState.Failed;
                     e.Error = new HaulException(ErrorCode.Internal, ex.Message, "check the node's log");
                 }
 
@@ -385,10 +380,10 @@ internal sealed class TransferManager : IAsyncDisposable
             {
                 lock (e)
                 {
-                    e.FinishedAt = e.State == "paused" ? null : DateTimeOffset.UtcNow;
+                    e.FinishedAt = e.State == TransferState.Paused ? null : DateTimeOffset.UtcNow;
                 }
 
-                Log.TransferEnded(_log, e.Id, e.Request.Kind, e.Request.Peer, e.State);
+                Log.TransferEnded(_log, e.Id, e.Request.Kind.Wire(), e.Request.Peer, e.State.Wire());
                 Publish(e);
                 cts.Dispose();
             }
@@ -415,11 +410,11 @@ internal sealed class TransferManager : IAsyncDisposable
 
         public DateTimeOffset CreatedAt { get; } = createdAt;
 
-        public string State { get; set; } = "queued";
+        public TransferState State { get; set; } = TransferState.Queued;
 
         public string Phase { get; set; } = "queued";
 
-        public string? StopAs { get; set; }
+        public TransferState? StopAs { get; set; }
 
         public string? Mode { get; set; }
 
@@ -441,13 +436,13 @@ internal sealed class TransferManager : IAsyncDisposable
             {
                 var p = Progress;
                 long total = Result?.Bytes ?? p?.BytesTotal ?? 0;
-                long done = State == "done" ? total : p?.BytesDone ?? 0;
+                long done = State == TransferState.Done ? total : p?.BytesDone ?? 0;
                 int filesTotal = Result?.Files ?? p?.FilesTotal ?? 0;
-                int filesDone = State == "done" ? filesTotal : p?.FilesDone ?? 0;
-                double pct = State == "done" ? 100 : total > 0 && p?.Phase != "scan" ? Math.Round(100.0 * done / total, 1) : 0;
+                int filesDone = State == TransferState.Done ? filesTotal : p?.FilesDone ?? 0;
+                double pct = State == TransferState.Done ? 100 : total > 0 && p?.Phase != "scan" ? Math.Round(100.0 * done / total, 1) : 0;
                 return new TransferView(
-                    Id, Request.Kind, Request.Peer, Request.Path, Request.Destination, State, State == "done" ? "done" : Phase,
-                    done, total, filesDone, filesTotal, State == "running" ? p?.RateBytesPerSec ?? 0 : 0, pct, CreatedAt, FinishedAt,
+                    Id, Request.Kind.Wire(), Request.Peer, Request.Path, Request.Destination, State.Wire(), State == TransferState.Done ? "done" : Phase,
+                    done, total, filesDone, filesTotal, State == TransferState.Running ? p?.RateBytesPerSec ?? 0 : 0, pct, CreatedAt, FinishedAt,
                     Result?.Mode ?? Mode, Result?.Receipt.ManifestHash.ToHex(), Result?.ChunkBytesSent ?? 0, Result?.ReusedBytes ?? 0,
                     Error is null ? null : (int)Error.Code, Error?.Message, Error?.Hint);
             }

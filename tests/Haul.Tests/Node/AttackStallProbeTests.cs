@@ -329,8 +329,8 @@ public sealed class AttackStallProbeTests
                     return;
                 }
 
-                // From the sender: the first 200 go on; from the node (acknowledgements): nothing.
-                if (!((IPEndPoint)r.RemoteEndPoint).Equals(node) && Interlocked.Increment(ref forwarded) <= 200)
+                // From the sender: the first 50 go on (part of a chunk, even on a loaded machine); from the node (acknowledgements): nothing.
+                if (!((IPEndPoint)r.RemoteEndPoint).Equals(node) && Interlocked.Increment(ref forwarded) <= 50)
                 {
                     await relay.SendToAsync(buf.AsMemory(0, r.ReceivedBytes), SocketFlags.None, node);
                 }
@@ -349,7 +349,7 @@ public sealed class AttackStallProbeTests
             await pump;
         }
 
-        Assert.True(Interlocked.Read(ref forwarded) >= 200, "the relay saw too little: the attack did not run");
+        Assert.True(Interlocked.Read(ref forwarded) >= 10, $"the relay saw {Interlocked.Read(ref forwarded)} packets from the sender: the attack did not run");
         Assert.Equal(data, File.ReadAllBytes(Path.Combine(pair.Landed("src"), "f.bin")));
     }
     /// <summary>
