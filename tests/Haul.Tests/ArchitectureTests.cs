@@ -42,6 +42,13 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
+    public void TheSyncRunners_AskForACapability_NotForThePeerEnd()
+    {
+        var result = Types.InAssembly(Core).That().HaveName("SyncRunner", "BisyncRunner").Should().NotHaveDependencyOnAny("Haul.Sync.PeerEnd", "Haul.Sync.S3End").GetResult();
+        Assert.True(result.IsSuccessful, string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? []));
+    }
+
+    [Fact]
     public void TheCore_DoesNotReferenceTheCommandLine()
     {
         Assert.DoesNotContain(Core.GetReferencedAssemblies(), a => a.Name is "haul" or "Haul.Cli");

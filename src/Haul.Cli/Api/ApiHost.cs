@@ -102,7 +102,7 @@ internal static class ApiHost
         {
             var st = runner.Stats;
             long moved = Interlocked.Read(ref st.BytesMoved);
-            progress(new TransferProgress(phase, moved, Math.Max(moved, Interlocked.Read(ref st.PlannedBytes)), (int)Interlocked.Read(ref st.Copied), (int)Interlocked.Read(ref st.PlannedFiles), moved / Math.Max(started.Elapsed.TotalSeconds, 1e-3), dst is PeerEnd || src is PeerEnd ? "udp" : "local"));
+            progress(new TransferProgress(phase, moved, Math.Max(moved, Interlocked.Read(ref st.PlannedBytes)), (int)Interlocked.Read(ref st.Copied), (int)Interlocked.Read(ref st.PlannedFiles), moved / Math.Max(started.Elapsed.TotalSeconds, 1e-3), dst is IBatchedSyncEnd || src is IBatchedSyncEnd ? "udp" : "local"));
         }
 
         Report(r.Kind.Wire());

@@ -85,7 +85,7 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
     public static string KeyOf(ISyncEnd end) => end switch
     {
         LocalEnd l => "local:" + l.Root,
-        PeerEnd p => p.StateKey,
+        IBatchedSyncEnd p => p.StateKey,
         _ => throw Unsupported(end),
     };
 
@@ -97,7 +97,7 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
             _ = KeyOf(e);
         }
 
-        if (path1 is PeerEnd && path2 is PeerEnd)
+        if (path1 is IBatchedSyncEnd && path2 is IBatchedSyncEnd)
         {
             throw new HaulException(ErrorCode.Usage, "bisync between two peers' folders is not supported", "bisync each peer with a local folder");
         }
@@ -310,7 +310,7 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
                 _ => c2.MtimeTicks > c1.MtimeTicks ? 2 : 1,
             };
             var loserEnd = winner == 1 ? path2 : path1;
-            string node = loserEnd is PeerEnd pe ? pe.PeerName : options.NodeName;
+            string node = loserEnd is IBatchedSyncEnd pe ? pe.OwnerName : options.NodeName;
             string name = ConflictName(p, options.Now, node);
             for (int i = 2; cur1.ContainsKey(name) || cur2.ContainsKey(name); i++)
             {
@@ -396,7 +396,7 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
             return;
         }
 
-        if (end is PeerEnd pe)
+        if (end is IBatchedSyncEnd pe)
         {
             await pe.RenameAsync(moves, ct).ConfigureAwait(false);
             return;
@@ -418,11 +418,11 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
             return;
         }
 
-        if (to is PeerEnd push)
+        if (to is IBatchedSyncEnd push)
         {
             await push.PushAsync((LocalEnd)from, files, ct).ConfigureAwait(false);
         }
-        else if (from is PeerEnd pull)
+        else if (from is IBatchedSyncEnd pull)
         {
             await pull.PullAsync((LocalEnd)to, files, ct).ConfigureAwait(false);
         }
@@ -449,7 +449,7 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
             return;
         }
 
-        if (end is PeerEnd pe)
+        if (end is IBatchedSyncEnd pe)
         {
             await pe.RemoveAsync(files.Select(f => f.Path).ToList(), null, copy: false, ct).ConfigureAwait(false);
         }

@@ -17,7 +17,7 @@ namespace Haul.Sync;
 /// by one: the runner hands over batches, and each batch is one Haul transfer (UDP, chunk-level delta
 /// against the files already at the destination, verified, with a signed receipt).
 /// </summary>
-internal sealed class PeerEnd : ISyncEnd
+internal sealed class PeerEnd : IBatchedSyncEnd
 {
     private readonly HaulNode _node;
     private readonly PeerRecord _peer;
@@ -222,6 +222,8 @@ internal sealed class PeerEnd : ISyncEnd
 
     /// <summary>The name the peer goes by here, for conflict file names.</summary>
     public string PeerName => _peer.Name;
+
+    public string OwnerName => _peer.Name;
 
     /// <summary>A stable identity for bisync's saved listings: the peer's node ID, folder and path.</summary>
     public string StateKey => $"peer:{_peer.Id.Canonical}/{_folder}/{_sub}";

@@ -37,8 +37,8 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         }
 
         // A peer's folder pairs with a local folder only; copies then move in batches, each one transfer.
-        var push = dest as PeerEnd;
-        var pull = source as PeerEnd;
+        var push = dest as IBatchedSyncEnd;
+        var pull = source as IBatchedSyncEnd;
         if ((push is not null && source is not LocalEnd) || (pull is not null && dest is not LocalEnd))
         {
             throw new HaulException(ErrorCode.Usage, $"cannot sync {source.Display} with {dest.Display}: a peer's folder syncs with a local folder", "sync through a local folder (peer -> local, then local -> s3:// or the other peer)");
@@ -191,7 +191,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             throw new HaulException(ErrorCode.SyncIncomplete, $"the sync would delete {deletes.Count} files, more than --max-delete {options.MaxDelete}; nothing was deleted", "check the source is complete, or raise --max-delete");
         }
 
-        if (dest is PeerEnd pe)
+        if (dest is IBatchedSyncEnd pe)
         {
             // One request per few thousand files, not a round trip each.
             try
@@ -383,7 +383,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
 
     /// <param name="deletes">Deletions planned so far: their files are offered as chunk sources (a rename or move is a
     /// new file plus a deletion; the new one is then rebuilt from the old one on the receiving side).</param>
-    private async Task FlushAsync(List<SyncAction> batch, PeerEnd? push, PeerEnd? pull, List<SyncAction> deletes, CancellationToken ct)
+    private async Task FlushAsync(List<SyncAction> batch, IBatchedSyncEnd? push, IBatchedSyncEnd? pull, List<SyncAction> deletes, CancellationToken ct)
     {
         if (batch.Count == 0)
         {
@@ -454,7 +454,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
 
         try
         {
-            if (dest is PeerEnd pe)
+            if (dest is IBatchedSyncEnd pe)
             {
                 await pe.SetTimesAsync(touches.Select(a => (a.Path, a.Source!.MtimeTicks)).ToList(), ct).ConfigureAwait(false);
             }
