@@ -34,21 +34,15 @@ internal static class ServeCommand
             string? apiText = Str(api, "api");
             var apiEndpoint = Api.ApiHost.ParseEndpoint(apiText, ep, Bool(apiRemote, "api-allow-remote"));
             using var loggers = Logging.Create(LogLevel.Information);
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
-            var server = node.CreateServer(new ServeOptions { Listen = ep, Inbox = Str(inbox, "inbox"), NoUdp = Bool(noUdp, "no-udp"), UdpAdvertiseHost = Str(advertise, "udp-advertise") });
-            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
-            using var jobs = new Haul.Jobs.JobStore(HaulHome.DatabasePath(home));
-            var scheduler = new Haul.Jobs.JobScheduler(jobs, (j, _, c) => JobCommands.RunProcessAsync(home, j, c), TimeProvider.System, loggers.CreateLogger("haul.jobs"));
-            await using (server.ConfigureAwait(false))
-            await using (scheduler.ConfigureAwait(false))
+            string home = homeDir;
+            var serveOptions = new ServeOptions { Listen = ep, Inbox = Str(inbox, "inbox"), NoUdp = Bool(noUdp, "no-udp"), UdpAdvertiseHost = Str(advertise, "udp-advertise") };
+            var host = NodeHost.Start(home, serveOptions, loggers, (j, _, c) => JobCommands.RunProcessAsync(home, j, c));
+            await using (host.ConfigureAwait(false))
             {
-                server.Start();
-                scheduler.Start();
                 Api.ApiServer? apiServer = null;
-                TransferManager? transfers = null;
                 if (apiEndpoint is not null)
                 {
-                    (apiServer, transfers) = await Api.ApiHost.StartAsync(home, node, jobs, scheduler, apiEndpoint, apiText is not null, server.LocalEndPoint, loggers).ConfigureAwait(false);
+                    apiServer = await Api.ApiHost.StartAsync(host, apiEndpoint, apiText is not null, loggers).ConfigureAwait(false);
                 }
 
                 // Sources of cancellation: Ctrl+C (the parser's token) and SIGTERM (systemd, kill).
@@ -69,11 +63,6 @@ internal static class ServeCommand
                 if (apiServer is not null)
                 {
                     await apiServer.DisposeAsync().ConfigureAwait(false);
-                }
-
-                if (transfers is not null)
-                {
-                    await transfers.DisposeAsync().ConfigureAwait(false);
                 }
             }
 

@@ -44,11 +44,7 @@ internal sealed record TransferView(
 /// </summary>
 internal sealed class TransferManager : IAsyncDisposable
 {
-    /// <summary>Runs a pull, sync or copy (the kinds the node's core does not run itself); reports through the callback.</summary>
-    public delegate Task PullRunner(TransferRequest request, Action<TransferProgress> progress, CancellationToken ct);
-
     private readonly HaulNode _node;
-    private readonly PullRunner? _pull;
     private readonly ILogger _log;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Entry> _transfers = [];
@@ -59,10 +55,9 @@ internal sealed class TransferManager : IAsyncDisposable
     private int _completed;
     private int _failed;
 
-    public TransferManager(HaulNode node, PullRunner? pull, ILogger log)
+    public TransferManager(HaulNode node, ILogger log)
     {
         _node = node;
-        _pull = pull;
         _log = log;
     }
 
@@ -201,7 +196,7 @@ internal sealed class TransferManager : IAsyncDisposable
     {
         if (r.Kind.BetweenEnds())
         {
-            if (_pull is null || string.IsNullOrWhiteSpace(r.Path) || string.IsNullOrWhiteSpace(r.Destination))
+            if (string.IsNullOrWhiteSpace(r.Path) || string.IsNullOrWhiteSpace(r.Destination))
             {
                 throw new HaulException(ErrorCode.Usage, $"a {r.Kind.Wire()} needs a source (\"path\") and a \"destination\"", "name both ends as 'haul sync' takes them: /local/path, peer:folder/path or s3://bucket/prefix");
             }
@@ -222,11 +217,6 @@ internal sealed class TransferManager : IAsyncDisposable
 
         if (r.Kind == TransferKind.Pull)
         {
-            if (_pull is null)
-            {
-                throw new HaulException(ErrorCode.Usage, "this node cannot pull", "run the pull with 'haul copy PEER:folder/path DIR'");
-            }
-
             if (string.IsNullOrWhiteSpace(r.Destination) || !System.IO.Path.IsPathFullyQualified(r.Destination))
             {
                 throw new HaulException(ErrorCode.Usage, "a pull needs an absolute destination folder", "set \"destination\" to e.g. /data/incoming");
@@ -340,7 +330,7 @@ internal sealed class TransferManager : IAsyncDisposable
                 }
                 else
                 {
-                    await _pull!(e.Request, OnProgress, cts.Token).ConfigureAwait(false);
+                    await TransferRunners.RunAsync(_node, e.Request, OnProgress, cts.Token).ConfigureAwait(false);
                     lock (e)
                     {
                         e.State = TransferState.Done;

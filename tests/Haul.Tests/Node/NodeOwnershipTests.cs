@@ -1,3 +1,5 @@
+using System.Net;
+using Haul.Node;
 using Haul.Tests.Support;
 
 namespace Haul.Tests.Node;
@@ -19,5 +21,26 @@ public sealed class NodeOwnershipTests
         File.WriteAllBytes(f, new byte[100]);
         node.Node.ChunkCache.Flush();
         node.Node.Dispose();
+    }
+
+    [Fact]
+    public async Task ANodeHost_OwnsEachPartOnce_AndStopsThemAll_SoTheHomeOpensAgain()
+    {
+        using var tmp = new TempDir();
+        string home = tmp.Sub("h");
+        HaulNode.Init(home, "lab-h").Dispose();
+        var options = new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) };
+        var host = NodeHost.Start(home, options, new CapturingLoggerProvider(), (_, _, _) => Task.FromResult((0, "ok")));
+        await using (host)
+        {
+            Assert.Same(host.Node.ChunkCache, host.Server.Chunks);
+            Assert.NotEqual(0, host.Server.LocalEndPoint.Port);
+            Assert.Empty(host.Transfers.List());
+            Assert.Empty(host.Jobs.List());
+        }
+
+        // Everything was let go: the same home serves again in the same process.
+        await using var again = NodeHost.Start(home, options, new CapturingLoggerProvider(), (_, _, _) => Task.FromResult((0, "ok")));
+        Assert.Equal("lab-h", again.Node.Name);
     }
 }
