@@ -34,11 +34,14 @@ internal static class QuickstartCommand
         {
             using var loggers = Logging.Create(LogLevel.Warning);
             using var a = HaulNode.Init(Path.Combine(dir, "lab-a"), "lab-a", loggers);
-            using var b = HaulNode.Init(Path.Combine(dir, "lab-b"), "lab-b", loggers);
-            var server = b.CreateServer(new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) });
-            await using (server.ConfigureAwait(false))
+            HaulNode.Init(Path.Combine(dir, "lab-b"), "lab-b", loggers).Dispose();
+
+            // lab-b runs as 'haul serve' runs it (a NodeHost); it has no jobs to run here.
+            var host = NodeHost.Start(Path.Combine(dir, "lab-b"), new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, loggers, (_, _, _) => Task.FromResult((0, "no jobs in the quick start")));
+            await using (host.ConfigureAwait(false))
             {
-                server.Start();
+                var b = host.Node;
+                var server = host.Server;
                 Console.Out.WriteLine($"node lab-a  {a.Identity.Id}");
                 Console.Out.WriteLine($"node lab-b  {b.Identity.Id}  serving on {server.LocalEndPoint} (TLS 1.3 over TCP, AES-256-GCM over UDP)");
 
