@@ -20,8 +20,7 @@ namespace Haul.Tests.Node;
 [Collection("nodes")]
 public sealed class AttackStallProbeTests
 {
-    private static Task<PeerConnection> DialAsync(NodePair pair) =>
-        PeerConnection.ConnectAsync(pair.A.Node.Identity, "lab-a", pair.B.Node.Identity.Id, pair.B.Address, false, TimeSpan.FromSeconds(10));
+    private static Task<PeerConnection> DialAsync(NodePair pair) => HostilePull.DialAsync(pair);
 
     private static async Task<Messages.Accept> OfferAsync(PeerConnection conn, Manifest manifest)
     {
@@ -212,29 +211,14 @@ public sealed class AttackStallProbeTests
     {
         using var tmp = new TempDir();
         await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { StallTimeout = TimeSpan.FromSeconds(2) });
-        string shared = tmp.Sub("shared");
-        Directory.CreateDirectory(shared);
-        await File.WriteAllBytesAsync(Path.Combine(shared, "big.bin"), RandomNumberGenerator.GetBytes(16 << 20));
-        pair.B.Node.Store.SetFolder("open", shared);
-        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, "ro");
+        await HostilePull.ShareAsync(tmp, pair, 16 << 20);
         var a = pair.A.Node.Identity.Id;
         await using var conn = await DialAsync(pair);
 
-        await conn.Channel.SendAsync(FrameType.FolderOpen, new FolderMessages.Open("open", string.Empty, false).Encode().WrittenMemory);
-        Assert.Equal(FrameType.FolderOk, (await conn.Channel.ReceiveAsync()).Type);
-        await conn.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(["big.bin"]).WrittenMemory);
-        var offer = Messages.Offer.Decode((await conn.Channel.ExpectAsync(FrameType.Offer)).Payload);
-        var parts = new ManifestParts(offer.BytesOnWire);
-        while (!parts.IsComplete)
-        {
-            parts.Add((await conn.Channel.ExpectAsync(FrameType.ManifestPart)).Payload);
-        }
-
-        var manifest = ManifestCodec.Decode(Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length));
+        var manifest = await HostilePull.PullAsync(conn);
         int n = manifest.Chunks.Length;
         Assert.True(n >= 2, "the file should have several chunks");
-        await conn.Channel.SendAsync(FrameType.Accept, new Messages.Accept(7, 0, RandomNumberGenerator.GetBytes(32), [(0, n)], 0, 0, string.Empty).Encode().WrittenMemory);
-        Assert.Equal(FrameType.Start, (await conn.Channel.ExpectAsync(FrameType.Start)).Type);
+        await HostilePull.AcceptAllAsync(conn, manifest, 0);
         Assert.Equal(FrameType.ChunkData, (await conn.Channel.ExpectAsync(FrameType.ChunkData)).Type);
         for (int k = 0; k < n; k++)
         {
@@ -396,30 +380,14 @@ public sealed class AttackStallProbeTests
     {
         using var tmp = new TempDir();
         await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { StallTimeout = TimeSpan.FromSeconds(2) });
-        string shared = tmp.Sub("shared");
-        Directory.CreateDirectory(shared);
-        await File.WriteAllBytesAsync(Path.Combine(shared, "big.bin"), RandomNumberGenerator.GetBytes(32 << 20));
-        pair.B.Node.Store.SetFolder("open", shared);
-        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, "ro");
+        await HostilePull.ShareAsync(tmp, pair, 32 << 20);
         var a = pair.A.Node.Identity.Id;
         await using var conn = await DialAsync(pair);
         using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
 
-        await conn.Channel.SendAsync(FrameType.FolderOpen, new FolderMessages.Open("open", string.Empty, false).Encode().WrittenMemory);
-        Assert.Equal(FrameType.FolderOk, (await conn.Channel.ReceiveAsync()).Type);
-        await conn.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(["big.bin"]).WrittenMemory);
-        var offer = Messages.Offer.Decode((await conn.Channel.ExpectAsync(FrameType.Offer)).Payload);
-        var parts = new ManifestParts(offer.BytesOnWire);
-        while (!parts.IsComplete)
-        {
-            parts.Add((await conn.Channel.ExpectAsync(FrameType.ManifestPart)).Payload);
-        }
-
-        var manifest = ManifestCodec.Decode(Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length));
-        var accept = new Messages.Accept(7, (ushort)((IPEndPoint)silent.LocalEndPoint!).Port, RandomNumberGenerator.GetBytes(32), [(0, manifest.Chunks.Length)], 0, 0, string.Empty);
-        await conn.Channel.SendAsync(FrameType.Accept, accept.Encode().WrittenMemory);
-        Assert.Equal(FrameType.Start, (await conn.Channel.ExpectAsync(FrameType.Start)).Type);
+        var manifest = await HostilePull.PullAsync(conn);
+        await HostilePull.AcceptAllAsync(conn, manifest, (ushort)((IPEndPoint)silent.LocalEndPoint!).Port);
 
         var sw = Stopwatch.StartNew();
         long peak = 0;
@@ -452,28 +420,13 @@ public sealed class AttackStallProbeTests
     {
         using var tmp = new TempDir();
         await using var pair = await NodePair.StartAsync(tmp, new ServeOptions { StallTimeout = TimeSpan.FromSeconds(2) });
-        string shared = tmp.Sub("shared");
-        Directory.CreateDirectory(shared);
-        await File.WriteAllBytesAsync(Path.Combine(shared, "big.bin"), RandomNumberGenerator.GetBytes(4 << 20));
-        pair.B.Node.Store.SetFolder("open", shared);
-        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, "ro");
+        await HostilePull.ShareAsync(tmp, pair, 4 << 20);
         var a = pair.A.Node.Identity.Id;
         await using var conn = await DialAsync(pair);
 
-        await conn.Channel.SendAsync(FrameType.FolderOpen, new FolderMessages.Open("open", string.Empty, false).Encode().WrittenMemory);
-        Assert.Equal(FrameType.FolderOk, (await conn.Channel.ReceiveAsync()).Type);
-        await conn.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(["big.bin"]).WrittenMemory);
-        var offer = Messages.Offer.Decode((await conn.Channel.ExpectAsync(FrameType.Offer)).Payload);
-        var parts = new ManifestParts(offer.BytesOnWire);
-        while (!parts.IsComplete)
-        {
-            parts.Add((await conn.Channel.ExpectAsync(FrameType.ManifestPart)).Payload);
-        }
-
-        var manifest = ManifestCodec.Decode(Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length));
+        var manifest = await HostilePull.PullAsync(conn);
         int n = manifest.Chunks.Length;
-        await conn.Channel.SendAsync(FrameType.Accept, new Messages.Accept(7, 0, RandomNumberGenerator.GetBytes(32), [(0, n)], 0, 0, string.Empty).Encode().WrittenMemory);
-        Assert.Equal(FrameType.Start, (await conn.Channel.ExpectAsync(FrameType.Start)).Type);
+        await HostilePull.AcceptAllAsync(conn, manifest, 0);
         for (int k = 0; k < n; k++)
         {
             var f = await conn.Channel.ExpectAsync(FrameType.ChunkData);

@@ -20,39 +20,20 @@ namespace Haul.Tests.Node;
 [Collection("nodes")]
 public sealed class HostileStallTests
 {
-    private static Task<PeerConnection> DialAsync(NodePair pair) =>
-        PeerConnection.ConnectAsync(pair.A.Node.Identity, "lab-a", pair.B.Node.Identity.Id, pair.B.Address, false, TimeSpan.FromSeconds(10));
+    private static Task<PeerConnection> DialAsync(NodePair pair) => HostilePull.DialAsync(pair);
 
     private static async Task<NodePair> SharedPairAsync(TempDir tmp, ServeOptions serve, int fileMiB)
     {
         var pair = await NodePair.StartAsync(tmp, serve);
-        string shared = tmp.Sub("shared");
-        Directory.CreateDirectory(shared);
-        var data = new byte[fileMiB << 20];
-        new Random(18).NextBytes(data);
-        await File.WriteAllBytesAsync(Path.Combine(shared, "big.bin"), data);
-        pair.B.Node.Store.SetFolder("open", shared);
-        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, "ro");
+        await HostilePull.ShareAsync(tmp, pair, fileMiB << 20);
         return pair;
     }
 
-    /// <summary>Opens the folder and pulls big.bin, answers the owner's OFFER with an ACCEPT for every chunk and a UDP port that never acknowledges.</summary>
+    /// <summary>Pulls big.bin and answers the owner's OFFER with an ACCEPT for every chunk and a UDP port that never acknowledges.</summary>
     private static async Task<Manifest> PullAndNeverAcknowledgeAsync(PeerConnection conn, Socket silentUdp)
     {
-        await conn.Channel.SendAsync(FrameType.FolderOpen, new FolderMessages.Open("open", string.Empty, false).Encode().WrittenMemory);
-        Assert.Equal(FrameType.FolderOk, (await conn.Channel.ReceiveAsync()).Type);
-        await conn.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(["big.bin"]).WrittenMemory);
-        var offer = Messages.Offer.Decode((await conn.Channel.ExpectAsync(FrameType.Offer)).Payload);
-        var parts = new ManifestParts(offer.BytesOnWire);
-        while (!parts.IsComplete)
-        {
-            parts.Add((await conn.Channel.ExpectAsync(FrameType.ManifestPart)).Payload);
-        }
-
-        var manifest = ManifestCodec.Decode(Messages.DecodeManifest(offer.Coding, parts.Wire, offer.Length));
-        var accept = new Messages.Accept(7, (ushort)((IPEndPoint)silentUdp.LocalEndPoint!).Port, RandomNumberGenerator.GetBytes(32), [(0, manifest.Chunks.Length)], 0, 0, string.Empty);
-        await conn.Channel.SendAsync(FrameType.Accept, accept.Encode().WrittenMemory);
-        Assert.Equal(FrameType.Start, (await conn.Channel.ExpectAsync(FrameType.Start)).Type);
+        var manifest = await HostilePull.PullAsync(conn);
+        await HostilePull.AcceptAllAsync(conn, manifest, (ushort)((IPEndPoint)silentUdp.LocalEndPoint!).Port);
         return manifest;
     }
 
