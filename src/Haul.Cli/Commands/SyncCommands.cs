@@ -185,7 +185,7 @@ internal static class SyncCommands
         return 0;
     }
 
-    private static Task<ISyncEnd> OpenEndAsync(string spec, TreeIndex index, S3Config s3, string home, bool write, CancellationToken ct) =>
+    private static Task<ISyncEnd> OpenEndAsync(string spec, ITreeIndex index, S3Config s3, string home, bool write, CancellationToken ct) =>
         SyncEnds.OpenAsync(spec, index, s3, home, node: null, write, ct);
 
 

@@ -17,9 +17,9 @@ namespace Haul.Node;
 /// peer, "ro" for listing, hashing and pulling, "rw" for pushing, removing and re-timing. Paths are
 /// relative to the opened target and may not pass through a symlink.
 /// </summary>
-internal sealed class FolderSession(ControlChannel ctl, NodeStore store, string home, IChunkCache chunks, NodeIdentity me, PeerRecord peer, X509Certificate2? peerCertificate, IPAddress remote, ILogger log, TransferSlots slots, TimeSpan stallTimeout) : IDisposable
+internal sealed class FolderSession(ControlChannel ctl, INodeCatalog store, string home, IChunkCache chunks, NodeIdentity me, PeerRecord peer, X509Certificate2? peerCertificate, IPAddress remote, ILogger log, TransferSlots slots, TimeSpan stallTimeout) : IDisposable
 {
-    private TreeIndex? _index;
+    private ITreeIndex? _index;
     private LocalEnd? _end;
     private string _target = string.Empty;
     private string _label = string.Empty;

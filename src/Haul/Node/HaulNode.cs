@@ -18,7 +18,7 @@ namespace Haul.Node;
 /// </summary>
 internal sealed partial class HaulNode : IDisposable
 {
-    private HaulNode(string home, NodeIdentity identity, NodeStore store, ILoggerFactory loggers)
+    private HaulNode(string home, NodeIdentity identity, INodeCatalog store, ILoggerFactory loggers)
     {
         Home = home;
         Identity = identity;
@@ -33,7 +33,7 @@ internal sealed partial class HaulNode : IDisposable
 
     public NodeIdentity Identity { get; }
 
-    public NodeStore Store { get; }
+    public INodeCatalog Store { get; }
 
     public ILoggerFactory Loggers { get; }
 

@@ -18,7 +18,7 @@ namespace Haul.Node;
 internal sealed class NodeServer : IAsyncDisposable
 {
     private readonly NodeIdentity _me;
-    private readonly NodeStore _store;
+    private readonly INodeCatalog _store;
     private readonly ServeOptions _options;
     private readonly ILogger _log;
     private readonly string _name;
@@ -41,7 +41,7 @@ internal sealed class NodeServer : IAsyncDisposable
     private Task _accept = Task.CompletedTask;
 
     /// <param name="chunks">The node's chunk index, owned by the node (one per process: one write queue on chunks.db).</param>
-    public NodeServer(string home, NodeIdentity me, NodeStore store, State.ChunkCache chunks, ServeOptions options, ILoggerFactory loggers)
+    public NodeServer(string home, NodeIdentity me, INodeCatalog store, State.ChunkCache chunks, ServeOptions options, ILoggerFactory loggers)
     {
         _me = me;
         _store = store;

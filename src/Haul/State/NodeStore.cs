@@ -7,7 +7,7 @@ namespace Haul.State;
 /// The node's SQLite database: peers, invites, transfer journal, chunk progress and receipts.
 /// One connection guarded by a lock; WAL mode so the CLI and a running daemon can share the file.
 /// </summary>
-internal sealed class NodeStore : IDisposable
+internal sealed class NodeStore : INodeCatalog
 {
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();

@@ -25,9 +25,9 @@ internal sealed class LocalEnd : ISyncEnd
             ? TempPrefix + name
             : TempPrefix + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32];
     private readonly string _root;
-    private readonly TreeIndex? _index;
+    private readonly ITreeIndex? _index;
 
-    public LocalEnd(string root, TreeIndex? index)
+    public LocalEnd(string root, ITreeIndex? index)
     {
         _root = Path.GetFullPath(root).TrimEnd('/');
         if (_root.Length == 0)

@@ -27,9 +27,9 @@ internal sealed class S3End : ISyncEnd
     private readonly string _bucket;
     private readonly string _prefix;
     private readonly string _indexRoot;
-    private readonly TreeIndex? _index;
+    private readonly ITreeIndex? _index;
 
-    private S3End(AmazonS3Client s3, string bucket, string prefix, string display, string indexRoot, TreeIndex? index)
+    private S3End(AmazonS3Client s3, string bucket, string prefix, string display, string indexRoot, ITreeIndex? index)
     {
         (_s3, _bucket, _prefix, Display, _indexRoot, _index) = (s3, bucket, prefix, display, indexRoot, index);
     }
@@ -38,7 +38,7 @@ internal sealed class S3End : ISyncEnd
 
     public bool NeedsHashBeforeWrite => true;
 
-    public static S3End Open(string spec, S3Config config, TreeIndex? index = null)
+    public static S3End Open(string spec, S3Config config, ITreeIndex? index = null)
     {
         string rest = spec["s3://".Length..];
         int slash = rest.IndexOf('/');

@@ -20,7 +20,7 @@ internal static partial class SyncEnds
     /// Opens the end <paramref name="spec"/> names: s3://bucket/prefix, peer:folder/path (through
     /// <paramref name="node"/> when the caller runs one, else the node at <paramref name="home"/>), or a local path.
     /// </summary>
-    public static async Task<ISyncEnd> OpenAsync(string spec, TreeIndex index, S3Config s3, string home, HaulNode? node, bool write, CancellationToken ct)
+    public static async Task<ISyncEnd> OpenAsync(string spec, ITreeIndex index, S3Config s3, string home, HaulNode? node, bool write, CancellationToken ct)
     {
         if (spec.StartsWith("s3://", StringComparison.Ordinal))
         {

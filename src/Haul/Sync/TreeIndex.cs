@@ -8,7 +8,7 @@ namespace Haul.Sync;
 /// when it was last hashed, and its SHA-256. A file whose four values are unchanged is not read again.
 /// Writes are batched in one transaction per 2,000 rows; <see cref="Dispose"/> commits the rest.
 /// </summary>
-internal sealed class TreeIndex : IDisposable
+internal sealed class TreeIndex : ITreeIndex
 {
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();

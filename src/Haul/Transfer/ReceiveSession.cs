@@ -18,7 +18,7 @@ namespace Haul.Transfer;
 internal sealed partial class ReceiveSession : IUdpSession
 {
     private readonly ControlChannel _ctl;
-    private readonly NodeStore _store;
+    private readonly INodeCatalog _store;
     private readonly NodeIdentity _me;
     private readonly PeerRecord _peer;
     private readonly string _root;
@@ -54,7 +54,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     /// file placed is remembered for the next delta.</param>
     /// <param name="earlyAccept">May answer an OFFER for a fresh delivery (nothing under its name yet) before the
     /// manifest arrives, so the sender starts a round trip or more earlier: inbox deliveries. A sync's deltas: off.</param>
-    public ReceiveSession(ControlChannel ctl, NodeStore store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null, IChunkCache? chunkCache = null, bool earlyAccept = false)
+    public ReceiveSession(ControlChannel ctl, INodeCatalog store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null, IChunkCache? chunkCache = null, bool earlyAccept = false)
     {
         _earlyAccept = earlyAccept;
         _chunkCache = chunkCache;

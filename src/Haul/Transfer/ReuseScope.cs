@@ -27,7 +27,7 @@ internal sealed class ReuseScope
     }
 
     /// <summary>The destination and every folder shared with <paramref name="peer"/>.</summary>
-    public static ReuseScope For(NodeStore store, NodeId peer, string destination)
+    public static ReuseScope For(INodeCatalog store, NodeId peer, string destination)
     {
         var roots = new List<string> { destination };
         foreach (var f in store.ListFolders())

@@ -19,14 +19,14 @@ namespace Haul.Transfer;
 internal sealed class SendSession
 {
     private readonly NodeIdentity _me;
-    private readonly NodeStore _store;
+    private readonly INodeCatalog _store;
     private readonly PeerRecord _peer;
     private readonly SendOptions _options;
     private readonly Action<TransferProgress>? _progress;
     private readonly ILogger _log;
     private IPEndPoint? _udpGuess;
 
-    public SendSession(NodeIdentity me, NodeStore store, PeerRecord peer, SendOptions options, Action<TransferProgress>? progress, ILogger log)
+    public SendSession(NodeIdentity me, INodeCatalog store, PeerRecord peer, SendOptions options, Action<TransferProgress>? progress, ILogger log)
     {
         _me = me;
         _store = store;

@@ -2,7 +2,7 @@ using Haul.Content;
 using Haul.State;
 using Haul.Tests.Support;
 
-namespace Haul.Tests.Content;
+namespace Haul.Tests.State;
 
 /// <summary>The chunk-list cache: a hit only while the file's stat and the chunking parameters are the same.</summary>
 [Trait("Category", "Unit")]
