@@ -6,7 +6,7 @@ using Haul.Security;
 namespace Haul.Cli.Api;
 
 /// <summary>What the API's handlers work on: the node, its transfers and jobs, where it listens, and the token.</summary>
-internal sealed class ApiContext(string home, HaulNode node, TransferManager transfers, JobStore jobs, JobScheduler? scheduler, IPEndPoint endpoint, IPEndPoint? peerEndpoint)
+internal sealed class ApiContext(string home, HaulNode node, TransferManager transfers, IJobStore jobs, JobScheduler? scheduler, IPEndPoint endpoint, IPEndPoint? peerEndpoint)
 {
     private readonly Lock _lock = new();
     private string? _token;
@@ -18,7 +18,7 @@ internal sealed class ApiContext(string home, HaulNode node, TransferManager tra
 
     public TransferManager Transfers { get; } = transfers;
 
-    public JobStore Jobs { get; } = jobs;
+    public IJobStore Jobs { get; } = jobs;
 
     public JobScheduler? Scheduler { get; } = scheduler;
 

@@ -12,7 +12,7 @@ namespace Haul.Jobs;
 /// </summary>
 internal sealed class JobScheduler : IAsyncDisposable
 {
-    private readonly JobStore _store;
+    private readonly IJobStore _store;
     private readonly Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> _run;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -21,7 +21,7 @@ internal sealed class JobScheduler : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    public JobScheduler(JobStore store, Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> run, TimeProvider time, ILogger log)
+    public JobScheduler(IJobStore store, Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> run, TimeProvider time, ILogger log)
     {
         (_store, _run, _time, _log) = (store, run, time, log);
     }
@@ -35,7 +35,7 @@ internal sealed class JobScheduler : IAsyncDisposable
     public void Start() => _loop = Task.Run(LoopAsync);
 
     /// <summary>Runs a job now, in the caller's flow (haul job run), recording it like any other run.</summary>
-    public static async Task<(int ExitCode, string Message)> RunOnceAsync(JobStore store, Job job, string trigger, Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> run, TimeProvider time, CancellationToken ct)
+    public static async Task<(int ExitCode, string Message)> RunOnceAsync(IJobStore store, Job job, string trigger, Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> run, TimeProvider time, CancellationToken ct)
     {
         long id = store.Started(job.Name, trigger, time.GetUtcNow());
         (int code, string msg) = (1, "interrupted");

@@ -7,7 +7,7 @@ namespace Haul.Jobs;
 /// Jobs and their history in the node's database (haul.db, its own connection: the CLI adds and
 /// pauses jobs while a running node reads them). Thread-safe.
 /// </summary>
-internal sealed class JobStore : IDisposable
+internal sealed class JobStore : IJobStore
 {
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();

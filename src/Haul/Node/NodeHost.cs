@@ -11,7 +11,7 @@ namespace Haul.Node;
 /// </summary>
 internal sealed class NodeHost : IAsyncDisposable
 {
-    private NodeHost(HaulNode node, NodeServer server, JobStore jobs, JobScheduler scheduler, TransferManager transfers)
+    private NodeHost(HaulNode node, NodeServer server, IJobStore jobs, JobScheduler scheduler, TransferManager transfers)
     {
         Node = node;
         Server = server;
@@ -24,7 +24,7 @@ internal sealed class NodeHost : IAsyncDisposable
 
     public NodeServer Server { get; }
 
-    public JobStore Jobs { get; }
+    public IJobStore Jobs { get; }
 
     public JobScheduler Scheduler { get; }
 
