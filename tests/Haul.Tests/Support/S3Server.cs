@@ -33,15 +33,24 @@ public sealed class S3Server : IDisposable
         _p = Process.Start(psi)!;
         for (int i = 0; i < 100; i++)
         {
+            // Listening is not enough: s3rver creates the configured bucket after it binds, and a client
+            // in this process (not a child started later) can ask before that. Ready when the bucket lists.
             try
             {
-                using var c = new System.Net.Sockets.TcpClient("127.0.0.1", Port);
-                return;
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+                if (http.GetAsync($"http://127.0.0.1:{Port}/{Bucket}?max-keys=1").GetAwaiter().GetResult().IsSuccessStatusCode)
+                {
+                    return;
+                }
             }
-            catch (System.Net.Sockets.SocketException)
+            catch (HttpRequestException)
             {
-                Thread.Sleep(100);
             }
+            catch (TaskCanceledException)
+            {
+            }
+
+            Thread.Sleep(100);
         }
 
         throw new InvalidOperationException("s3rver did not start: " + _p.StandardError.ReadToEnd());
