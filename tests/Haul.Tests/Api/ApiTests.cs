@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-namespace Haul.Tests.Node;
+namespace Haul.Tests.Api;
 
 /// <summary>
 /// The REST API of a real 'haul serve' (the CLI binary, Kestrel on a real socket), driving real
