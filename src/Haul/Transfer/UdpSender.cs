@@ -57,9 +57,7 @@ internal sealed class UdpSender : IDataPlane
     private long _windowStalls;
     private long _budgetStalls;
     private long _knownPieces;
-    private double _srtt = 0.01;
-    private double _rttvar = 0.005;
-    private bool _haveRtt;
+    private readonly RttEstimator _rtt;
     private long _rxClock;
     private long _heardAt;
     private long _queuedByNack;
@@ -70,10 +68,7 @@ internal sealed class UdpSender : IDataPlane
     {
         _target = needed.Length;
         _speculative = speculative;
-        if (initialRttSeconds > 0)
-        {
-            (_srtt, _rttvar) = (initialRttSeconds, initialRttSeconds / 2);
-        }
+        _rtt = new RttEstimator(initialRttSeconds);
 
         _pieceSize = pieceSize;
         _packetSize = DataFormat.PacketSize(pieceSize);
@@ -96,7 +91,7 @@ internal sealed class UdpSender : IDataPlane
 
     public long WireBytes { get; private set; }
 
-    public double SrttMs => _srtt * 1000;
+    public double SrttMs => _rtt.Srtt * 1000;
 
     public double RateBytesPerSec => _rate.PacingRate;
 
@@ -128,7 +123,7 @@ internal sealed class UdpSender : IDataPlane
                 while (!_stop)
                 {
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_srtt * 1000:0.00} ms window {_windowBytes / 1e6:0}/{_lastLimit / 1e6:0} MB stalls {_windowStalls}/{_budgetStalls} done {_doneCount}/{_target} sent {PacketsSent} retx {Retransmitted} (nack {_queuedByNack} timeout {_queuedByTimeout}) queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
+                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_rtt.Srtt * 1000:0.00} ms window {_windowBytes / 1e6:0}/{_lastLimit / 1e6:0} MB stalls {_windowStalls}/{_budgetStalls} done {_doneCount}/{_target} sent {PacketsSent} retx {Retransmitted} (nack {_queuedByNack} timeout {_queuedByTimeout}) queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
                 }
             }, cancellationToken);
         }
@@ -325,7 +320,7 @@ internal sealed class UdpSender : IDataPlane
                 // too, so a queue that inflates the smoothed RTT, socket buffers on loopback, does not
                 // inflate the window and the memory it holds), as many as a chunk stays in flight: more
                 // under loss, where every chunk waits out rounds of retransmission (WindowRoundTrips).
-                double rtt = double.IsNaN(_rate.RtPropSeconds) ? _srtt : Math.Min(_rate.RtPropSeconds * 1.25, _srtt);
+                double rtt = double.IsNaN(_rate.RtPropSeconds) ? _rtt.Srtt : Math.Min(_rate.RtPropSeconds * 1.25, _rtt.Srtt);
                 double trips = WindowRoundTrips(_rate.LossRate, (1 << 20) / _pieceSize);
                 long limit = (long)Math.Clamp(trips * _rate.PacingRate * (double.IsNaN(rtt) ? 0 : rtt), WindowFloor, WindowCeiling);
                 if (_speculative)
@@ -495,9 +490,9 @@ internal sealed class UdpSender : IDataPlane
     /// times more resends than the NACKs did, and 1.3% of all packets arrived twice.
     /// </summary>
     /// <summary>How long a piece must have been out before a NACK resends it (a resend still in flight is not lost).</summary>
-    internal static double NackGuard(double srtt) => (srtt * 1.25) + 0.002;
+    internal static double NackGuard(double srtt) => RttEstimator.NackGuardFor(srtt);
 
-    internal static double RetransmitTimeout(double srtt, double rttvar) => Math.Max(Math.Max(srtt + (4 * rttvar), 1.5 * srtt), 0.03);
+    internal static double RetransmitTimeout(double srtt, double rttvar) => RttEstimator.RetransmitTimeoutFor(srtt, rttvar);
 
     private int SealPiece(SendChunk ch, int piece, int len, uint ts, Span<byte> dest) =>
         _seal.SealData(_sessionId, (uint)ch.Index, (uint)(piece * _pieceSize), ts, ch.Data.AsSpan(piece * _pieceSize, len), dest);
@@ -545,7 +540,7 @@ internal sealed class UdpSender : IDataPlane
             return;
         }
 
-        long rto = (long)(RetransmitTimeout(_srtt, _rttvar) * Stopwatch.Frequency);
+        long rto = (long)(_rtt.RetransmitTimeout * Stopwatch.Frequency);
         foreach (var ch in _windowOrder)
         {
             if (ch.AllKnown || ch.NextNew < ch.Pieces || now - ch.LastSendTicks < rto)
@@ -624,22 +619,10 @@ internal sealed class UdpSender : IDataPlane
         // The receiver's 32-bit microsecond clock wraps every 71 minutes; extend it.
         _rxClock += unchecked(rxMicros - (uint)_rxClock);
         long sample = (long)NowMicros - echo - hold;
-        if (sample > 0 && sample < 60_000_000)
-        {
-            double s = sample / 1e6;
-            if (!_haveRtt)
-            {
-                (_srtt, _rttvar, _haveRtt) = (s, s / 2, true);
-            }
-            else
-            {
-                _rttvar = (0.75 * _rttvar) + (0.25 * Math.Abs(_srtt - s));
-                _srtt = (0.875 * _srtt) + (0.125 * s);
-            }
-        }
+        _rtt.OnSample(sample / 1e6);
 
         _rate.OnFeedback(new Congestion.RateSample(NowMicros64, sample > 0 ? sample : double.NaN, receivedBytes, _rxClock, owd, maxPn, received, _seal.Sealed));
-        long guard = (long)(NackGuard(_srtt) * Stopwatch.Frequency);
+        long guard = (long)(_rtt.NackGuard * Stopwatch.Frequency);
         int pos = ReceiveSession.AckHeader;
         bool queued = false;
         lock (_lock)
