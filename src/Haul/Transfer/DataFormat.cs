@@ -5,8 +5,7 @@ namespace Haul.Transfer;
 /// <summary>
 /// Sizes on the data channel (docs/protocol.md). A DATA packet carries one piece of a chunk; the
 /// piece size is chosen per session by the sender from the path MTU and announced in START.
-/// ACK plaintext: u32 echoed time, u32 hold time (µs), u64 highest packet number, u64 packets received,
-/// u16 entries of { u32 chunk, u32 pieces seen up to, u16 ranges of { u32 first missing, u32 count } }.
+/// The ACK's layout is <see cref="AckCodec"/>.
 /// </summary>
 internal static class DataFormat
 {

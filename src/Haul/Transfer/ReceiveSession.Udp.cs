@@ -386,14 +386,8 @@ internal sealed partial class ReceiveSession
         }
 
         var a = _ackPlain.AsSpan();
-        BinaryPrimitives.WriteUInt32BigEndian(a, _lastTs);
-        BinaryPrimitives.WriteUInt32BigEndian(a[4..], (uint)Math.Min(uint.MaxValue, (now - _lastTsAt) * 1_000_000 / Stopwatch.Frequency));
-        BinaryPrimitives.WriteUInt64BigEndian(a[8..], _maxPn);
-        BinaryPrimitives.WriteUInt64BigEndian(a[16..], _received);
-        BinaryPrimitives.WriteUInt64BigEndian(a[24..], _receivedBytes);
-        BinaryPrimitives.WriteUInt32BigEndian(a[32..], RxMicros(now));
-        BinaryPrimitives.WriteInt32BigEndian(a[36..], _lastOwd);
-        int pos = AckHeader;
+        AckCodec.WriteHeader(a, new AckHeader(_lastTs, (uint)Math.Min(uint.MaxValue, (now - _lastTsAt) * 1_000_000 / Stopwatch.Frequency), _maxPn, _received, _receivedBytes, RxMicros(now), _lastOwd, 0));
+        int pos = AckCodec.HeaderSize;
         int entries = 0;
 
         // Chunks complete but not yet written: tell the sender so it does not time them out.
@@ -406,15 +400,13 @@ internal sealed partial class ReceiveSession
                 continue;
             }
 
-            if (pos + 10 > a.Length - 66)
+            if (pos + AckCodec.EntrySize > a.Length - 66)
             {
                 break;
             }
 
-            BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)c);
-            BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)DataFormat.PieceCount(_manifest.Chunks[c].Length, _pieceSize));
-            BinaryPrimitives.WriteUInt16BigEndian(a[(pos + 8)..], 0);
-            pos += 10;
+            AckCodec.WriteEntry(a[pos..], c, DataFormat.PieceCount(_manifest.Chunks[c].Length, _pieceSize), 0);
+            pos += AckCodec.EntrySize;
             entries++;
         }
 
@@ -422,16 +414,15 @@ internal sealed partial class ReceiveSession
         int count = _activeOrder.Count;
         // Leave room for the done-chunk trailer (at least its count and a few ids).
         var body = a[..(a.Length - 66)];
-        for (int k = 0; k < count && pos + 10 <= body.Length; k++)
+        for (int k = 0; k < count && pos + AckCodec.EntrySize <= body.Length; k++)
         {
             var asm = _active[_activeOrder[(k + _ackRotate) % count]];
             int entryPos = pos;
-            BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)asm.Chunk);
-            BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)asm.SeenUpTo);
-            pos += 10;
+            AckCodec.WriteEntry(a[pos..], asm.Chunk, asm.SeenUpTo, 0);
+            pos += AckCodec.EntrySize;
             ushort ranges = 0;
             int p = 0;
-            while (p < asm.SeenUpTo && pos + 8 <= body.Length)
+            while (p < asm.SeenUpTo && pos + AckCodec.RangeSize <= body.Length)
             {
                 if ((p & 63) == 0 && asm.Bits[p >> 6] == ulong.MaxValue)
                 {
@@ -451,9 +442,8 @@ internal sealed partial class ReceiveSession
                     p++;
                 }
 
-                BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)start);
-                BinaryPrimitives.WriteUInt32BigEndian(a[(pos + 4)..], (uint)(p - start));
-                pos += 8;
+                AckCodec.WriteRange(a[pos..], start, p - start);
+                pos += AckCodec.RangeSize;
                 ranges++;
             }
 
@@ -462,18 +452,13 @@ internal sealed partial class ReceiveSession
                 p = asm.SeenUpTo;
             }
 
-            if (p < asm.SeenUpTo)
-            {
-                // Out of room: report only up to what the ranges cover.
-                BinaryPrimitives.WriteUInt32BigEndian(a[(entryPos + 4)..], (uint)p);
-            }
-
-            BinaryPrimitives.WriteUInt16BigEndian(a[(entryPos + 8)..], ranges);
+            // Out of room: report only up to what the ranges cover.
+            AckCodec.FinishEntry(a[entryPos..], Math.Min(p, asm.SeenUpTo), ranges);
             entries++;
         }
 
         _ackRotate = count == 0 ? 0 : (_ackRotate + 1) % count;
-        BinaryPrimitives.WriteUInt16BigEndian(a[40..], (ushort)entries);
+        AckCodec.WriteEntryCount(a, entries);
 
         // Trailer: u16 n, n × u32 chunk verified and journaled (each repeated in four ACKs).
         while (_journaled.TryDequeue(out int j))
@@ -490,10 +475,10 @@ internal sealed partial class ReceiveSession
         int donePos = pos;
         int done = 0;
         pos += 2;
-        for (int i = _doneToReport.Count - 1; i >= 0 && pos + 4 <= a.Length; i--)
+        for (int i = _doneToReport.Count - 1; i >= 0 && pos + AckCodec.DoneSize <= a.Length; i--)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(a[pos..], (uint)_doneToReport[i].Chunk);
-            pos += 4;
+            AckCodec.WriteDone(a[pos..], _doneToReport[i].Chunk);
+            pos += AckCodec.DoneSize;
             done++;
             _doneToReport[i] = (_doneToReport[i].Chunk, _doneToReport[i].Left - 1);
             if (_doneToReport[i].Left == 0)
@@ -504,7 +489,7 @@ internal sealed partial class ReceiveSession
 
         if (donePos + 2 <= a.Length)
         {
-            BinaryPrimitives.WriteUInt16BigEndian(a[donePos..], (ushort)done);
+            AckCodec.WriteDoneCount(a[donePos..], done);
         }
         else
         {
@@ -517,7 +502,7 @@ internal sealed partial class ReceiveSession
     }
 
     /// <summary>Bytes before the per-chunk entries of an ACK.</summary>
-    internal const int AckHeader = 42;
+    internal const int AckHeader = AckCodec.HeaderSize;
 
     private uint RxMicros(long ticks) => unchecked((uint)((ticks - _rxEpoch) * 1_000_000 / Stopwatch.Frequency));
 

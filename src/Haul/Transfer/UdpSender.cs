@@ -608,32 +608,28 @@ internal sealed class UdpSender : IDataPlane
     private void OnAck(ReadOnlySpan<byte> a)
     {
         long now = Now;
-        uint echo = BinaryPrimitives.ReadUInt32BigEndian(a);
-        uint hold = BinaryPrimitives.ReadUInt32BigEndian(a[4..]);
-        ulong maxPn = BinaryPrimitives.ReadUInt64BigEndian(a[8..]);
-        ulong received = BinaryPrimitives.ReadUInt64BigEndian(a[16..]);
-        long receivedBytes = (long)BinaryPrimitives.ReadUInt64BigEndian(a[24..]);
-        uint rxMicros = BinaryPrimitives.ReadUInt32BigEndian(a[32..]);
-        int owd = BinaryPrimitives.ReadInt32BigEndian(a[36..]);
-        int entries = BinaryPrimitives.ReadUInt16BigEndian(a[40..]);
+        if (!AckCodec.TryReadHeader(a, out var h))
+        {
+            return;
+        }
+
+        int entries = h.Entries;
         // The receiver's 32-bit microsecond clock wraps every 71 minutes; extend it.
-        _rxClock += unchecked(rxMicros - (uint)_rxClock);
-        long sample = (long)NowMicros - echo - hold;
+        _rxClock += unchecked(h.RxMicros - (uint)_rxClock);
+        long sample = (long)NowMicros - h.Echo - h.HoldMicros;
         _rtt.OnSample(sample / 1e6);
 
-        _rate.OnFeedback(new Congestion.RateSample(NowMicros64, sample > 0 ? sample : double.NaN, receivedBytes, _rxClock, owd, maxPn, received, _seal.Sealed));
+        _rate.OnFeedback(new Congestion.RateSample(NowMicros64, sample > 0 ? sample : double.NaN, (long)h.ReceivedBytes, _rxClock, h.OneWayDelay, h.MaxPn, h.Received, _seal.Sealed));
         long guard = (long)(_rtt.NackGuard * Stopwatch.Frequency);
-        int pos = ReceiveSession.AckHeader;
+        int pos = AckCodec.HeaderSize;
         bool queued = false;
         lock (_lock)
         {
-            for (int e = 0; e < entries && pos + 10 <= a.Length; e++)
+            for (int e = 0; e < entries && pos + AckCodec.EntrySize <= a.Length; e++)
             {
-                int c = (int)BinaryPrimitives.ReadUInt32BigEndian(a[pos..]);
-                int seen = (int)BinaryPrimitives.ReadUInt32BigEndian(a[(pos + 4)..]);
-                int ranges = BinaryPrimitives.ReadUInt16BigEndian(a[(pos + 8)..]);
-                pos += 10;
-                if (pos + (ranges * 8) > a.Length)
+                var (c, seen, ranges) = AckCodec.ReadEntry(a[pos..]);
+                pos += AckCodec.EntrySize;
+                if (pos + (ranges * AckCodec.RangeSize) > a.Length)
                 {
                     break;
                 }
@@ -643,9 +639,8 @@ internal sealed class UdpSender : IDataPlane
                 bool valid = ch is not null && seen <= ch.Pieces;
                 for (int r = 0; r < ranges; r++)
                 {
-                    int start = (int)BinaryPrimitives.ReadUInt32BigEndian(a[pos..]);
-                    int count = (int)BinaryPrimitives.ReadUInt32BigEndian(a[(pos + 4)..]);
-                    pos += 8;
+                    var (start, count) = AckCodec.ReadRange(a[pos..]);
+                    pos += AckCodec.RangeSize;
                     if (!valid || !AckRangeFits(start, count, cursor, seen))
                     {
                         valid = false;
@@ -685,20 +680,9 @@ internal sealed class UdpSender : IDataPlane
 
         // Trailer: chunks the receiver verified and journaled. The control connection reports them
         // too; whichever arrives first frees the window.
-        if (pos + 2 <= a.Length)
+        if (pos < a.Length && AckCodec.ReadDone(a[pos..]) is { Length: > 0 } done)
         {
-            int n = BinaryPrimitives.ReadUInt16BigEndian(a[pos..]);
-            pos += 2;
-            if (n > 0 && pos + (n * 4) <= a.Length)
-            {
-                var done = new int[n];
-                for (int i = 0; i < n; i++)
-                {
-                    done[i] = (int)BinaryPrimitives.ReadUInt32BigEndian(a[(pos + (i * 4))..]);
-                }
-
-                OnChunksDone(done);
-            }
+            OnChunksDone(done);
         }
     }
 }
