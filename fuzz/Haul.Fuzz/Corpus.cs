@@ -79,6 +79,7 @@ internal static class Corpus
         yield return ("folder", "done", [6, .. FolderMessages.EncodeDone(3).WrittenSpan]);
 
         yield return ("packet", "ack", [4, .. new byte[48]]);
+        yield return ("ack", "ranges-and-done", AckSeed());
         yield return ("packet", "data", [1, .. RandomNumberGenerator.GetBytes(1400)]);
         yield return ("packet", "probe", [2, .. new byte[20]]);
         yield return ("replay", "forward", [.. Enumerable.Repeat<byte>(0, 1), 1, 0, 1, 0x80, 2, 0x55, 0x55, 0x80, 0x10]);
@@ -128,5 +129,24 @@ internal static class Corpus
         }
 
         return ManifestCodec.Create(entries, [.. chunks]);
+    }
+
+    private static byte[] AckSeed()
+    {
+        var b = new byte[120];
+        AckCodec.WriteHeader(b, new AckHeader(1, 2, 3, 4, 5, 6, -7, 2));
+        int pos = AckCodec.HeaderSize;
+        AckCodec.WriteEntry(b.AsSpan(pos), 0, 900, 2);
+        pos += AckCodec.EntrySize;
+        AckCodec.WriteRange(b.AsSpan(pos), 10, 5);
+        pos += AckCodec.RangeSize;
+        AckCodec.WriteRange(b.AsSpan(pos), 400, 20);
+        pos += AckCodec.RangeSize;
+        AckCodec.WriteEntry(b.AsSpan(pos), 3, 1000, 0);
+        pos += AckCodec.EntrySize;
+        AckCodec.WriteDoneCount(b.AsSpan(pos), 2);
+        AckCodec.WriteDone(b.AsSpan(pos + 2), 5);
+        AckCodec.WriteDone(b.AsSpan(pos + 6), 6);
+        return b[..(pos + 10)];
     }
 }

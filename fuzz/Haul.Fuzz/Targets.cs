@@ -29,6 +29,7 @@ internal static class Targets
         ["manifest-wire"] = ManifestWire,
         ["folder"] = Folder,
         ["packet"] = Packet,
+        ["ack"] = Ack,
         ["replay"] = Replay,
         ["invite"] = Invite,
         ["token"] = Token,
@@ -157,6 +158,55 @@ internal static class Targets
         if (!open.Open(packet.AsSpan(0, n), sealedPlain) || !sealedPlain.SequenceEqual(data) || open.Open(packet.AsSpan(0, n), sealedPlain))
         {
             throw new InvalidOperationException("a sealed packet did not open exactly once, as itself");
+        }
+    }
+
+    /// <summary>
+    /// An ACK's plaintext as the sender walks it (header, entries with their ranges checked as UdpSender
+    /// checks them against a chunk of 1,000 pieces, the done trailer): every read stays within the bytes.
+    /// </summary>
+    public static void Ack(byte[] data)
+    {
+        if (!AckCodec.TryReadHeader(data, out var h))
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> a = data;
+        int pos = AckCodec.HeaderSize;
+        for (int e = 0; e < h.Entries && pos + AckCodec.EntrySize <= a.Length; e++)
+        {
+            var (_, seen, ranges) = AckCodec.ReadEntry(a[pos..]);
+            pos += AckCodec.EntrySize;
+            if (pos + (ranges * AckCodec.RangeSize) > a.Length)
+            {
+                break;
+            }
+
+            int cursor = 0;
+            bool valid = seen is >= 0 and <= 1000;
+            for (int r = 0; r < ranges; r++)
+            {
+                var (start, count) = AckCodec.ReadRange(a[pos..]);
+                pos += AckCodec.RangeSize;
+                if (!valid || !UdpSender.AckRangeFits(start, count, cursor, seen))
+                {
+                    valid = false;
+                    continue;
+                }
+
+                if (start < 0 || start + count > 1000)
+                {
+                    throw new InvalidOperationException($"a range that fits reaches past the chunk: {start}+{count}");
+                }
+
+                cursor = start + count;
+            }
+        }
+
+        if (pos < a.Length && AckCodec.ReadDone(a[pos..]).Length * AckCodec.DoneSize > a.Length - pos)
+        {
+            throw new InvalidOperationException("the done trailer read past the ACK");
         }
     }
 
