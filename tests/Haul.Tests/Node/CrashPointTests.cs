@@ -14,7 +14,9 @@ public sealed class CrashPointTests
     public static TheoryData<string, bool> Points() => new()
     {
         { "chunk-written:3", true },
-        { "chunk-journaled:2", true },
+        // The first journal write: the writer journals what it drained in one go, and when chunks arrive
+        // faster than it writes (a busy machine) that can be all of them, so a second write may never come.
+        { "chunk-journaled", true },
         { "file-synced:5", true },
         { "file-placed:7", true },
         { "tree-placed", true },
