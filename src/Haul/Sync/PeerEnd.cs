@@ -221,8 +221,6 @@ internal sealed class PeerEnd : IBatchedSyncEnd
     }
 
     /// <summary>The name the peer goes by here, for conflict file names.</summary>
-    public string PeerName => _peer.Name;
-
     public string OwnerName => _peer.Name;
 
     /// <summary>A stable identity for bisync's saved listings: the peer's node ID, folder and path.</summary>

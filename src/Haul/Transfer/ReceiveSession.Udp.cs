@@ -501,9 +501,6 @@ internal sealed partial class ReceiveSession
         _sinceAck = 0;
     }
 
-    /// <summary>Bytes before the per-chunk entries of an ACK.</summary>
-    internal const int AckHeader = AckCodec.HeaderSize;
-
     private uint RxMicros(long ticks) => unchecked((uint)((ticks - _rxEpoch) * 1_000_000 / Stopwatch.Frequency));
 
     private void ReleaseAssembly(int length) => _assembly?.Return(length);

@@ -584,7 +584,7 @@ internal sealed class UdpSender : IDataPlane
 
             var pkt = buf.AsSpan(0, n);
             int m = PacketCodec.PlainLength(pkt);
-            if (m >= ReceiveSession.AckHeader && m <= plain.Length && _open.Open(pkt, plain.AsSpan(0, m)))
+            if (m >= AckCodec.HeaderSize && m <= plain.Length && _open.Open(pkt, plain.AsSpan(0, m)))
             {
                 if (_heardAt == 0)
                 {
