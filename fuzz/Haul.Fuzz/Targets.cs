@@ -299,7 +299,7 @@ internal static class Targets
                 default:
                     if (JsonSerializer.Deserialize(json, ApiJson.Default.JobBody) is { Name: { } name } jb && jb.Watch is null)
                     {
-                        JobCommands.Build(name, jb.Command ?? [], jb.Every, null, DateTimeOffset.UnixEpoch);
+                        JobCommands.Build(name, jb.Command ?? [], jb.Every, null, DateTimeOffset.UnixEpoch, new RatePolicy());
                     }
 
                     break;

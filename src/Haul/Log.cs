@@ -58,6 +58,9 @@ internal static partial class Log
     [LoggerMessage(51, LogLevel.Information, "job '{Job}' finished with exit code {Code}: {Message}")]
     public static partial void JobFinished(ILogger logger, string job, int code, string message);
 
+    [LoggerMessage(58, LogLevel.Warning, "job '{Job}' was saved as a command line that no longer reads ({Reason}); it keeps no spec and its runs fail until it is added again")]
+    public static partial void JobNotMigrated(ILogger logger, string job, string reason);
+
     [LoggerMessage(52, LogLevel.Information, "job '{Job}' watching {Path}")]
     public static partial void JobWatching(ILogger logger, string job, string path);
 

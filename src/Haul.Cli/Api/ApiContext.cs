@@ -6,25 +6,28 @@ using Haul.Security;
 namespace Haul.Cli.Api;
 
 /// <summary>What the API's handlers work on: the node, its transfers and jobs, where it listens, and the token.</summary>
-internal sealed class ApiContext(string home, HaulNode node, TransferManager transfers, IJobStore jobs, JobScheduler? scheduler, IPEndPoint endpoint, IPEndPoint? peerEndpoint)
+internal sealed class ApiContext(NodeHost host, IPEndPoint endpoint)
 {
     private readonly Lock _lock = new();
     private string? _token;
     private DateTime _tokenStamp;
 
-    public string Home { get; } = home;
+    /// <summary>The running node: every endpoint is an adapter over its operations.</summary>
+    public NodeHost Host { get; } = host;
 
-    public HaulNode Node { get; } = node;
+    public string Home => Host.Home;
 
-    public TransferManager Transfers { get; } = transfers;
+    public HaulNode Node => Host.Node;
 
-    public IJobStore Jobs { get; } = jobs;
+    public TransferManager Transfers => Host.Transfers;
 
-    public JobScheduler? Scheduler { get; } = scheduler;
+    public IJobStore Jobs => Host.Jobs;
+
+    public JobScheduler? Scheduler => Host.Scheduler;
 
     public IPEndPoint Endpoint { get; set; } = endpoint;
 
-    public IPEndPoint? PeerEndpoint { get; } = peerEndpoint;
+    public IPEndPoint? PeerEndpoint => Host.Server.LocalEndPoint;
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 

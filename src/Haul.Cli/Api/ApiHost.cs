@@ -44,7 +44,7 @@ internal static class ApiHost
         string home = host.Home;
         var node = host.Node;
         ApiToken.Ensure(home);
-        var ctx = new ApiContext(home, node, host.Transfers, host.Jobs, host.Scheduler, endpoint, host.Server.LocalEndPoint);
+        var ctx = new ApiContext(host, endpoint);
         ApiServer server;
         try
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Haul.Cli.Commands;
 using Haul.Jobs;
 using Haul.Node;
+using Haul.Operations;
 using Haul.Security;
 using Haul.State;
 using Microsoft.AspNetCore.Builder;
@@ -22,7 +23,7 @@ internal sealed record InviteView(string Token, DateTimeOffset Expires);
 
 internal sealed record JoinBody(string? Token, string? Name);
 
-internal sealed record TransferBody(string? Kind, string? Peer, string? Path, string? Destination, string? Mode, string? MaxRate, string? MinRate);
+internal sealed record TransferBody(string? Kind, string? Peer, string? Path, string? Destination, string? Mode, string? MaxRate, string? MinRate, bool? DryRun = null, bool? Checksum = null, string[]? Exclude = null, string[]? Include = null, string? Conflict = null);
 
 internal sealed record FolderView(string Name, string Path, IReadOnlyList<ShareView> Shares);
 
@@ -32,7 +33,7 @@ internal sealed record FolderBody(string? Name, string? Path, string? Share);
 
 internal sealed record JobView(string Name, IReadOnlyList<string> Command, string? Every, string? Watch, bool Paused, DateTimeOffset? NextRun, DateTimeOffset? LastRun, int? LastExitCode, string? LastMessage);
 
-internal sealed record JobBody(string? Name, string? Every, string? Watch, string[]? Command);
+internal sealed record JobBody(string? Name, string? Every, string? Watch, string[]? Command, TransferBody? Transfer = null);
 
 internal sealed record JobRunView(long Id, string Trigger, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, int? ExitCode, string? Message);
 
@@ -86,11 +87,7 @@ internal static class Endpoints
                 throw new HaulException(ErrorCode.Usage, "Idempotency-Key is longer than 255 characters", "use a UUID");
             }
 
-            var rate = b.Mode is null && b.MaxRate is null && b.MinRate is null
-                ? null
-                : Transfer.Congestion.RatePolicy.Parse(b.Mode, b.MinRate, b.MaxRate, ctx.Node.DefaultRatePolicy, "/openapi.json");
-            var kind = TransferNames.ParseKind(b.Kind);
-            var request = new TransferRequest(kind, kind.BetweenEnds() ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
+            var request = ToRequest(ctx, b);
             var (view, created) = ctx.Transfers.Start(request, string.IsNullOrEmpty(key) ? null : key);
             return created ? Results.Created($"/api/v1/transfers/{view.Id}", view) : Results.Ok(view);
         }).Accepts<TransferBody>("application/json").Produces<TransferView>(StatusCodes.Status201Created).Produces<TransferView>()
@@ -116,7 +113,15 @@ internal static class Endpoints
         api.MapPost("/jobs", async (HttpContext http) =>
         {
             var b = await ReadAsync<JobBody>(http).ConfigureAwait(false);
-            var job = JobCommands.Build(Required(b.Name, "name"), b.Command ?? [], b.Every, b.Watch, DateTimeOffset.Now);
+            string[] argv = b.Command ?? [];
+            var job = b.Transfer is { } t
+                ? JobFactory.Create(Required(b.Name, "name"), [], () => ToRequest(ctx, t), b.Every, b.Watch, DateTimeOffset.Now)
+                : JobFactory.Create(Required(b.Name, "name"), argv, () => CommandSpecs.FromArgv(argv, ctx.Node.DefaultRatePolicy), b.Every, b.Watch, DateTimeOffset.Now);
+            if (job.Command.Count == 0)
+            {
+                job = job with { Command = JobFactory.Display(job.Spec!) };
+            }
+
             if (ctx.Jobs.Find(job.Name) is not null)
             {
                 throw new HaulException(ErrorCode.AlreadyInitialized, $"a job named '{job.Name}' exists", "remove it first or pick another name");
@@ -128,7 +133,7 @@ internal static class Endpoints
         api.MapPost("/jobs/{name}/run", async (string name, HttpContext http) =>
         {
             var job = ctx.Jobs.Get(name);
-            var (code, message) = await JobScheduler.RunOnceAsync(ctx.Jobs, job, "api", (j, _, c) => JobCommands.RunProcessAsync(ctx.Home, j, c), TimeProvider.System, http.RequestAborted).ConfigureAwait(false);
+            var (code, message) = await ctx.Host.RunJobAsync(job, "api", http.RequestAborted).ConfigureAwait(false);
             return Results.Ok(new JobRunResult(name, code, message));
         }).Produces<JobRunResult>().WithSummary("Run a job now and wait for its result");
         api.MapPost("/jobs/{name}/pause", (string name) => SetPaused(ctx, name, true)).WithSummary("Pause a job's schedule");
@@ -152,6 +157,23 @@ internal static class Endpoints
         api.MapFallback((HttpContext http) => Problems.WriteAsync(http, StatusCodes.Status404NotFound, "no-such-resource", $"no resource at {http.Request.Method} {http.Request.Path}", "see /openapi.json", null));
     }
 
+    /// <summary>A transfer body as the typed request the node runs (the same for POST /transfers and a job's "transfer").</summary>
+    private static TransferRequest ToRequest(ApiContext ctx, TransferBody b)
+    {
+        var rate = b.Mode is null && b.MaxRate is null && b.MinRate is null
+            ? null
+            : Transfer.Congestion.RatePolicy.Parse(b.Mode, b.MinRate, b.MaxRate, ctx.Node.DefaultRatePolicy, "/openapi.json");
+        var kind = TransferNames.ParseKind(b.Kind);
+        var request = new TransferRequest(kind, kind.BetweenEnds() ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
+        var filter = new FilterSpec { Exclude = b.Exclude ?? [], Include = b.Include ?? [] };
+        return kind switch
+        {
+            TransferKind.Sync or TransferKind.Copy or TransferKind.Check => request with { Sync = request.AsSync() with { DryRun = b.DryRun ?? false, Checksum = b.Checksum ?? false, Filter = filter } },
+            TransferKind.Bisync => request with { Bisync = request.AsBisync() with { DryRun = b.DryRun ?? false, Filter = filter, Conflict = b.Conflict is null ? Sync.ConflictPolicy.Newer : BisyncRequest.ParseConflict(b.Conflict) } },
+            _ => request,
+        };
+    }
+
     private static NodeView NodeInfo(ApiContext ctx) => new(
         ctx.Node.Identity.Id.ToString(),
         ctx.Node.Name,
@@ -166,7 +188,7 @@ internal static class Endpoints
     private static List<FolderView> Folders(ApiContext ctx)
     {
         var names = ctx.Node.Store.ListPeers().ToDictionary(p => p.Id.Canonical, p => p.Name);
-        return [.. ctx.Node.Store.ListFolders().Select(f => new FolderView(f.Name, f.Path, [.. f.Shares.Select(s => new ShareView(names.TryGetValue(s.PeerId, out var n) ? n : s.PeerId, s.Access))]))];
+        return [.. ctx.Node.Store.ListFolders().Select(f => new FolderView(f.Name, f.Path, [.. f.Shares.Select(s => new ShareView(names.TryGetValue(s.PeerId, out var n) ? n : s.PeerId, s.Access.Wire()))]))];
     }
 
     private static JobView ToView(Job j) => new(j.Name, j.Command, j.Every, j.WatchPath, j.Paused, j.NextRun, j.LastRun, j.LastExitCode, j.LastMessage);

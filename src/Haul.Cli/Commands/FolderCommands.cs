@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using Haul.Node;
+using Haul.State;
 
 namespace Haul.Cli.Commands;
 
@@ -48,7 +49,7 @@ internal static class FolderCommands
             var peers = node.Store.ListPeers().ToDictionary(p => p.Id.Canonical, p => p.Name);
             foreach (var f in node.Store.ListFolders())
             {
-                var shares = f.Shares.Select(s => $"{(peers.TryGetValue(s.PeerId, out var pn) ? pn : s.PeerId)}:{s.Access}").ToList();
+                var shares = f.Shares.Select(s => $"{(peers.TryGetValue(s.PeerId, out var pn) ? pn : s.PeerId)}:{s.Access.Wire()}").ToList();
                 Console.Out.WriteLine(pr.GetValue(json)
                     ? Json.Line(("name", f.Name), ("path", f.Path), ("shares", string.Join(',', shares)))
                     : $"{f.Name,-16} {f.Path}  {(shares.Count == 0 ? "(not shared)" : string.Join(' ', shares))}");
@@ -82,6 +83,6 @@ internal static class FolderCommands
     {
         var f = node.Store.FindFolder(folder)!;
         var peers = node.Store.ListPeers().ToDictionary(p => p.Id.Canonical, p => p.Name);
-        return f.Shares.Count == 0 ? " (not shared)" : " shared with " + string.Join(", ", f.Shares.Select(s => $"{(peers.TryGetValue(s.PeerId, out var pn) ? pn : s.PeerId)} ({s.Access})"));
+        return f.Shares.Count == 0 ? " (not shared)" : " shared with " + string.Join(", ", f.Shares.Select(s => $"{(peers.TryGetValue(s.PeerId, out var pn) ? pn : s.PeerId)} ({s.Access.Wire()})"));
     }
 }

@@ -1,15 +1,12 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Haul.Jobs;
 using Haul.Node;
 
 namespace Haul.Cli.Commands;
 
-/// <summary>haul job add/list/run/pause/resume/remove/history: saved commands a running node runs on a schedule or on change.</summary>
+/// <summary>haul job add/list/run/pause/resume/remove/history: saved transfers (typed specs, written as haul commands) a running node runs on a schedule or on change.</summary>
 internal static class JobCommands
 {
-    private static readonly string[] Verbs = ["sync", "copy", "check", "send"];
-
     public static Command Create()
     {
         var job = new Command("job", "Scheduled and watched jobs, run by 'haul serve'");
@@ -18,7 +15,7 @@ internal static class JobCommands
         job.Subcommands.Add(Simple("run", "Run a job now, here, and record the result", async (store, name, home, ct) =>
         {
             var j = store.Get(name);
-            var (code, msg) = await JobScheduler.RunOnceAsync(store, j, "manual", (x, t, c) => RunProcessAsync(home, x, c), TimeProvider.System, ct).ConfigureAwait(false);
+            var (code, msg) = await JobScheduler.RunOnceAsync(store, j, "manual", (x, _, c) => JobRunner.RunHereAsync(home, x, c), TimeProvider.System, ct).ConfigureAwait(false);
             Console.Error.WriteLine($"job '{name}' exited {code}: {msg}");
             return code;
         }));
@@ -37,90 +34,28 @@ internal static class JobCommands
         return job;
     }
 
-    /// <summary>Runs a job's command as a child haul process; the message is the last line it wrote to stderr (the summary or the error).</summary>
-    internal static Task<(int ExitCode, string Message)> RunProcessAsync(string home, Job job, CancellationToken ct) => RunProcessAsync(home, job.Command, ct);
+    /// <summary>A checked job whose spec is a haul command line (haul job add NAME ... -- sync A B; the API's "command").</summary>
+    internal static Job Build(string name, string[] argv, string? every, string? watch, DateTimeOffset now, Transfer.Congestion.RatePolicy defaults) =>
+        JobFactory.Create(name, argv, () => CommandSpecs.FromArgv(argv, defaults), every, watch, now);
 
-    /// <summary>Runs 'haul --home HOME ARGV...' as a child process; returns its exit code and last line on stderr.</summary>
-    internal static async Task<(int ExitCode, string Message)> RunProcessAsync(string home, IReadOnlyList<string> argv, CancellationToken ct)
+    /// <summary>The job store of a home, with jobs saved as command lines by older versions given their spec.</summary>
+    internal static JobStore OpenStore(string home)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("--home");
-        psi.ArgumentList.Add(home);
-        foreach (var a in argv)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        string last = string.Empty;
-        var err = Task.Run(async () =>
-        {
-            while (await p.StandardError.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
-            {
-                if (line.Length > 0)
-                {
-                    last = line;
-                }
-            }
-        }, CancellationToken.None);
-        var drain = p.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-        try
-        {
-            await p.WaitForExitAsync(ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        await Task.WhenAll(err, drain).ConfigureAwait(false);
-        return (p.ExitCode, last);
+        var store = new JobStore(HaulHome.DatabasePath(home));
+        JobMigration.Migrate(store, argv => CommandSpecs.FromArgv(argv, DefaultPolicy(home)));
+        return store;
     }
 
-    /// <summary>A checked job: a usable name, --every or --watch, and a haul command that parses.</summary>
-    internal static Job Build(string n, string[] argv, string? e, string? w, DateTimeOffset now)
+    /// <summary>The node's pacing policy for a job's send flags to apply on; Haul's defaults before 'haul init'.</summary>
+    internal static Transfer.Congestion.RatePolicy DefaultPolicy(string home)
     {
-        if (n.Length is 0 or > 64 || n.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+        if (!Security.NodeIdentity.Exists(home))
         {
-            throw new HaulException(ErrorCode.Usage, $"'{n}' is not a usable job name", "use letters, digits, '-', '_' or '.'");
+            return new Transfer.Congestion.RatePolicy();
         }
 
-        if (e is null && w is null)
-        {
-            throw new HaulException(ErrorCode.Usage, "a job needs --every or --watch", "e.g. --every \"0 2 * * *\" or --watch /data/cams");
-        }
-
-        if (argv.Length == 0 || !Verbs.Contains(argv[0]))
-        {
-            throw new HaulException(ErrorCode.Usage, $"a job runs one of {string.Join(", ", Verbs)}, not '{(argv.Length == 0 ? string.Empty : argv[0])}'", "write the command after --, e.g. -- sync /data/new hub:incoming");
-        }
-
-        // A job runs as this node: '@FILE' (a response file, expanded by the parser here and again in
-        // the child) read local files into the command and its error text (the API token came back in a
-        // 400's detail), and '--home' would run it as another node.
-        foreach (var a in argv)
-        {
-            if (a.StartsWith('@') || a == "--home" || a.StartsWith("--home=", StringComparison.Ordinal))
-            {
-                throw new HaulException(ErrorCode.Usage, $"a job's command may not contain '{(a.StartsWith('@') ? "@FILE" : "--home")}'", "write the arguments out; a job always runs as this node");
-            }
-        }
-
-        var parsed = Cli.BuildRoot().Parse(argv);
-        if (parsed.Errors.Count > 0)
-        {
-            throw new HaulException(ErrorCode.Usage, $"the job's command does not parse: {parsed.Errors[0].Message}", $"try it by hand first: haul {string.Join(' ', argv)}");
-        }
-
-        var schedule = e is null ? null : Schedule.Parse(e);
-        string? watchPath = w is null ? null : Path.GetFullPath(w);
-        if (watchPath is not null && !Directory.Exists(watchPath))
-        {
-            throw new HaulException(ErrorCode.PathNotFound, $"--watch {w}: no such folder", "create it, or check the path");
-        }
-
-        return new Job(n, argv, schedule?.Text, watchPath, false, schedule?.Next(now), null, null, null, now);
+        using var node = HaulNode.Open(home);
+        return node.DefaultRatePolicy;
     }
 
     private static Command Add()
@@ -133,9 +68,9 @@ internal static class JobCommands
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
             var now = DateTimeOffset.Now;
-            var job = Build(pr.GetValue(name)!, pr.GetValue(command)!, pr.GetValue(every), pr.GetValue(watch), now);
             string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
-            using var store = new JobStore(HaulHome.DatabasePath(home));
+            var job = Build(pr.GetValue(name)!, pr.GetValue(command)!, pr.GetValue(every), pr.GetValue(watch), now, DefaultPolicy(home));
+            using var store = OpenStore(home);
             store.Add(job);
             Console.Error.WriteLine(job.Every is null ? $"job '{job.Name}' added: runs when {job.WatchPath} changes" : $"job '{job.Name}' added: next run {job.NextRun:yyyy-MM-dd HH:mm:ss zzz}");
             return Task.FromResult(0);
@@ -149,7 +84,7 @@ internal static class JobCommands
         var cmd = new Command("list", "List jobs with their schedule, next run and last result") { json };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var store = new JobStore(HaulHome.DatabasePath(HaulHome.Resolve(pr.GetValue(Cli.Home))));
+            using var store = OpenStore(HaulHome.Resolve(pr.GetValue(Cli.Home)));
             foreach (var j in store.List())
             {
                 Console.Out.WriteLine(pr.GetValue(json)
@@ -169,7 +104,7 @@ internal static class JobCommands
         var cmd = new Command("history", "A job's last runs, newest first") { name, json };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var store = new JobStore(HaulHome.DatabasePath(HaulHome.Resolve(pr.GetValue(Cli.Home))));
+            using var store = OpenStore(HaulHome.Resolve(pr.GetValue(Cli.Home)));
             store.Get(pr.GetValue(name)!);
             foreach (var r in store.History(pr.GetValue(name)!))
             {
@@ -190,7 +125,7 @@ internal static class JobCommands
         cmd.SetAction((pr, ct) => Cli.Guard(async () =>
         {
             string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
-            using var store = new JobStore(HaulHome.DatabasePath(home));
+            using var store = OpenStore(home);
             return await body(store, pr.GetValue(name)!, home, ct).ConfigureAwait(false);
         }));
         return cmd;

@@ -37,7 +37,7 @@ internal static class QuickstartCommand
             HaulNode.Init(Path.Combine(dir, "lab-b"), "lab-b", loggers).Dispose();
 
             // lab-b runs as 'haul serve' runs it (a NodeHost); it has no jobs to run here.
-            var host = NodeHost.Start(Path.Combine(dir, "lab-b"), new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, loggers, (_, _, _) => Task.FromResult((0, "no jobs in the quick start")));
+            var host = NodeHost.Start(Path.Combine(dir, "lab-b"), new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, loggers);
             await using (host.ConfigureAwait(false))
             {
                 var b = host.Node;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Haul.Node;
+using Haul.Operations;
 using Haul.Transfer;
 using Haul.Transfer.Congestion;
 using Microsoft.Extensions.Logging;
@@ -26,16 +27,26 @@ internal static class SendCommand
                 {
                     using var loggers = Logging.Create(LogLevel.Warning);
                     using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
-                    var options = new SendOptions { ForceTcp = pr.GetValue(tcp), Rate = RatePolicy.Parse(pr.GetValue(mode), pr.GetValue(minRate), pr.GetValue(maxRate), node.DefaultRatePolicy, "haul send --help") };
-
+                    var request = ToRequest(pr, node.DefaultRatePolicy);
                     var renderer = new ProgressRenderer(asJson);
-                    var result = await node.SendAsync(pr.GetValue(path)!, pr.GetValue(peer)!, options, renderer.Report, ct).ConfigureAwait(false);
-                    PrintResult(result, node, asJson, options.Rate);
+                    var result = await node.SendAsync(request, renderer.Report, ct).ConfigureAwait(false);
+                    PrintResult(result, node, asJson, request.Rate ?? node.DefaultRatePolicy);
                     return 0;
                 },
                 asJson);
         });
         return cmd;
+    }
+
+    /// <summary>The typed request a 'haul send' command line names; rate flags apply on top of <paramref name="defaults"/> (the node's policy); none: the node's policy when it runs.</summary>
+    internal static SendRequest ToRequest(ParseResult pr, RatePolicy defaults)
+    {
+        string? Opt(string name) => pr.GetValue<string?>(name);
+        return new SendRequest(pr.GetValue<string>("path")!, pr.GetValue<string>("peer")!)
+        {
+            Tcp = pr.GetValue<bool>("--tcp"),
+            Rate = Opt("--mode") is null && Opt("--min-rate") is null && Opt("--max-rate") is null ? null : RatePolicy.Parse(Opt("--mode"), Opt("--min-rate"), Opt("--max-rate"), defaults, "haul send --help"),
+        };
     }
 
     internal static void PrintResult(SendResult r, HaulNode node, bool json, RatePolicy? policy = null)

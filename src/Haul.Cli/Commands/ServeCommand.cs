@@ -36,7 +36,7 @@ internal static class ServeCommand
             using var loggers = Logging.Create(LogLevel.Information);
             string home = homeDir;
             var serveOptions = new ServeOptions { Listen = ep, Inbox = Str(inbox, "inbox"), NoUdp = Bool(noUdp, "no-udp"), UdpAdvertiseHost = Str(advertise, "udp-advertise") };
-            var host = NodeHost.Start(home, serveOptions, loggers, (j, _, c) => JobCommands.RunProcessAsync(home, j, c));
+            var host = NodeHost.Start(home, serveOptions, loggers, CommandSpecs.FromArgv);
             await using (host.ConfigureAwait(false))
             {
                 Api.ApiServer? apiServer = null;

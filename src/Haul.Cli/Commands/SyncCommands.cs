@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Haul.Node;
+using Haul.Operations;
 using Haul.Sync;
 
 namespace Haul.Cli.Commands;
@@ -51,50 +52,41 @@ internal static class SyncCommands
             async () =>
             {
                 bool json = pr.GetValue(Json);
-                var policy = pr.GetValue(Conflict) switch
-                {
-                    "newer" => ConflictPolicy.Newer,
-                    "older" => ConflictPolicy.Older,
-                    "larger" => ConflictPolicy.Larger,
-                    "path1" => ConflictPolicy.Path1,
-                    "path2" => ConflictPolicy.Path2,
-                    var other => throw new HaulException(ErrorCode.Usage, $"--conflict '{other}' is not a policy", "use newer, older, larger, path1 or path2"),
-                };
-                double maxDel = pr.GetValue(MaxDeletePercent);
-                if (maxDel is < 0 or > 100)
-                {
-                    throw new HaulException(ErrorCode.Usage, $"--max-delete {maxDel} is not a percentage", "give 0 to 100");
-                }
-
+                var request = ToBisyncRequest(pr);
                 string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
                 using var index = TreeIndex.ForHome(home);
-                bool dry = pr.GetValue(DryRun);
-                await using var e1 = await OpenEndAsync(pr.GetValue(path1)!, index, S3Options.From(pr), home, write: !dry, ct).ConfigureAwait(false);
-                await using var e2 = await OpenEndAsync(pr.GetValue(path2)!, index, S3Options.From(pr), home, write: !dry, ct).ConfigureAwait(false);
-                if (e1 is LocalEnd l1 && e2 is LocalEnd l2)
-                {
-                    SyncEnds.CheckOverlap(l1, l2, null);
-                }
-
                 string nodeName = Security.NodeIdentity.Exists(home) ? ReadNodeName(home) : Environment.MachineName;
-                using var state = BisyncState.ForHome(home);
-                using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (dry && pr.GetValue(LogFile) is null));
-                var options = new BisyncOptions { Conflict = policy, MaxDeletePercent = maxDel, DryRun = dry, Filter = BuildFilter(pr), Resync = pr.GetValue(Resync), NodeName = nodeName };
-                var runner = new BisyncRunner(e1, e2, options, state, log) { OnPlanned = dry ? a => PrintBisyncPlan(a, json) : null };
-                var s = await runner.RunAsync(ct).ConfigureAwait(false);
+                using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
+                var outcome = await SyncOperations.BisyncAsync(request, new SyncContext(home, index, null), nodeName, log, request.DryRun ? a => PrintBisyncPlan(a, json) : null, null, ct).ConfigureAwait(false);
+                var s = outcome.Stats;
                 if (json)
                 {
-                    Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", "bisync"), ("dryRun", dry), ("firstRun", s.FirstRun), ("files1", s.Listed1), ("files2", s.Listed2), ("copiedTo1", s.CopiedTo1), ("copiedTo2", s.CopiedTo2), ("deletedOn1", s.DeletedOn1), ("deletedOn2", s.DeletedOn2), ("conflicts", s.Conflicts), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
+                    Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", "bisync"), ("dryRun", request.DryRun), ("firstRun", s.FirstRun), ("files1", s.Listed1), ("files2", s.Listed2), ("copiedTo1", s.CopiedTo1), ("copiedTo2", s.CopiedTo2), ("deletedOn1", s.DeletedOn1), ("deletedOn2", s.DeletedOn2), ("conflicts", s.Conflicts), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
                 }
                 else
                 {
-                    Console.Error.WriteLine($"bisync{(dry ? " (dry run)" : string.Empty)}{(s.FirstRun ? " (first run: nothing deleted)" : string.Empty)}: {s.CopiedTo2} copied to {e2.Display}, {s.CopiedTo1} copied to {e1.Display}, {s.DeletedOn2 + s.DeletedOn1} deleted, {s.Conflicts} conflicts in {s.Elapsed.TotalSeconds:0.00} s");
+                    Console.Error.WriteLine(outcome.Summary);
                 }
 
                 return 0;
             },
             pr.GetValue(Json)));
         return cmd;
+    }
+
+    /// <summary>The typed request a 'haul bisync' command line names (the flags checked).</summary>
+    internal static BisyncRequest ToBisyncRequest(ParseResult pr)
+    {
+        var request = new BisyncRequest(pr.GetValue<string>("path1")!, pr.GetValue<string>("path2")!)
+        {
+            Conflict = BisyncRequest.ParseConflict(pr.GetValue(Conflict)!),
+            MaxDeletePercent = pr.GetValue(MaxDeletePercent),
+            Resync = pr.GetValue(Resync),
+            DryRun = pr.GetValue(DryRun),
+            Filter = ToFilter(pr),
+        };
+        request.Validate();
+        return request;
     }
 
     private static string ReadNodeName(string home)
@@ -143,64 +135,47 @@ internal static class SyncCommands
     private static async Task<int> RunAsync(ParseResult pr, SyncMode mode, CancellationToken ct)
     {
         bool json = pr.GetValue(Json);
-        var options = new SyncOptions
-        {
-            Mode = mode,
-            DryRun = pr.GetValue(DryRun),
-            Checksum = pr.GetValue(Checksum),
-            Filter = BuildFilter(pr),
-            BackupDir = pr.GetValue(BackupDir),
-            Transfers = Math.Clamp(pr.GetValue(Transfers), 1, 256),
-            MaxDelete = pr.GetValue(MaxDelete),
-            BandwidthLimit = pr.GetValue(BwLimit) is { } bw ? BandwidthSchedule.Parse(bw) : null,
-        };
-
+        var request = ToRequest(pr, mode);
+        _ = request.ToOptions();
         string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
         using var index = TreeIndex.ForHome(home);
-        var s3 = S3Options.From(pr);
-        await using var src = await OpenEndAsync(pr.GetValue(Source)!, index, s3, home, write: false, ct).ConfigureAwait(false);
-        await using var dst = await OpenEndAsync(pr.GetValue(Dest)!, index, s3, home, write: mode != SyncMode.Check && !options.DryRun, ct).ConfigureAwait(false);
-        if (src is LocalEnd ls && dst is LocalEnd ld)
-        {
-            SyncEnds.CheckOverlap(ls, ld, options.BackupDir);
-        }
-
-        using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (options.DryRun && pr.GetValue(LogFile) is null));
-        var runner = new SyncRunner(src, dst, options, log)
-        {
-            OnPlanned = options.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null,
-        };
-        var stats = await runner.RunAsync(ct).ConfigureAwait(false);
-        PrintSummary(pr.CommandResult.Command.Name, stats, options, json);
-        if (mode == SyncMode.Check && stats.Differences > 0)
-        {
-            throw new HaulException(ErrorCode.Differences, $"{stats.Differences} differences between {src.Display} and {dst.Display}", "run 'haul sync' to make the destination match");
-        }
-
-        if (stats.Errors > 0)
-        {
-            throw new HaulException(ErrorCode.SyncIncomplete, $"{stats.Errors} files failed{(stats.SkippedDeletes > 0 ? $"; {stats.SkippedDeletes} deletions skipped" : string.Empty)}", "see the log for each error, fix it and run again");
-        }
-
+        using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
+        var outcome = await SyncOperations.RunAsync(request, new SyncContext(home, index, null), log, request.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null, null, ct).ConfigureAwait(false);
+        PrintSummary(outcome, json);
+        outcome.ThrowIfFailed("see the log for each error, fix it and run again");
         return 0;
     }
 
-    private static Task<ISyncEnd> OpenEndAsync(string spec, ITreeIndex index, S3Config s3, string home, bool write, CancellationToken ct) =>
-        SyncEnds.OpenAsync(spec, index, s3, home, node: null, write, ct);
-
-
-    private static SyncFilter BuildFilter(ParseResult pr)
+    /// <summary>The typed request a 'haul sync/copy/check' command line names; the core runs it the same way for every surface.</summary>
+    internal static SyncRequest ToRequest(ParseResult pr, SyncMode mode)
     {
-        var excludes = (pr.GetValue(Exclude) ?? []).Concat((pr.GetValue(ExcludeFrom) ?? []).SelectMany(SyncFilter.ReadRules)).ToList();
-        var includes = (pr.GetValue(Include) ?? []).Concat((pr.GetValue(IncludeFrom) ?? []).SelectMany(SyncFilter.ReadRules)).ToList();
-        return SyncFilter.Create(
-            excludes,
-            includes,
-            pr.GetValue(MinSize) is { } mn ? ParseSize(mn, "--min-size") : -1,
-            pr.GetValue(MaxSize) is { } mx ? ParseSize(mx, "--max-size") : -1,
-            pr.GetValue(MinAge) is { } a ? ParseAge(a, "--min-age") : null,
-            pr.GetValue(MaxAge) is { } b ? ParseAge(b, "--max-age") : null);
+        var s3 = S3Options.From(pr);
+        return new SyncRequest(mode, pr.GetValue(Source)!, pr.GetValue(Dest)!)
+        {
+            DryRun = mode != SyncMode.Check && pr.GetValue(DryRun),
+            Checksum = pr.GetValue(Checksum),
+            Filter = ToFilter(pr),
+            BackupDir = mode == SyncMode.Check ? null : pr.GetValue(BackupDir),
+            Transfers = Math.Clamp(pr.GetValue(Transfers), 1, 256),
+            MaxDelete = mode == SyncMode.Sync ? pr.GetValue(MaxDelete) : -1,
+            BandwidthLimit = mode == SyncMode.Check ? null : pr.GetValue(BwLimit),
+            S3Endpoint = s3.Endpoint,
+            S3Region = s3.Region,
+            S3Profile = s3.Profile,
+        };
     }
+
+    private static FilterSpec ToFilter(ParseResult pr) => new()
+    {
+        Exclude = pr.GetValue(Exclude) ?? [],
+        Include = pr.GetValue(Include) ?? [],
+        ExcludeFrom = pr.GetValue(ExcludeFrom) ?? [],
+        IncludeFrom = pr.GetValue(IncludeFrom) ?? [],
+        MinSize = pr.GetValue(MinSize) is { } mn ? ParseSize(mn, "--min-size") : -1,
+        MaxSize = pr.GetValue(MaxSize) is { } mx ? ParseSize(mx, "--max-size") : -1,
+        MinAge = pr.GetValue(MinAge) is { } a ? ParseAge(a, "--min-age") : null,
+        MaxAge = pr.GetValue(MaxAge) is { } b ? ParseAge(b, "--max-age") : null,
+    };
 
     /// <summary>Sizes as rclone reads them: a number with an optional b/k/M/G/T suffix in powers of 1024.</summary>
     internal static long ParseSize(string text, string flag)
@@ -264,17 +239,16 @@ internal static class SyncCommands
         Console.Out.WriteLine(json ? Haul.Cli.Json.Line(("type", "plan"), ("action", verb), ("path", a.Path), ("size", size)) : $"{verb} {a.Path} ({Units.Bytes(size)})");
     }
 
-    private static void PrintSummary(string verb, SyncStats s, SyncOptions o, bool json)
+    private static void PrintSummary(SyncOutcome outcome, bool json)
     {
+        var (s, r) = (outcome.Stats, outcome.Request);
         if (json)
         {
-            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", o.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("sentBytes", s.SentBytes), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
+            string verb = r.Mode switch { SyncMode.Sync => "sync", SyncMode.Copy => "copy", _ => "check" };
+            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", r.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("sentBytes", s.SentBytes), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
             return;
         }
 
-        string what = o.Mode == SyncMode.Check
-            ? $"{s.Listed} files compared, {s.Differences} differences"
-            : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors{(s.SentBytes >= 0 ? $"; {Units.Bytes(s.SentBytes)} sent after the delta" : string.Empty)}";
-        Console.Error.WriteLine($"{verb}{(o.DryRun ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s");
+        Console.Error.WriteLine(outcome.Summary);
     }
 }

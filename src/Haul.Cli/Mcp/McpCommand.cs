@@ -127,9 +127,26 @@ internal sealed class HaulTools(NodeApi api)
         [Description("Source end")] string source,
         [Description("Destination end")] string destination,
         [Description("true (default): delete files on the destination that the source lacks, after every copy succeeded; false: copy only")] bool deleteExtraneous = true,
+        [Description("true: plan only, change nothing (the transfer's summary says what would happen)")] bool dryRun = false,
         [Description("Optional idempotency key")] string? idempotencyKey = null,
         CancellationToken ct = default) =>
-        Start(new Api.TransferBody(deleteExtraneous ? "sync" : "copy", null, source, destination, null, null, null), idempotencyKey, ct);
+        Start(new Api.TransferBody(deleteExtraneous ? "sync" : "copy", null, source, destination, null, null, null, DryRun: dryRun), idempotencyKey, ct);
+
+    [McpServerTool(Name = "check", ReadOnly = true), Description("Compare source and destination by size and SHA-256, as 'haul check' does; changes nothing. The transfer ends done when they match, failed (error code 22, with the number of differences) when they differ.")]
+    public Task<string> Check(
+        [Description("Source end: local path, peer:folder/path or s3://bucket/prefix")] string source,
+        [Description("Destination end")] string destination,
+        CancellationToken ct = default) =>
+        Start(new Api.TransferBody("check", null, source, destination, null, null, null), null, ct);
+
+    [McpServerTool(Name = "bisync"), Description("Two-way sync as 'haul bisync' does: new, changed and deleted files propagate both ways; a file changed on both sides is a conflict, the loser kept as NAME.conflict-DATE-NODE.EXT. Returns a transfer to follow with transfer_status.")]
+    public Task<string> Bisync(
+        [Description("First end: local path or peer:folder/path")] string path1,
+        [Description("Second end")] string path2,
+        [Description("Who wins a conflict: newer (default), older, larger, path1 or path2")] string? conflict = null,
+        [Description("true: plan only, change nothing")] bool dryRun = false,
+        CancellationToken ct = default) =>
+        Start(new Api.TransferBody("bisync", null, path1, path2, null, null, null, DryRun: dryRun, Conflict: conflict), null, ct);
 
     [McpServerTool(Name = "list_transfers", ReadOnly = true), Description("Transfers this node runs for clients, newest first, with state (running, paused, done, failed, cancelled), percent, bytes and rate.")]
     public Task<string> ListTransfers(CancellationToken ct) => api.CallAsync(HttpMethod.Get, "/api/v1/transfers", null, ct);

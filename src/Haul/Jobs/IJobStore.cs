@@ -20,6 +20,9 @@ internal interface IJobStore : IDisposable
 
     void SetNextRun(string name, DateTimeOffset? next);
 
+    /// <summary>Stores a job's typed spec (the migration of a job saved as a command line).</summary>
+    void SetSpec(string name, Operations.TransferRequest spec);
+
     long Started(string name, string trigger, DateTimeOffset at);
 
     void Finished(long runId, string name, DateTimeOffset at, int exitCode, string message);

@@ -1,8 +1,10 @@
 namespace Haul.Jobs;
 
 /// <summary>
-/// A saved command the node runs on a schedule or when a folder changes. Command is the haul argument
-/// vector after the verb's own checks (e.g. ["sync", "/data/new", "s3://bucket/incoming"]).
+/// A saved transfer the node runs on a schedule or when a folder changes. <see cref="Spec"/> is what
+/// runs (a typed request, as POST /transfers takes it); <see cref="Command"/> is the haul command line it
+/// was written as, kept for display (e.g. ["sync", "/data/new", "s3://bucket/incoming"]). A job saved by
+/// a version before typed specs has a null Spec until it is migrated (<see cref="JobMigration"/>).
 /// </summary>
 internal sealed record Job(
     string Name,
@@ -14,4 +16,5 @@ internal sealed record Job(
     DateTimeOffset? LastRun,
     int? LastExitCode,
     string? LastMessage,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    Operations.TransferRequest? Spec = null);

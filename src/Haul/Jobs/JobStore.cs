@@ -28,6 +28,17 @@ internal sealed class JobStore : IJobStore
                 finished_at INTEGER, exit_code INTEGER, message TEXT);
             CREATE INDEX IF NOT EXISTS job_runs_by_job ON job_runs(job, id);
             """);
+
+        // Typed specs (issue 19): jobs saved before them have the command line only, and get a spec
+        // when JobMigration reads it.
+        using (var c = _db.CreateCommand())
+        {
+            c.CommandText = "SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name='spec'";
+            if ((long)c.ExecuteScalar()! == 0)
+            {
+                Exec("ALTER TABLE jobs ADD COLUMN spec TEXT");
+            }
+        }
     }
 
     public void Add(Job job)
@@ -37,13 +48,14 @@ internal sealed class JobStore : IJobStore
             try
             {
                 Exec(
-                    "INSERT INTO jobs(name, command, every, watch_path, paused, next_run, created_at) VALUES($n,$c,$e,$w,0,$nr,$t)",
+                    "INSERT INTO jobs(name, command, every, watch_path, paused, next_run, created_at, spec) VALUES($n,$c,$e,$w,0,$nr,$t,$s)",
                     ("$n", job.Name),
                     ("$c", JsonSerializer.Serialize(job.Command.ToArray(), JobJson.Default.StringArray)),
                     ("$e", job.Every),
                     ("$w", job.WatchPath),
                     ("$nr", job.NextRun?.ToUnixTimeMilliseconds()),
-                    ("$t", job.CreatedAt.ToUnixTimeMilliseconds()));
+                    ("$t", job.CreatedAt.ToUnixTimeMilliseconds()),
+                    ("$s", job.Spec?.ToJson()));
             }
             catch (SqliteException e) when (e.SqliteErrorCode == 19)
             {
@@ -94,6 +106,17 @@ internal sealed class JobStore : IJobStore
         lock (_lock)
         {
             Exec("UPDATE jobs SET next_run=$r WHERE name=$n", ("$n", name), ("$r", next?.ToUnixTimeMilliseconds()));
+        }
+    }
+
+    public void SetSpec(string name, Operations.TransferRequest spec)
+    {
+        lock (_lock)
+        {
+            if (Exec("UPDATE jobs SET spec=$s WHERE name=$n", ("$n", name), ("$s", spec.ToJson())) == 0)
+            {
+                throw new HaulException(ErrorCode.Usage, $"no job named '{name}'", "list jobs with 'haul job list'");
+            }
         }
     }
 
@@ -165,7 +188,8 @@ internal sealed class JobStore : IJobStore
                 L("last_run") is { } lr ? Ms(lr) : null,
                 L("last_exit") is { } le ? (int)le : null,
                 S("last_message"),
-                Ms(L("created_at") ?? 0)));
+                Ms(L("created_at") ?? 0),
+                Operations.TransferRequest.FromJson(S("spec"))));
         }
 
         return list;

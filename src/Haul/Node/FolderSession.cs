@@ -99,15 +99,15 @@ internal sealed class FolderSession(ControlChannel ctl, INodeCatalog store, stri
         _index?.Dispose();
         _index = null;
         var folder = store.FindFolder(open.Folder);
-        string access = folder?.AccessOf(peer.Id) ?? string.Empty;
+        var access = folder?.AccessOf(peer.Id) ?? ShareAccess.None;
         _label = open.SubPath.Length == 0 ? open.Folder : $"{open.Folder}/{open.SubPath}";
-        if (folder is null || access.Length == 0)
+        if (folder is null || access == ShareAccess.None)
         {
             // Same answer for "no such folder" and "not shared with you": a peer learns nothing of folders it may not see.
             throw new HaulException(ErrorCode.UnknownFolder, $"no folder '{open.Folder}' is shared with this node", $"ask the owner of that node to run 'haul folder add {open.Folder} PATH --share {peer.Name}:rw' (or :ro)");
         }
 
-        if (open.Write && access != "rw")
+        if (open.Write && access != ShareAccess.ReadWrite)
         {
             throw new HaulException(ErrorCode.PermissionDenied, $"folder '{open.Folder}' is shared read-only with this node", $"ask its owner to run 'haul folder share {open.Folder} {peer.Name}:rw'");
         }

@@ -72,20 +72,19 @@ internal sealed partial class HaulNode
     }
 
     /// <summary>Grants as typed, all checked before any is stored: each names a known peer and ro, rw or none (none: revoke).</summary>
-    private List<(PeerRecord Peer, string? Access)> ParseShares(IEnumerable<string> specs)
+    private List<(PeerRecord Peer, ShareAccess Access)> ParseShares(IEnumerable<string> specs)
     {
-        var result = new List<(PeerRecord, string?)>();
+        var result = new List<(PeerRecord, ShareAccess)>();
         foreach (var spec in specs.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
             int colon = spec.LastIndexOf(':');
-            string access = colon < 0 ? string.Empty : spec[(colon + 1)..];
-            if (colon <= 0 || access is not ("ro" or "rw" or "none"))
+            if (colon <= 0 || !ShareAccessNames.TryParse(spec[(colon + 1)..], out var access))
             {
                 throw new HaulException(ErrorCode.Usage, $"share '{spec}' is not PEER:ro, PEER:rw or PEER:none", "write it like lab-b:rw,edge-7:ro");
             }
 
             var peer = Store.FindPeer(spec[..colon]) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{spec[..colon]}' in --share", "add it first with 'haul peer add' or 'haul invite'/'haul join'");
-            result.Add((peer, access == "none" ? null : access));
+            result.Add((peer, access));
         }
 
         return result;

@@ -162,6 +162,10 @@ internal sealed partial class HaulNode : IDisposable
         return Store.FindPeer(nameOrId) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{nameOrId}'", "list peers with 'haul peer list'; add one with 'haul peer add NODEID HOST:PORT --name NAME' or 'haul join TOKEN'");
     }
 
+    /// <summary>A send as every surface asks for it: the request's path to its peer, with its transport and pacing (the node's default policy when it names none).</summary>
+    public Task<SendResult> SendAsync(Operations.SendRequest request, Action<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        SendAsync(request.Path, request.Peer, new SendOptions { ForceTcp = request.Tcp, Rate = request.Rate ?? DefaultRatePolicy }, progress, cancellationToken);
+
     /// <summary>Scans <paramref name="path"/>, connects to the peer and sends. Progress goes to <paramref name="progress"/>.</summary>
     public async Task<SendResult> SendAsync(string path, string peerNameOrId, SendOptions? options = null, Action<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using Haul.Jobs;
+using Haul.Sync;
 using Microsoft.Extensions.Logging;
 
 namespace Haul.Node;
@@ -6,14 +7,15 @@ namespace Haul.Node;
 /// <summary>
 /// A running node: one opened home and the parts that serve it, each made once per process and owned
 /// here: the node (identity, catalog, chunk index), its server (control port and UDP), the job store and
-/// scheduler, and the transfer manager that runs transfers for clients. `haul serve` builds it, and so
+/// scheduler, the tree index, and the transfer manager that runs every transfer for clients and jobs. `haul serve` builds it, and so
 /// can a test; surfaces (the REST API, MCP through it, the dashboard) are put on top of it.
 /// </summary>
 internal sealed class NodeHost : IAsyncDisposable
 {
-    private NodeHost(HaulNode node, NodeServer server, IJobStore jobs, JobScheduler scheduler, TransferManager transfers)
+    private NodeHost(HaulNode node, ITreeIndex index, NodeServer server, IJobStore jobs, JobScheduler scheduler, TransferManager transfers)
     {
         Node = node;
+        Index = index;
         Server = server;
         Jobs = jobs;
         Scheduler = scheduler;
@@ -21,6 +23,9 @@ internal sealed class NodeHost : IAsyncDisposable
     }
 
     public HaulNode Node { get; }
+
+    /// <summary>The tree index (hashes of local files by path, size and time) every run between ends here uses.</summary>
+    public ITreeIndex Index { get; }
 
     public NodeServer Server { get; }
 
@@ -32,30 +37,47 @@ internal sealed class NodeHost : IAsyncDisposable
 
     public string Home => Node.Home;
 
-    /// <summary>Opens the node at <paramref name="home"/> and starts serving; <paramref name="runJob"/> runs one job (due, watched or asked for).</summary>
-    public static NodeHost Start(string home, ServeOptions options, ILoggerFactory loggers, Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> runJob)
+    /// <summary>
+    /// Opens the node at <paramref name="home"/> and starts serving. Jobs run in this process as
+    /// transfers (<see cref="RunJobAsync"/>); jobs saved as command lines by older versions are first
+    /// given a typed spec by <paramref name="readCommand"/> (the CLI's grammar; send's rate flags on top of
+    /// the node's policy), when one is given.
+    /// </summary>
+    public static NodeHost Start(string home, ServeOptions options, ILoggerFactory loggers, Func<IReadOnlyList<string>, Transfer.Congestion.RatePolicy, Operations.TransferRequest>? readCommand = null)
     {
         var node = HaulNode.Open(home, loggers);
+        TreeIndex? index = null;
         NodeServer? server = null;
         JobStore? jobs = null;
         try
         {
+            index = TreeIndex.ForHome(home);
             server = node.CreateServer(options);
             jobs = new JobStore(HaulHome.DatabasePath(home));
-            var scheduler = new JobScheduler(jobs, runJob, TimeProvider.System, loggers.CreateLogger("haul.jobs"));
-            var transfers = new TransferManager(node, loggers.CreateLogger("haul.transfers"));
+            if (readCommand is not null)
+            {
+                JobMigration.Migrate(jobs, argv => readCommand(argv, node.DefaultRatePolicy), loggers.CreateLogger("haul.jobs"));
+            }
+
+            var transfers = new TransferManager(node, index, loggers.CreateLogger("haul.transfers"));
+            var scheduler = new JobScheduler(jobs, (j, _, c) => JobRunner.RunAsync(transfers, j, c), TimeProvider.System, loggers.CreateLogger("haul.jobs"));
             server.Start();
             scheduler.Start();
-            return new NodeHost(node, server, jobs, scheduler, transfers);
+            return new NodeHost(node, index, server, jobs, scheduler, transfers);
         }
         catch
         {
             server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             jobs?.Dispose();
+            index?.Dispose();
             node.Dispose();
             throw;
         }
     }
+
+    /// <summary>Runs a job now (the API's run, a manual trigger), recorded in its history like a scheduled run.</summary>
+    public Task<(int ExitCode, string Message)> RunJobAsync(Job job, string trigger, CancellationToken ct) =>
+        JobScheduler.RunOnceAsync(Jobs, job, trigger, (j, _, c) => JobRunner.RunAsync(Transfers, j, c), TimeProvider.System, ct);
 
     /// <summary>Stops in the reverse order of start: transfers, jobs, the server, then the stores.</summary>
     public async ValueTask DisposeAsync()
@@ -64,6 +86,7 @@ internal sealed class NodeHost : IAsyncDisposable
         await Scheduler.DisposeAsync().ConfigureAwait(false);
         await Server.DisposeAsync().ConfigureAwait(false);
         Jobs.Dispose();
+        Index.Dispose();
         Node.Dispose();
     }
 }

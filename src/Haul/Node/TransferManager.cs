@@ -1,15 +1,10 @@
 using System.Threading.Channels;
+using Haul.Operations;
+using Haul.Sync;
 using Haul.Transfer;
 using Microsoft.Extensions.Logging;
 
 namespace Haul.Node;
-
-/// <summary>What a client asks the node to move: a send of a local path to a peer, a pull of a peer's folder path, or a sync/copy between two ends.</summary>
-/// <param name="Kind">Send, pull, sync or copy.</param>
-/// <param name="Peer">Peer name or node ID (send, pull).</param>
-/// <param name="Path">send: the local file or folder; pull: "folder/path" on the peer; sync/copy: the source end.</param>
-/// <param name="Destination">pull: the local folder to copy into; sync/copy: the destination end.</param>
-internal sealed record TransferRequest(TransferKind Kind, string Peer, string Path, string? Destination = null, Transfer.Congestion.RatePolicy? Rate = null);
 
 /// <summary>A snapshot of one transfer the node runs for a client (REST API, MCP, dashboard).</summary>
 internal sealed record TransferView(
@@ -34,7 +29,8 @@ internal sealed record TransferView(
     long ReusedBytes,
     int? ErrorCode,
     string? Error,
-    string? Fix);
+    string? Fix,
+    string? Summary = null);
 
 /// <summary>
 /// Runs transfers inside the node for its clients: start (with idempotency keys, so a retried POST
@@ -45,6 +41,7 @@ internal sealed record TransferView(
 internal sealed class TransferManager : IAsyncDisposable
 {
     private readonly HaulNode _node;
+    private readonly ITreeIndex _index;
     private readonly ILogger _log;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Entry> _transfers = [];
@@ -55,9 +52,10 @@ internal sealed class TransferManager : IAsyncDisposable
     private int _completed;
     private int _failed;
 
-    public TransferManager(HaulNode node, ILogger log)
+    public TransferManager(HaulNode node, ITreeIndex index, ILogger log)
     {
         _node = node;
+        _index = index;
         _log = log;
     }
 
@@ -91,7 +89,7 @@ internal sealed class TransferManager : IAsyncDisposable
         {
             if (idempotencyKey is not null && _idempotency.TryGetValue(idempotencyKey, out var seen))
             {
-                if (seen.Request != request)
+                if (seen.Request.ToJson() != request.ToJson())
                 {
                     throw new HaulException(ErrorCode.Usage, "this Idempotency-Key was already used for a different transfer", "use a new key for a new transfer");
                 }
@@ -129,6 +127,23 @@ internal sealed class TransferManager : IAsyncDisposable
     }
 
     public Task<TransferView> CancelAsync(string id) => StopAsync(id, TransferState.Cancelled);
+
+    /// <summary>Waits until the transfer stops running (done, failed, paused or cancelled) and returns how it ended; cancelling the wait cancels the transfer.</summary>
+    public async Task<TransferView> WaitAsync(string id, CancellationToken ct)
+    {
+        var e = Find(id);
+        try
+        {
+            await e.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await CancelAsync(id).ConfigureAwait(false);
+            throw;
+        }
+
+        return e.View();
+    }
 
     public Task<TransferView> PauseAsync(string id) => StopAsync(id, TransferState.Paused);
 
@@ -290,6 +305,7 @@ internal sealed class TransferManager : IAsyncDisposable
             e.State = TransferState.Running;
             e.Phase = "connect";
             e.Error = null;
+            e.Summary = null;
             e.FinishedAt = null;
         }
 
@@ -316,27 +332,15 @@ internal sealed class TransferManager : IAsyncDisposable
 
             try
             {
-                if (e.Request.Kind == TransferKind.Send)
+                var outcome = await TransferRunners.RunAsync(new SyncContext(_node.Home, _index, _node), e.Request, OnProgress, cts.Token).ConfigureAwait(false);
+                lock (e)
                 {
-                    var options = new SendOptions { Rate = e.Request.Rate ?? _node.DefaultRatePolicy };
-                    var result = await _node.SendAsync(e.Request.Path, e.Request.Peer, options, OnProgress, cts.Token).ConfigureAwait(false);
-                    lock (e)
-                    {
-                        e.Result = result;
-                        e.State = TransferState.Done;
-                    }
-
-                    Interlocked.Add(ref _bytesMoved, result.ChunkBytesSent);
-                }
-                else
-                {
-                    await TransferRunners.RunAsync(_node, e.Request, OnProgress, cts.Token).ConfigureAwait(false);
-                    lock (e)
-                    {
-                        e.State = TransferState.Done;
-                    }
+                    e.Result = outcome.Send;
+                    e.Summary = outcome.Summary;
+                    e.State = TransferState.Done;
                 }
 
+                Interlocked.Add(ref _bytesMoved, outcome.Send?.ChunkBytesSent ?? e.Progress?.BytesDone ?? 0);
                 Interlocked.Increment(ref _completed);
             }
             catch (Exception ex) when (ex is OperationCanceledException || cts.IsCancellationRequested)
@@ -412,6 +416,8 @@ internal sealed class TransferManager : IAsyncDisposable
 
         public SendResult? Result { get; set; }
 
+        public string? Summary { get; set; }
+
         public HaulException? Error { get; set; }
 
         public DateTimeOffset? FinishedAt { get; set; }
@@ -434,7 +440,7 @@ internal sealed class TransferManager : IAsyncDisposable
                     Id, Request.Kind.Wire(), Request.Peer, Request.Path, Request.Destination, State.Wire(), State == TransferState.Done ? "done" : Phase,
                     done, total, filesDone, filesTotal, State == TransferState.Running ? p?.RateBytesPerSec ?? 0 : 0, pct, CreatedAt, FinishedAt,
                     Result?.Mode ?? Mode, Result?.Receipt.ManifestHash.ToHex(), Result?.ChunkBytesSent ?? 0, Result?.ReusedBytes ?? 0,
-                    Error is null ? null : (int)Error.Code, Error?.Message, Error?.Hint);
+                    Error is null ? null : (int)Error.Code, Error?.Message, Error?.Hint, Summary);
             }
         }
     }

@@ -1,93 +1,82 @@
+using Haul.Operations;
 using Haul.Sync;
 using Haul.Transfer;
 
 namespace Haul.Node;
 
+/// <summary>How a transfer ended: its one-line summary, and a send's result (with its receipt).</summary>
+internal sealed record TransferOutcome(string Summary, SendResult? Send = null);
+
 /// <summary>
-/// Pulls, syncs and copies run in the node's process for its clients (REST, MCP, dashboard), with the
-/// CLI's semantics: the same ends and runner, S3 credentials from the node's environment, peers through
-/// the running node and its stores. Progress is byte-level every 250 ms: bytes copied as they are read
-/// (a peer batch's when it lands), against what is planned so far.
+/// Runs one typed request of any kind (send, pull, sync, copy, check, bisync) through the same
+/// operations as the CLI: the same ends and runners, S3 credentials from the node's environment, peers
+/// through the running node and its stores (or, with no running node, the node at the home, opened for
+/// the run). The node's transfer manager runs every client's and job's transfer here; a failed run
+/// throws with its exit code.
 /// </summary>
 internal static class TransferRunners
 {
-    public static async Task RunAsync(HaulNode node, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
+    public static async Task<TransferOutcome> RunAsync(SyncContext context, TransferRequest r, Action<TransferProgress> progress, CancellationToken ct)
     {
-        using var index = TreeIndex.ForHome(node.Home);
-        var s3 = new S3Config(null, null, null, null, null);
-        ISyncEnd? src = null, dst = null;
-        try
+        using var log = new SyncLog(null, json: false, quiet: true);
+        switch (r.Kind)
         {
-            if (r.Kind == TransferKind.Pull)
+            case TransferKind.Send:
+            case TransferKind.Pull:
             {
-                // peer + "folder/path" into a local folder: rclone copy semantics, nothing is deleted.
-                src = await PeerEnd.OpenAsync(node, r.Peer, r.Path, write: false, $"{r.Peer}:{r.Path}", ct).ConfigureAwait(false);
-                Directory.CreateDirectory(r.Destination!);
-                dst = new LocalEnd(r.Destination!, index);
-            }
-            else
-            {
-                src = await SyncEnds.OpenAsync(r.Path, index, s3, node.Home, node, write: false, ct).ConfigureAwait(false);
-                dst = await SyncEnds.OpenAsync(r.Destination!, index, s3, node.Home, node, write: true, ct).ConfigureAwait(false);
-                if (src is LocalEnd ls && dst is LocalEnd ld)
+                var node = context.Node ?? HaulNode.Open(context.Home);
+                try
                 {
-                    SyncEnds.CheckOverlap(ls, ld, null);
+                    if (r.Kind == TransferKind.Pull)
+                    {
+                        return new TransferOutcome(await PullAsync(node, context.Index, r, log, progress, ct).ConfigureAwait(false));
+                    }
+
+                    var result = await node.SendAsync(r.AsSend(), progress, ct).ConfigureAwait(false);
+                    return new TransferOutcome($"sent to {result.PeerName}: {result.Files} files, {Units.Bytes(result.Bytes)}; {Units.Bytes(result.ChunkBytesSent)} new; receipt {result.Receipt.ManifestHash.ToHex()[..16]} verified", result);
+                }
+                finally
+                {
+                    if (context.Node is null)
+                    {
+                        node.Dispose();
+                    }
                 }
             }
 
-            await RunAsync(r, src, dst, progress, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (dst is not null)
+            case TransferKind.Bisync:
             {
-                await dst.DisposeAsync().ConfigureAwait(false);
+                string nodeName = context.Node?.Name ?? (Security.NodeIdentity.Exists(context.Home) ? NodeName(context.Home) : Environment.MachineName);
+                var outcome = await SyncOperations.BisyncAsync(r.AsBisync(), context, nodeName, log, null, progress, ct).ConfigureAwait(false);
+                return new TransferOutcome(outcome.Summary);
             }
 
-            if (src is not null)
+            default:
             {
-                await src.DisposeAsync().ConfigureAwait(false);
+                var request = r.AsSync();
+                var outcome = await SyncOperations.RunAsync(request, context, log, null, progress, ct).ConfigureAwait(false);
+                outcome.ThrowIfFailed($"run 'haul {r.Kind.Wire()} {request.Source} {request.Dest}' by hand to see each error");
+                return new TransferOutcome(outcome.Summary);
             }
         }
     }
 
-    private static async Task RunAsync(TransferRequest r, ISyncEnd src, ISyncEnd dst, Action<TransferProgress> progress, CancellationToken ct)
+    private static string NodeName(string home)
     {
-        using var log = new SyncLog(null, json: false, quiet: true);
-        var options = new SyncOptions
-        {
-            Mode = r.Kind == TransferKind.Sync ? SyncMode.Sync : SyncMode.Copy,
-            BandwidthLimit = r.Rate is { MaxBytesPerSec: > 0 and < 5e9 } rate ? BandwidthSchedule.Constant(rate.MaxBytesPerSec) : null,
-        };
-        var runner = new SyncRunner(src, dst, options, log);
-        string mode = dst is IBatchedSyncEnd || src is IBatchedSyncEnd ? "udp" : "local";
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        void Report(string phase)
-        {
-            var st = runner.Stats;
-            long moved = Interlocked.Read(ref st.BytesMoved);
-            long planned = Math.Max(moved, Interlocked.Read(ref st.PlannedBytes));
-            progress(new TransferProgress(phase, moved, planned, (int)Interlocked.Read(ref st.Copied), (int)Interlocked.Read(ref st.PlannedFiles), moved / Math.Max(started.Elapsed.TotalSeconds, 1e-3), mode));
-        }
+        using var node = HaulNode.Open(home);
+        return node.Name;
+    }
 
-        Report(r.Kind.Wire());
-        var run = runner.RunAsync(ct);
-        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250)))
-        {
-            while (!ct.IsCancellationRequested && await Task.WhenAny(run, timer.WaitForNextTickAsync(ct).AsTask()).ConfigureAwait(false) != run)
-            {
-                Report(r.Kind.Wire());
-            }
-        }
-
-        var stats = await run.ConfigureAwait(false);
-        if (stats.Errors > 0)
-        {
-            string verb = r.Kind == TransferKind.Pull ? "copy" : r.Kind.Wire();
-            string from = r.Kind == TransferKind.Pull ? $"{r.Peer}:{r.Path}" : r.Path;
-            throw new HaulException(ErrorCode.SyncIncomplete, $"{stats.Errors} files failed{(stats.SkippedDeletes > 0 ? $"; {stats.SkippedDeletes} deletions skipped" : string.Empty)}", $"run 'haul {verb} {from} {r.Destination}' by hand to see each error");
-        }
-
-        Report("done");
+    /// <summary>peer + "folder/path" into a local folder: rclone copy semantics, nothing is deleted.</summary>
+    private static async Task<string> PullAsync(HaulNode node, ITreeIndex index, TransferRequest r, SyncLog log, Action<TransferProgress> progress, CancellationToken ct)
+    {
+        await using var src = await PeerEnd.OpenAsync(node, r.Peer, r.Path, write: false, $"{r.Peer}:{r.Path}", ct).ConfigureAwait(false);
+        Directory.CreateDirectory(r.Destination!);
+        await using var dst = new LocalEnd(r.Destination!, index);
+        var request = new SyncRequest(SyncMode.Copy, $"{r.Peer}:{r.Path}", r.Destination!) { MaxBytesPerSec = r.Rate?.MaxBytesPerSec };
+        var stats = await SyncOperations.RunAsync(src, dst, request.ToOptions(), log, null, progress, ct).ConfigureAwait(false);
+        var outcome = new SyncOutcome(request, stats, src.Display, dst.Display);
+        outcome.ThrowIfFailed($"run 'haul copy {r.Peer}:{r.Path} {r.Destination}' by hand to see each error");
+        return outcome.Summary;
     }
 }

@@ -60,8 +60,8 @@ internal interface INodeCatalog : IDisposable
 
     bool RemoveFolder(string name);
 
-    /// <summary>Grants (or changes) a peer's access to a folder: "ro" or "rw"; null revokes it.</summary>
-    void SetShare(string folder, NodeId peer, string? access);
+    /// <summary>Grants (or changes) a peer's access to a folder; <see cref="ShareAccess.None"/> revokes it.</summary>
+    void SetShare(string folder, NodeId peer, ShareAccess access);
 
     FolderRecord? FindFolder(string name);
 

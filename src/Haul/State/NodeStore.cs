@@ -313,14 +313,14 @@ internal sealed class NodeStore : INodeCatalog
         }
     }
 
-    /// <summary>Grants (or changes) a peer's access to a folder: "ro" or "rw"; null revokes it.</summary>
-    public void SetShare(string folder, NodeId peer, string? access)
+    /// <summary>Grants (or changes) a peer's access to a folder; <see cref="ShareAccess.None"/> revokes it.</summary>
+    public void SetShare(string folder, NodeId peer, ShareAccess access)
     {
         lock (_lock)
         {
-            using var c = access is null
+            using var c = access == ShareAccess.None
                 ? Cmd("DELETE FROM folder_shares WHERE folder=$f AND peer_id=$p", ("$f", folder), ("$p", peer.Canonical))
-                : Cmd("INSERT INTO folder_shares(folder,peer_id,access) VALUES($f,$p,$a) ON CONFLICT(folder,peer_id) DO UPDATE SET access=excluded.access", ("$f", folder), ("$p", peer.Canonical), ("$a", access));
+                : Cmd("INSERT INTO folder_shares(folder,peer_id,access) VALUES($f,$p,$a) ON CONFLICT(folder,peer_id) DO UPDATE SET access=excluded.access", ("$f", folder), ("$p", peer.Canonical), ("$a", access.Wire()));
             c.ExecuteNonQuery();
         }
     }
@@ -341,7 +341,7 @@ internal sealed class NodeStore : INodeCatalog
                 }
             }
 
-            var shares = new Dictionary<string, List<(string PeerId, string Access)>>(StringComparer.Ordinal);
+            var shares = new Dictionary<string, List<(string PeerId, ShareAccess Access)>>(StringComparer.Ordinal);
             using (var c = Cmd("SELECT folder,peer_id,access FROM folder_shares ORDER BY folder,peer_id"))
             using (var r = c.ExecuteReader())
             {
@@ -352,7 +352,8 @@ internal sealed class NodeStore : INodeCatalog
                         shares[r.GetString(0)] = l = [];
                     }
 
-                    l.Add((r.GetString(1), r.GetString(2)));
+                    // A value this version does not know grants nothing.
+                    l.Add((r.GetString(1), ShareAccessNames.TryParse(r.GetString(2), out var a) ? a : ShareAccess.None));
                 }
             }
 

@@ -56,6 +56,14 @@ internal sealed class BisyncStats
     public long Conflicts;
     public bool FirstRun;
 
+    /// <summary>Files and bytes this run will copy, known once planned (for progress).</summary>
+    public long PlannedFiles;
+    public long PlannedBytes;
+
+    /// <summary>Files and bytes copied so far, as they land (for progress).</summary>
+    public long FilesMoved;
+    public long BytesMoved;
+
     public TimeSpan Elapsed { get; set; }
 }
 
@@ -79,6 +87,9 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
     private static readonly long MtimeWindowTicks = TimeSpan.FromMilliseconds(1).Ticks;
     private readonly BisyncStats _stats = new();
     private long _refused;
+
+    /// <summary>The run's counters, live (progress reads them while it runs).</summary>
+    public BisyncStats Stats => _stats;
 
     public Action<BisyncAction>? OnPlanned { get; init; }
 
@@ -379,6 +390,8 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
         await RenameAsync(path2, renames2, ct).ConfigureAwait(false);
         to1.Sort((x, y) => string.CompareOrdinal(x.Path, y.Path));
         to2.Sort((x, y) => string.CompareOrdinal(x.Path, y.Path));
+        Interlocked.Add(ref _stats.PlannedFiles, to1.Count + to2.Count);
+        Interlocked.Add(ref _stats.PlannedBytes, to1.Sum(f => f.Size) + to2.Sum(f => f.Size));
         await CopyAsync(path1, path2, to2, ct).ConfigureAwait(false);
         _stats.CopiedTo2 += to2.Count;
         await CopyAsync(path2, path1, to1, ct).ConfigureAwait(false);
@@ -421,18 +434,21 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
         if (to is IBatchedSyncEnd push)
         {
             await push.PushAsync((LocalEnd)from, files, ct).ConfigureAwait(false);
+            Landed(files.Count, files.Sum(f => f.Size));
         }
         else if (from is IBatchedSyncEnd pull)
         {
             await pull.PullAsync((LocalEnd)to, files, ct).ConfigureAwait(false);
+            Landed(files.Count, files.Sum(f => f.Size));
         }
         else
         {
             foreach (var f in files)
             {
                 await using var raw = await from.OpenReadAsync(f, ct).ConfigureAwait(false);
-                using var hashing = new HashingStream(raw);
+                using var hashing = new HashingStream(raw, n => Interlocked.Add(ref _stats.BytesMoved, n));
                 await to.WriteAsync(f, hashing, null, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _stats.FilesMoved);
             }
         }
 
@@ -440,6 +456,12 @@ internal sealed class BisyncRunner(ISyncEnd path1, ISyncEnd path2, BisyncOptions
         {
             log.Action($"copied to {to.Display}", f.Path, f.Size);
         }
+    }
+
+    private void Landed(int files, long bytes)
+    {
+        Interlocked.Add(ref _stats.FilesMoved, files);
+        Interlocked.Add(ref _stats.BytesMoved, bytes);
     }
 
     private async Task DeleteAsync(ISyncEnd end, List<SyncEntry> files, CancellationToken ct)

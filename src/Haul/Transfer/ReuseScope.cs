@@ -32,7 +32,7 @@ internal sealed class ReuseScope
         var roots = new List<string> { destination };
         foreach (var f in store.ListFolders())
         {
-            if (!string.IsNullOrEmpty(f.AccessOf(peer)))
+            if (f.AccessOf(peer) != ShareAccess.None)
             {
                 roots.Add(f.Path);
             }

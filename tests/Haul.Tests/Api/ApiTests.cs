@@ -113,32 +113,7 @@ public sealed class ApiTests
         Trees.WriteRandom(Path.Combine(src, "cfg.json"), 2_000, 2);
 
         // Live progress: subscribe before starting, read the event stream while the transfer runs.
-        using var events = new HttpClient { BaseAddress = n.Api.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-        events.DefaultRequestHeaders.Authorization = n.Api.DefaultRequestHeaders.Authorization;
-        using var stream = await events.GetAsync("/api/v1/events", HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
-        var seen = new List<JsonElement>();
-        using var readCts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var reader = Task.Run(async () =>
-        {
-            using var sr = new StreamReader(await stream.Content.ReadAsStreamAsync(readCts.Token));
-            while (await sr.ReadLineAsync(readCts.Token) is { } line)
-            {
-                if (line.StartsWith("data: ", StringComparison.Ordinal))
-                {
-                    var e = JsonDocument.Parse(line[6..]).RootElement.Clone();
-                    lock (seen)
-                    {
-                        seen.Add(e);
-                    }
-
-                    if (e.GetProperty("state").GetString() is "done" or "failed")
-                    {
-                        return;
-                    }
-                }
-            }
-        });
+        await using var events = await EventRecorder.StartAsync(n.Api, TimeSpan.FromSeconds(90));
 
         string body = $$"""{"kind":"send","peer":"lab-b","path":"{{src}}","maxRate":"40M"}""";
         using var first = new HttpRequestMessage(HttpMethod.Post, "/api/v1/transfers") { Content = Json(body) };
@@ -155,18 +130,13 @@ public sealed class ApiTests
         Assert.Equal(id, (await Body(r2)).GetProperty("id").GetString());
 
         var done = await WaitForState(n.Api, id, "done");
-        await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        await events.Reading.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(100, done.GetProperty("percent").GetDouble());
         Assert.Equal(30_002_000, done.GetProperty("bytesTotal").GetInt64());
         Assert.Single((await Body(await n.Api.GetAsync("/api/v1/transfers"))).EnumerateArray());
         Trees.AssertSame(src, Path.Combine(n.HomeB, "inbox", "lab-a", "weights"));
 
-        List<JsonElement> mine;
-        lock (seen)
-        {
-            mine = [.. seen.Where(e => e.GetProperty("id").GetString() == id)];
-        }
-
+        var mine = events.Of(id).Select(x => x.E).ToList();
         Assert.Contains(mine, e => e.GetProperty("state").GetString() == "running" && e.GetProperty("percent").GetDouble() is > 0 and < 100);
         Assert.Equal("done", mine[^1].GetProperty("state").GetString());
 
@@ -344,58 +314,76 @@ public sealed class ApiTests
             Trees.WriteRandom(Path.Combine(src, $"small/{i}.txt"), 1_000 + i, 10 + i);
         }
 
-        using var events = new HttpClient { BaseAddress = n.Api.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-        events.DefaultRequestHeaders.Authorization = n.Api.DefaultRequestHeaders.Authorization;
-        using var stream = await events.GetAsync("/api/v1/events", HttpCompletionOption.ResponseHeadersRead);
-        var seen = new List<(TimeSpan At, JsonElement E)>();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var readCts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var reader = Task.Run(async () =>
-        {
-            using var sr = new StreamReader(await stream.Content.ReadAsStreamAsync(readCts.Token));
-            while (await sr.ReadLineAsync(readCts.Token) is { } line)
-            {
-                if (line.StartsWith("data: ", StringComparison.Ordinal))
-                {
-                    var e = JsonDocument.Parse(line[6..]).RootElement.Clone();
-                    lock (seen)
-                    {
-                        seen.Add((clock.Elapsed, e));
-                    }
-
-                    if (e.GetProperty("state").GetString() is "done" or "failed")
-                    {
-                        return;
-                    }
-                }
-            }
-        });
+        await using var events = await EventRecorder.StartAsync(n.Api, TimeSpan.FromSeconds(90));
 
         // 20 MB/s: about three seconds for 60 MB.
         string id = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{src}}","destination":"{{dst}}","maxRate":"20M"}""")))).GetProperty("id").GetString()!;
 
         // While it runs, the serving node has no child process (it used to run 'haul sync' as one).
-        int children = 0;
-        while (!reader.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(60))
+        int children = await MaxChildrenWhile(n.ServeA.Pid, events.Reading, TimeSpan.FromSeconds(60));
+        await events.Reading.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, children);
+        Trees.AssertSame(src, dst);
+        AssertLiveByteProgress(events.Of(id), 60_000_000 + Enumerable.Range(0, 20).Sum(i => 1_000 + i), 60_000_000);
+    }
+
+    [Fact]
+    public async Task AJobRun_RunsInTheNodeAsATransfer_WithByteProgressEverySecond_AndNoChildProcess()
+    {
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("job-src"), dst = n.Tmp.Sub("job-dst");
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 60_000_000, 6);
+        Trees.WriteRandom(Path.Combine(src, "skip.tmp"), 5_000, 7);
+
+        // Added as a command line (as 'haul job add' takes it); it is stored as a typed spec.
+        var added = await n.Api.PostAsync("/api/v1/jobs", Json($$"""{"name":"nightly","every":"24h","command":["sync","{{src}}","{{dst}}","--bwlimit","20M","--exclude","*.tmp"]}"""));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        using (var store = new Haul.Jobs.JobStore(Haul.Node.HaulHome.DatabasePath(n.HomeA)))
         {
-            children = Math.Max(children, ChildrenOf(n.ServeA.Pid));
+            var spec = store.Get("nightly").Spec!;
+            Assert.Equal(Haul.Operations.TransferKind.Sync, spec.Kind);
+            Assert.Equal("20M", spec.Sync!.BandwidthLimit);
+            Assert.Equal(["*.tmp"], spec.Sync.Filter.Exclude);
+        }
+
+        await using var events = await EventRecorder.StartAsync(n.Api, TimeSpan.FromSeconds(90));
+        var run = n.Api.PostAsync("/api/v1/jobs/nightly/run", null);
+        int children = await MaxChildrenWhile(n.ServeA.Pid, events.Reading, TimeSpan.FromSeconds(60));
+        var result = await Body(await run);
+        Assert.Equal(0, children);
+        Assert.Equal(0, result.GetProperty("exitCode").GetInt32());
+        Assert.StartsWith("sync: 1 copied", result.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dst, "skip.tmp")), "the job's --exclude was not applied");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(src, "big.bin")), File.ReadAllBytes(Path.Combine(dst, "big.bin")));
+
+        var mine = events.Of(null);
+        Assert.All(mine, x => Assert.Equal("sync", x.E.GetProperty("kind").GetString()));
+        AssertLiveByteProgress(mine, 60_000_000, 60_000_000);
+        var history = await Body(await n.Api.GetAsync("/api/v1/jobs/nightly/history"));
+        Assert.Equal(0, history[0].GetProperty("exitCode").GetInt32());
+    }
+
+    /// <summary>The most children <paramref name="pid"/> had at any 100 ms sample until <paramref name="until"/> ended.</summary>
+    private static async Task<int> MaxChildrenWhile(int pid, Task until, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int children = 0;
+        while (!until.IsCompleted && clock.Elapsed < limit)
+        {
+            children = Math.Max(children, ChildrenOf(pid));
             await Task.Delay(100);
         }
 
-        await reader.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(0, children);
-        Trees.AssertSame(src, dst);
+        return children;
+    }
 
-        List<(TimeSpan At, JsonElement E)> mine;
-        lock (seen)
-        {
-            mine = [.. seen.Where(x => x.E.GetProperty("id").GetString() == id)];
-        }
-
+    /// <summary>A finished transfer whose running snapshots came at least every 1.5 s with a byte count that never fell and grew inside the copy.</summary>
+    private static void AssertLiveByteProgress(List<(TimeSpan At, JsonElement E)> mine, long total, long big)
+    {
         Assert.Equal("done", mine[^1].E.GetProperty("state").GetString());
-        Assert.Equal(60_000_000 + Enumerable.Range(0, 20).Sum(i => 1_000 + i), mine[^1].E.GetProperty("bytesDone").GetInt64());
+        Assert.Equal(total, mine[^1].E.GetProperty("bytesDone").GetInt64());
         var running = mine.Where(x => x.E.GetProperty("state").GetString() == "running").ToList();
-        var moving = running.Where(x => x.E.GetProperty("bytesDone").GetInt64() is > 0 and < 60_000_000).ToList();
+        var moving = running.Where(x => x.E.GetProperty("bytesDone").GetInt64() > 0 && x.E.GetProperty("bytesDone").GetInt64() < big).ToList();
         Assert.True(moving.Count >= 3, $"only {moving.Count} progress events inside the copy: {string.Join(", ", running.Select(x => x.E.GetProperty("bytesDone").GetInt64()))}");
         for (int i = 1; i < running.Count; i++)
         {
@@ -468,7 +456,7 @@ public sealed class ApiTests
         Assert.Equal("haul", client.ServerInfo?.Name);
 
         var tools = await client.ListToolsAsync();
-        string[] expected = ["node_status", "list_peers", "send", "pull", "sync", "list_transfers", "transfer_status", "cancel_transfer", "list_jobs", "schedule_job", "run_job", "list_receipts"];
+        string[] expected = ["node_status", "list_peers", "send", "pull", "sync", "check", "bisync", "list_transfers", "transfer_status", "cancel_transfer", "list_jobs", "schedule_job", "run_job", "list_receipts"];
         Assert.Empty(expected.Except(tools.Select(t => t.Name)));
         Assert.All(tools, t => Assert.False(string.IsNullOrWhiteSpace(t.Description), t.Name));
         var send = tools.Single(t => t.Name == "send");
@@ -499,6 +487,39 @@ public sealed class ApiTests
         Trees.AssertSame(src, Path.Combine(n.HomeB, "inbox", "lab-a", "ckpt"));
         var receipts = await client.CallToolAsync("list_receipts", new Dictionary<string, object?>());
         Assert.Single(JsonDocument.Parse(Text(receipts)).RootElement.EnumerateArray());
+
+        // check and bisync run in the node like every other kind: a check that finds differences fails
+        // with their count (exit code 22); a bisync makes both sides hold both sides' files.
+        async Task<JsonElement> Finish(CallToolResult r)
+        {
+            Assert.NotEqual(true, r.IsError);
+            string tid = JsonDocument.Parse(Text(r)).RootElement.GetProperty("id").GetString()!;
+            for (int i = 0; i < 600; i++)
+            {
+                var st = JsonDocument.Parse(Text(await client.CallToolAsync("transfer_status", new Dictionary<string, object?> { ["id"] = tid }))).RootElement;
+                if (st.GetProperty("state").GetString() is "done" or "failed")
+                {
+                    return st;
+                }
+
+                await Task.Delay(100);
+            }
+
+            throw new TimeoutException(tid);
+        }
+
+        string left = n.Tmp.Sub("left"), right = n.Tmp.Sub("right");
+        Trees.WriteRandom(Path.Combine(left, "l.bin"), 10_000, 1);
+        Trees.WriteRandom(Path.Combine(right, "r.bin"), 20_000, 2);
+        var checkedEnd = await Finish(await client.CallToolAsync("check", new Dictionary<string, object?> { ["source"] = left, ["destination"] = right }));
+        Assert.Equal(("failed", 22), (checkedEnd.GetProperty("state").GetString(), checkedEnd.GetProperty("errorCode").GetInt32()));
+        Assert.Contains("2 differences", checkedEnd.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var bisynced = await Finish(await client.CallToolAsync("bisync", new Dictionary<string, object?> { ["path1"] = left, ["path2"] = right }));
+        Assert.Equal("done", bisynced.GetProperty("state").GetString());
+        Assert.Equal(30_000, bisynced.GetProperty("bytesDone").GetInt64());
+        Trees.AssertSame(left, right);
+        var sameNow = await Finish(await client.CallToolAsync("check", new Dictionary<string, object?> { ["source"] = left, ["destination"] = right }));
+        Assert.Equal("done", sameNow.GetProperty("state").GetString());
 
         // A bad call comes back as a tool error the agent can read, with the fix.
         var bad = await client.CallToolAsync("send", new Dictionary<string, object?> { ["path"] = "/no/such/dir", ["peer"] = "lab-b" });

@@ -176,7 +176,7 @@ public sealed class ChaosTests
         using (var b = HaulNode.Open(n.HomeB))
         {
             b.Store.SetFolder("incoming", dst);
-            b.Store.SetShare("incoming", b.Store.FindPeer("lab-a")!.Id, "rw");
+            b.Store.SetShare("incoming", b.Store.FindPeer("lab-a")!.Id, Haul.State.ShareAccess.ReadWrite);
         }
 
         await KillLoopAsync(n, 5, 1802, src, dst, ["--home", n.HomeA, "sync", src, "lab-b:incoming", "--bwlimit", "4M", "-q"]);
@@ -309,7 +309,7 @@ public sealed class ChaosTests
             using (var b = HaulNode.Open(n.HomeB))
             {
                 b.Store.SetFolder("small", mnt);
-                b.Store.SetShare("small", b.Store.FindPeer("lab-a")!.Id, "rw");
+                b.Store.SetShare("small", b.Store.FindPeer("lab-a")!.Id, Haul.State.ShareAccess.ReadWrite);
             }
 
             using var serve = await ServeAsync(n);

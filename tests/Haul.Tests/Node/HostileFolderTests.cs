@@ -22,7 +22,7 @@ public sealed class HostileFolderTests
         File.WriteAllText(Path.Combine(secret, "key.txt"), "TOP-SECRET");
         var store = pair.B.Node.Store;
         store.SetFolder("open", shared);
-        store.SetShare("open", pair.A.Node.Identity.Id, "ro");
+        store.SetShare("open", pair.A.Node.Identity.Id, Haul.State.ShareAccess.ReadOnly);
         store.SetFolder("private", secret); // not shared with lab-a
         return (pair, shared, secret);
     }

@@ -178,7 +178,7 @@ public sealed class HostileIdentityTests
         using var id = NodeIdentity.Create(tmp.Sub("peer"), "peer");
         store.AddPeer(id.Id, "partner", null);
         store.SetFolder("data", tmp.Sub("data"));
-        store.SetShare("data", id.Id, "rw");
+        store.SetShare("data", id.Id, Haul.State.ShareAccess.ReadWrite);
 
         Assert.True(store.RemovePeer("partner"));
         Assert.Empty(store.FindFolder("data")!.Shares);
@@ -194,7 +194,7 @@ public sealed class HostileIdentityTests
         await using var pair = await NodePair.StartAsync(tmp);
         Directory.CreateDirectory(tmp.Sub("owned"));
         pair.B.Node.Store.SetFolder("data", tmp.Sub("owned"));
-        pair.B.Node.Store.SetShare("data", pair.A.Node.Identity.Id, "rw");
+        pair.B.Node.Store.SetShare("data", pair.A.Node.Identity.Id, Haul.State.ShareAccess.ReadWrite);
         await using (await PeerEnd.OpenAsync(pair.A.Home, "lab-b", "data/x", write: true, "lab-b:data/x", CancellationToken.None))
         {
             // The grant works while it stands.

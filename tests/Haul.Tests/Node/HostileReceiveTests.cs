@@ -31,7 +31,7 @@ public sealed class HostileReceiveTests
         string drop = tmp.Sub("drop");
         Directory.CreateDirectory(drop);
         b.Node.Store.SetFolder("drop", drop);
-        b.Node.Store.SetShare("drop", a.Node.Identity.Id, "rw");
+        b.Node.Store.SetShare("drop", a.Node.Identity.Id, Haul.State.ShareAccess.ReadWrite);
 
         // lab-c sends lab-b a secret; lab-a learns its chunk hashes (not its bytes) somehow.
         Trees.WriteRandom(tmp.Sub("c-src/secret/plan.bin"), 200_000, 42);
@@ -76,7 +76,7 @@ public sealed class HostileReceiveTests
         string pub = tmp.Sub("pub");
         Trees.WriteRandom(Path.Combine(pub, "weights.bin"), 3_000_000, 5);
         b.Node.Store.SetFolder("pub", pub);
-        b.Node.Store.SetShare("pub", a.Node.Identity.Id, "ro");
+        b.Node.Store.SetShare("pub", a.Node.Identity.Id, Haul.State.ShareAccess.ReadOnly);
         // lab-b indexes its own folder (as a listing or pull of it would).
         b.Node.ChunkCache.ChunkFile(Path.Combine(pub, "weights.bin"), 3_000_000, new FastCdc());
         b.Node.ChunkCache.Flush();

@@ -30,7 +30,7 @@ public sealed class NodeOwnershipTests
         string home = tmp.Sub("h");
         HaulNode.Init(home, "lab-h").Dispose();
         var options = new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) };
-        var host = NodeHost.Start(home, options, new CapturingLoggerProvider(), (_, _, _) => Task.FromResult((0, "ok")));
+        var host = NodeHost.Start(home, options, new CapturingLoggerProvider());
         await using (host)
         {
             Assert.Same(host.Node.ChunkCache, host.Server.Chunks);
@@ -40,7 +40,7 @@ public sealed class NodeOwnershipTests
         }
 
         // Everything was let go: the same home serves again in the same process.
-        await using var again = NodeHost.Start(home, options, new CapturingLoggerProvider(), (_, _, _) => Task.FromResult((0, "ok")));
+        await using var again = NodeHost.Start(home, options, new CapturingLoggerProvider());
         Assert.Equal("lab-h", again.Node.Name);
     }
 }

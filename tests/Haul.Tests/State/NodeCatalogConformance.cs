@@ -53,15 +53,15 @@ public abstract class NodeCatalogConformance
         Assert.Equal("lab-b", c.UniquePeerName("lab-b", Id(1)));
 
         c.SetFolder("models", tmp.Sub("m"));
-        c.SetShare("models", Id(1), "rw");
-        Assert.Equal("rw", c.FindFolder("models")!.AccessOf(Id(1)));
+        c.SetShare("models", Id(1), ShareAccess.ReadWrite);
+        Assert.Equal(ShareAccess.ReadWrite, c.FindFolder("models")!.AccessOf(Id(1)));
         Assert.True(c.RemovePeer("lab-b"));
         Assert.False(c.RemovePeer("lab-b"));
-        Assert.Null(c.FindFolder("models")!.AccessOf(Id(1)));
+        Assert.Equal(ShareAccess.None, c.FindFolder("models")!.AccessOf(Id(1)));
 
         // Paired again later under any name: no grant comes back.
         c.AddPeer(Id(1), "again", null);
-        Assert.Null(c.FindFolder("models")!.AccessOf(Id(1)));
+        Assert.Equal(ShareAccess.None, c.FindFolder("models")!.AccessOf(Id(1)));
     }
 
     [Fact]
@@ -128,13 +128,13 @@ public abstract class NodeCatalogConformance
         c.AddPeer(Id(1), "lab-b", null);
         c.SetFolder("models", "/srv/a");
         c.SetFolder("models", "/srv/b");
-        c.SetShare("models", Id(1), "ro");
-        c.SetShare("models", Id(1), "rw");
+        c.SetShare("models", Id(1), ShareAccess.ReadOnly);
+        c.SetShare("models", Id(1), ShareAccess.ReadWrite);
         var f = c.FindFolder("models")!;
         Assert.Equal("/srv/b", f.Path);
-        Assert.Equal("rw", f.AccessOf(Id(1)));
-        c.SetShare("models", Id(1), null);
-        Assert.Null(c.FindFolder("models")!.AccessOf(Id(1)));
+        Assert.Equal(ShareAccess.ReadWrite, f.AccessOf(Id(1)));
+        c.SetShare("models", Id(1), ShareAccess.None);
+        Assert.Equal(ShareAccess.None, c.FindFolder("models")!.AccessOf(Id(1)));
         Assert.Single(c.ListFolders());
         Assert.True(c.RemoveFolder("models"));
         Assert.Null(c.FindFolder("models"));

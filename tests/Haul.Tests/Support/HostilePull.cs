@@ -21,7 +21,7 @@ internal static class HostilePull
         Directory.CreateDirectory(shared);
         await File.WriteAllBytesAsync(Path.Combine(shared, "big.bin"), RandomNumberGenerator.GetBytes(bytes));
         pair.B.Node.Store.SetFolder("open", shared);
-        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, "ro");
+        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, Haul.State.ShareAccess.ReadOnly);
     }
 
     /// <summary>Opens "open", pulls <paramref name="file"/>, and returns the manifest of the owner's OFFER.</summary>

@@ -238,7 +238,7 @@ public sealed class PeerEndConformanceTests : SyncEndConformance, IAsyncLifetime
         string owned = _tmp.Sub("owned");
         Directory.CreateDirectory(owned);
         _pair.B.Node.Store.SetFolder("data", owned);
-        _pair.B.Node.Store.SetShare("data", _pair.A.Node.Identity.Id, "rw");
+        _pair.B.Node.Store.SetShare("data", _pair.A.Node.Identity.Id, Haul.State.ShareAccess.ReadWrite);
     }
 
     public async Task DisposeAsync()

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Haul.Cli;
+namespace Haul;
 
 internal static class Units
 {

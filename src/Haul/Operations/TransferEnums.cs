@@ -1,12 +1,14 @@
-namespace Haul.Node;
+namespace Haul.Operations;
 
-/// <summary>What a transfer the node runs for a client does (JSON: "send", "pull", "sync", "copy").</summary>
+/// <summary>What a transfer the node runs for a client does (JSON: "send", "pull", "sync", "copy", "check", "bisync").</summary>
 internal enum TransferKind
 {
     Send,
     Pull,
     Sync,
     Copy,
+    Check,
+    Bisync,
 }
 
 /// <summary>Where a transfer the node runs for a client stands (JSON: the lower-case name).</summary>
@@ -27,6 +29,8 @@ internal static class TransferNames
         TransferKind.Send => "send",
         TransferKind.Pull => "pull",
         TransferKind.Sync => "sync",
+        TransferKind.Check => "check",
+        TransferKind.Bisync => "bisync",
         _ => "copy",
     };
 
@@ -47,9 +51,11 @@ internal static class TransferNames
         "pull" => TransferKind.Pull,
         "sync" => TransferKind.Sync,
         "copy" => TransferKind.Copy,
-        _ => throw new HaulException(ErrorCode.Usage, $"kind '{text}' is not send, pull, sync or copy", "set \"kind\" to one of them"),
+        "check" => TransferKind.Check,
+        "bisync" => TransferKind.Bisync,
+        _ => throw new HaulException(ErrorCode.Usage, $"kind '{text}' is not send, pull, sync, copy, check or bisync", "set \"kind\" to one of them"),
     };
 
-    /// <summary>True for the kinds between two ends (sync, copy).</summary>
-    public static bool BetweenEnds(this TransferKind k) => k is TransferKind.Sync or TransferKind.Copy;
+    /// <summary>True for the kinds between two ends (sync, copy, check, bisync).</summary>
+    public static bool BetweenEnds(this TransferKind k) => k is TransferKind.Sync or TransferKind.Copy or TransferKind.Check or TransferKind.Bisync;
 }
