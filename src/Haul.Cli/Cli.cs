@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Haul.Cli.Commands;
+using Haul.Node;
 
 namespace Haul.Cli;
 
@@ -11,6 +12,12 @@ internal static class Cli
         Description = "Node directory (default: $HAUL_HOME, else ~/.haul)",
         Recursive = true,
     };
+
+    /// <summary>The node home the command line names (--home, else $HAUL_HOME, else ~/.haul).</summary>
+    public static string HomeOf(ParseResult pr) => HaulHome.Resolve(pr.GetValue(Home));
+
+    /// <summary>Opens the node at the command line's home (a one-line error when it was never initialized).</summary>
+    public static HaulNode OpenNode(ParseResult pr, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null) => HaulNode.Open(HomeOf(pr), loggers);
 
     public static async Task<int> RunAsync(string[] args)
     {

@@ -31,6 +31,14 @@ public sealed class ArchitectureTests
         { "Haul.State", "Haul.Transfer" },
         { "Haul.State", "Haul.Node" },
         { "Haul.State", "Haul.Sync" },
+        // Syncing knows ends (ISyncEnd, IBatchedSyncEnd), not nodes: the peer end and the parsing of
+        // "peer:folder/path" live with the node, which runs syncs.
+        { "Haul.Sync", "Haul.Node" },
+        // Requests are data: every surface builds them, the node runs them.
+        { "Haul.Operations", "Haul.Node" },
+        { "Haul.Operations", "Haul.Jobs" },
+        // Jobs are stored requests and a schedule; the node runs them.
+        { "Haul.Jobs", "Haul.Node" },
     };
 
     [Theory]

@@ -17,7 +17,7 @@ internal static class ApiCommands
         var show = new Command("show", "Print the token, for scripts: curl -H \"Authorization: Bearer $(haul token show)\"");
         show.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string home = Cli.HomeOf(pr);
             RequireNode(home);
             Console.Out.WriteLine(ApiToken.Ensure(home));
             return Task.FromResult(0);
@@ -25,7 +25,7 @@ internal static class ApiCommands
         var rotate = new Command("rotate", "Replace the token; the old one stops working at once (a running node picks the new one up)");
         rotate.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string home = Cli.HomeOf(pr);
             RequireNode(home);
             ApiToken.Rotate(home);
             Console.Error.WriteLine("API token replaced; 'haul token show' prints the new one");
@@ -43,7 +43,7 @@ internal static class ApiCommands
         cmd.SetAction((pr, ct) => Cli.Guard(
             async () =>
             {
-                string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+                string home = Cli.HomeOf(pr);
                 using var client = Connect(home);
                 using var doc = await client.GetAsync("/api/v1/node", ct).ConfigureAwait(false);
                 var n = doc.RootElement;
@@ -71,7 +71,7 @@ internal static class ApiCommands
         cmd.SetAction((pr, ct) => Cli.Guard(
             async () =>
             {
-                string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+                string home = Cli.HomeOf(pr);
                 using var client = Connect(home);
                 bool asJson = pr.GetValue(json);
                 if (!pr.GetValue(watch))
@@ -111,7 +111,7 @@ internal static class ApiCommands
             var sub = new Command(verb, help) { id };
             sub.SetAction((pr, ct) => Cli.Guard(async () =>
             {
-                using var client = Connect(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+                using var client = Connect(Cli.HomeOf(pr));
                 using var doc = await client.PostAsync($"/api/v1/transfers/{Uri.EscapeDataString(pr.GetValue(id)!)}/{verb}", ct).ConfigureAwait(false);
                 Console.Out.WriteLine(Line(doc.RootElement));
                 return 0;

@@ -22,7 +22,7 @@ internal static class FolderCommands
         {
             string n = pr.GetValue(name)!;
             HaulNode.CheckFolderName(n);
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             string full = node.SetFolder(n, pr.GetValue(path)!, pr.GetValue(share) ?? []).Path;
             Console.Out.WriteLine($"folder {n} -> {full}{Describe(node, n)}");
             return Task.FromResult(0);
@@ -33,7 +33,7 @@ internal static class FolderCommands
         var shareCmd = new Command("share", "Change who may use a folder") { shareName, grantsArg };
         shareCmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             string n = pr.GetValue(shareName)!;
             node.ShareFolder(n, pr.GetValue(grantsArg) ?? []);
 
@@ -45,7 +45,7 @@ internal static class FolderCommands
         var list = new Command("list", "List named folders and their shares") { json };
         list.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             var peers = node.Store.ListPeers().ToDictionary(p => p.Id.Canonical, p => p.Name);
             foreach (var f in node.Store.ListFolders())
             {
@@ -62,7 +62,7 @@ internal static class FolderCommands
         var remove = new Command("remove", "Stop offering a folder (its files are untouched)") { removeName };
         remove.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             if (!node.Store.RemoveFolder(pr.GetValue(removeName)!))
             {
                 throw new HaulException(ErrorCode.UnknownFolder, $"no folder '{pr.GetValue(removeName)}'", "see 'haul folder list'");

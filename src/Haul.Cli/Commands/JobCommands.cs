@@ -68,7 +68,7 @@ internal static class JobCommands
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
             var now = DateTimeOffset.Now;
-            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string home = Cli.HomeOf(pr);
             var job = Build(pr.GetValue(name)!, pr.GetValue(command)!, pr.GetValue(every), pr.GetValue(watch), now, DefaultPolicy(home));
             using var store = OpenStore(home);
             store.Add(job);
@@ -84,7 +84,7 @@ internal static class JobCommands
         var cmd = new Command("list", "List jobs with their schedule, next run and last result") { json };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var store = OpenStore(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var store = OpenStore(Cli.HomeOf(pr));
             foreach (var j in store.List())
             {
                 Console.Out.WriteLine(pr.GetValue(json)
@@ -104,7 +104,7 @@ internal static class JobCommands
         var cmd = new Command("history", "A job's last runs, newest first") { name, json };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var store = OpenStore(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var store = OpenStore(Cli.HomeOf(pr));
             store.Get(pr.GetValue(name)!);
             foreach (var r in store.History(pr.GetValue(name)!))
             {
@@ -124,7 +124,7 @@ internal static class JobCommands
         var cmd = new Command(verb, description) { name };
         cmd.SetAction((pr, ct) => Cli.Guard(async () =>
         {
-            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string home = Cli.HomeOf(pr);
             using var store = OpenStore(home);
             return await body(store, pr.GetValue(name)!, home, ct).ConfigureAwait(false);
         }));

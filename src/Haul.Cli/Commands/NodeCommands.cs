@@ -12,7 +12,7 @@ internal static class NodeCommands
         var cmd = new Command("init", "Create this node's key pair, certificate and database; prints the node ID") { name };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string home = Cli.HomeOf(pr);
             using var node = HaulNode.Init(home, pr.GetValue(name)!);
             Console.Error.WriteLine($"initialised node '{node.Name}' in {home}");
             Console.Out.WriteLine(node.Identity.Id.ToString());
@@ -26,7 +26,7 @@ internal static class NodeCommands
         var cmd = new Command("id", "Print this node's ID");
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             Console.Out.WriteLine(node.Identity.Id.ToString());
             return Task.FromResult(0);
         }));
@@ -39,7 +39,7 @@ internal static class NodeCommands
         var cmd = new Command("receipts", "List the signed delivery receipts this node holds") { json };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             foreach (var r in node.Store.ListReceipts())
             {
                 Console.Out.WriteLine(pr.GetValue(json)
@@ -61,7 +61,7 @@ internal static class NodeCommands
         var cmd = new Command("policy", "Show or set this node's default rate policy for transfers it sends; 'haul send' flags override it") { mode, maxRate, minRate, reset };
         cmd.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             string? m = pr.GetValue(mode), min = pr.GetValue(minRate), max = pr.GetValue(maxRate);
             if (pr.GetValue(reset))
             {

@@ -18,7 +18,7 @@ internal static class PairingCommands
                 throw new HaulException(ErrorCode.Usage, $"--ttl-hours {hours} is out of range", "use a value between 0 and 720");
             }
 
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             var token = node.Invite(pr.GetValue(address), TimeSpan.FromHours(hours));
             Console.Error.WriteLine($"one-time token for {token.Address}, valid until {token.Expires:u}; on the other node run: haul join TOKEN");
             Console.Out.WriteLine(token.Encode());
@@ -34,7 +34,7 @@ internal static class PairingCommands
         var cmd = new Command("join", "Pair with the node that issued TOKEN; both then trust each other") { token, name };
         cmd.SetAction((pr, ct) => Cli.Guard(async () =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             var peer = await node.JoinAsync(pr.GetValue(token)!, pr.GetValue(name), ct).ConfigureAwait(false);
             Console.Out.WriteLine($"paired with {peer.Name} ({peer.Id}) at {peer.Address}");
             return 0;

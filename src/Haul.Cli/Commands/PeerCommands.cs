@@ -15,7 +15,7 @@ internal static class PeerCommands
         var add = new Command("add", "Trust a peer") { id, addr, name };
         add.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             var peer = node.TrustPeer(pr.GetValue(id)!, pr.GetValue(name)!, pr.GetValue(addr));
             Console.Out.WriteLine($"trusting {peer.Name} ({peer.Id})");
             return Task.FromResult(0);
@@ -25,7 +25,7 @@ internal static class PeerCommands
         var list = new Command("list", "List trusted peers") { json };
         list.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             foreach (var p in node.Store.ListPeers())
             {
                 Console.Out.WriteLine(pr.GetValue(json)
@@ -40,7 +40,7 @@ internal static class PeerCommands
         var remove = new Command("remove", "Stop trusting a peer") { who };
         remove.SetAction((pr, ct) => Cli.Guard(() =>
         {
-            using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)));
+            using var node = Cli.OpenNode(pr);
             if (!node.Store.RemovePeer(pr.GetValue(who)!))
             {
                 throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{pr.GetValue(who)}'", "see 'haul peer list'");

@@ -26,7 +26,7 @@ internal static class SendCommand
                 async () =>
                 {
                     using var loggers = Logging.Create(LogLevel.Warning);
-                    using var node = HaulNode.Open(HaulHome.Resolve(pr.GetValue(Cli.Home)), loggers);
+                    using var node = Cli.OpenNode(pr, loggers);
                     var request = ToRequest(pr, node.DefaultRatePolicy);
                     var renderer = new ProgressRenderer(asJson);
                     var result = await node.SendAsync(request, renderer.Report, ct).ConfigureAwait(false);

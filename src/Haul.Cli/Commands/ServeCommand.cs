@@ -20,7 +20,7 @@ internal static class ServeCommand
         var cmd = new Command("serve", "Run the headless node until interrupted") { listen, inbox, noUdp, advertise, api, apiRemote, config };
         cmd.SetAction((pr, ct) => Cli.Guard(async () =>
         {
-            string homeDir = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string homeDir = Cli.HomeOf(pr);
             string? configPath = pr.GetValue(config) ?? (File.Exists(Path.Combine(homeDir, "haul.conf")) ? Path.Combine(homeDir, "haul.conf") : null);
             var conf = configPath is null ? ServeConfig.Empty : ServeConfig.Load(configPath);
             string? Str(Option<string?> o, string key) => Given(pr, o) ? pr.GetValue(o) : conf.Get(key) ?? pr.GetValue(o);

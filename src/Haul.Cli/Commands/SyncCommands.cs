@@ -53,7 +53,7 @@ internal static class SyncCommands
             {
                 bool json = pr.GetValue(Json);
                 var request = ToBisyncRequest(pr);
-                string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+                string home = Cli.HomeOf(pr);
                 using var index = TreeIndex.ForHome(home);
                 string nodeName = Security.NodeIdentity.Exists(home) ? ReadNodeName(home) : Environment.MachineName;
                 using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
@@ -137,7 +137,7 @@ internal static class SyncCommands
         bool json = pr.GetValue(Json);
         var request = ToRequest(pr, mode);
         _ = request.ToOptions();
-        string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+        string home = Cli.HomeOf(pr);
         using var index = TreeIndex.ForHome(home);
         using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
         var outcome = await SyncOperations.RunAsync(request, new SyncContext(home, index, null), log, request.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null, null, ct).ConfigureAwait(false);

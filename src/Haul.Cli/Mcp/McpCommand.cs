@@ -25,7 +25,7 @@ internal static class McpCommand
         var cmd = new Command("mcp", "Serve the Model Context Protocol on stdio for AI agents (a client of the local node's REST API; start 'haul serve' first)");
         cmd.SetAction(async (pr, ct) =>
         {
-            string home = HaulHome.Resolve(pr.GetValue(Cli.Home));
+            string home = Cli.HomeOf(pr);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
             builder.Logging.ClearProviders();
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);

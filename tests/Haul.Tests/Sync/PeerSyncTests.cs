@@ -1,4 +1,5 @@
 using Haul.Content;
+using Haul.Node;
 using Haul.Sync;
 using Haul.Tests.Support;
 using static Haul.Tests.Support.SyncCli;

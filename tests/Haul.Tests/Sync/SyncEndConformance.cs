@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Haul.Content;
+using Haul.Node;
 using Haul.Sync;
 using Haul.Tests.Support;
 

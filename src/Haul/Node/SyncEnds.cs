@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using Haul.Node;
+using Haul.Sync;
 
-namespace Haul.Sync;
+namespace Haul.Node;
 
 /// <summary>
 /// Turns what the user typed into an end, as rclone reads remotes: "s3://bucket/prefix" is object

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using Haul.Content;
-using Haul.Node;
+using Haul.Sync;
 using Haul.Protocol;
 using Haul.State;
 using Haul.Transfer;
 using Haul.Transport;
 using Microsoft.Extensions.Logging;
 
-namespace Haul.Sync;
+namespace Haul.Node;
 
 /// <summary>
 /// A named folder on a trusted peer ("lab-b:datasets/training"). The owner enforces the share (read or
