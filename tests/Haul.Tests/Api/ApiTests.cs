@@ -363,6 +363,47 @@ public sealed class ApiTests
         Assert.Equal(0, history[0].GetProperty("exitCode").GetInt32());
     }
 
+    [Fact]
+    public async Task ASyncStartedOverHttp_Pauses_Resumes_AndIsCancelled_LikeASend()
+    {
+        await using var n = await StartAsync();
+        string src = n.Tmp.Sub("p-src"), dst = n.Tmp.Sub("p-dst");
+        for (int i = 0; i < 5; i++)
+        {
+            Trees.WriteRandom(Path.Combine(src, $"small-{i}.bin"), 100_000, 20 + i);
+        }
+
+        Trees.WriteRandom(Path.Combine(src, "big.bin"), 40_000_000, 30);
+
+        // 8 MB/s: five seconds for the 40 MB file; paused once a few MB moved (the small files are in).
+        string id = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{src}}","destination":"{{dst}}","maxRate":"8M"}""")))).GetProperty("id").GetString()!;
+        for (int i = 0; i < 200 && (await Body(await n.Api.GetAsync($"/api/v1/transfers/{id}"))).GetProperty("bytesDone").GetInt64() < 4_000_000; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var paused = await Body(await n.Api.PostAsync($"/api/v1/transfers/{id}/pause", null));
+        Assert.Equal("paused", paused.GetProperty("state").GetString());
+        int landed = Directory.GetFiles(dst).Count(f => !Path.GetFileName(f).StartsWith(".haul-tmp-", StringComparison.Ordinal));
+        Assert.InRange(landed, 1, 5);
+        Assert.DoesNotContain(Directory.GetFiles(dst), f => Path.GetFileName(f).StartsWith(".haul-tmp-", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.OK, (await n.Api.PostAsync($"/api/v1/transfers/{id}/resume", null)).StatusCode);
+        var done = await WaitForState(n.Api, id, "done");
+        Trees.AssertSame(src, dst);
+
+        // The resumed run copied only what the paused one had not placed.
+        Assert.Matches($"^sync: {6 - landed} copied", done.GetProperty("summary").GetString());
+
+        // A bisync can be cancelled while it runs; nothing partial stays at a final path.
+        string other = n.Tmp.Sub("p-other");
+        Directory.CreateDirectory(other);
+        string bid = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"bisync","path":"{{src}}","destination":"{{other}}"}""")))).GetProperty("id").GetString()!;
+        var cancelled = await Body(await n.Api.PostAsync($"/api/v1/transfers/{bid}/cancel", null));
+        Assert.Contains(cancelled.GetProperty("state").GetString(), new[] { "cancelled", "done" });
+        Assert.DoesNotContain(Directory.GetFiles(other), f => Path.GetFileName(f).StartsWith(".haul-tmp-", StringComparison.Ordinal));
+    }
+
     /// <summary>The most children <paramref name="pid"/> had at any 100 ms sample until <paramref name="until"/> ended.</summary>
     private static async Task<int> MaxChildrenWhile(int pid, Task until, TimeSpan limit)
     {
