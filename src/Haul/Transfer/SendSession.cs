@@ -55,7 +55,7 @@ internal sealed class SendSession
         // OFFER at once, and data starts while the manifest is still crossing (docs/protocol.md). Where it
         // knows the receiver's UDP port, it also proposes the session itself and starts the data with the
         // OFFER, a round trip before any answer (ProposeSession).
-        bool welcome = !_options.ForceTcp && _options.DataBeforeStart == TimeSpan.Zero;
+        bool welcome = !_options.ForceTcp;
         var secret = RandomNumberGenerator.GetBytes(32);
         using var source = new ChunkSource(tree.Locations);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -84,7 +84,7 @@ internal sealed class SendSession
         Messages.Accept? accept = null;
         try
         {
-            var reply = await SendManifestAsync(ctl, manifestWire, _options.ManifestDelay, cancellationToken).ConfigureAwait(false);
+            var reply = await SendManifestAsync(ctl, manifestWire, cancellationToken).ConfigureAwait(false);
             if (reply.Type == FrameType.EarlyAccept && welcome)
             {
                 early = Messages.EarlyAccept.Decode(reply.Payload);
@@ -193,10 +193,6 @@ internal sealed class SendSession
                 }
 
                 needed = Needed(accept);
-                if (_options.NeedListDelay > TimeSpan.Zero)
-                {
-                    await Task.Delay(_options.NeedListDelay, linked.Token).ConfigureAwait(false);
-                }
 
                 udpPlane?.Restrict(needed);
             }
@@ -254,13 +250,7 @@ internal sealed class SendSession
                 linked.Token);
 
             reporter = ReportAsync(() => Interlocked.Read(ref bytesDone), () => Volatile.Read(ref filesDone), m, () => Volatile.Read(ref mode), sw, linked.Token);
-            if (early is null && udpPlane is not null && _options.DataBeforeStart > TimeSpan.Zero)
-            {
-                run = plane.RunAsync(udpCts.Token);
-                await Task.Delay(_options.DataBeforeStart, linked.Token).ConfigureAwait(false);
-                await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
-            }
-            else if (early is null)
+            if (early is null)
             {
                 await ctl.SendAsync(FrameType.Start, startFrame, linked.Token).ConfigureAwait(false);
                 DebugTrace.Mark("send: started");
@@ -381,13 +371,8 @@ internal sealed class SendSession
     }
 
     /// <summary>The manifest in 1 MiB parts, then the receiver's answer to the OFFER.</summary>
-    private static async Task<Frame> SendManifestAsync(ControlChannel ctl, byte[] manifestWire, TimeSpan delay, CancellationToken ct)
+    private static async Task<Frame> SendManifestAsync(ControlChannel ctl, byte[] manifestWire, CancellationToken ct)
     {
-        if (delay > TimeSpan.Zero)
-        {
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-        }
-
         const int part = 1 << 20;
         for (int off = 0; off < manifestWire.Length; off += part)
         {
