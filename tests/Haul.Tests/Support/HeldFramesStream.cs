@@ -17,8 +17,8 @@ internal sealed class HeldFramesStream : Stream
     private readonly Stream _inner;
     private readonly Dictionary<FrameType, TimeSpan> _holdOut;
     private readonly Dictionary<FrameType, TimeSpan> _holdIn;
-    private readonly FrameScanner _outScan = new();
-    private readonly FrameScanner _inScan = new();
+    private readonly FrameScanner _outScan;
+    private readonly FrameScanner _inScan;
     private readonly Channel<(byte[] Bytes, long Due)> _out = Channel.CreateUnbounded<(byte[], long)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _pump;
     private long _outDue;
@@ -34,11 +34,19 @@ internal sealed class HeldFramesStream : Stream
         _inner = inner;
         _holdOut = holdOut ?? [];
         _holdIn = holdIn ?? [];
+        _outScan = new FrameScanner(Written);
+        _inScan = new FrameScanner(Received);
         _pump = Task.Run(PumpAsync);
     }
 
     /// <summary>The frame types held so far, in order, for tests that check the hold happened.</summary>
     public List<FrameType> Held { get; } = [];
+
+    /// <summary>Every frame this side wrote (type and payload length), in order.</summary>
+    public List<(FrameType Type, int Length)> Written { get; } = [];
+
+    /// <summary>Every frame the peer sent that reached this side (type and payload length), in order.</summary>
+    public List<(FrameType Type, int Length)> Received { get; } = [];
 
     public override bool CanRead => true;
 
@@ -196,8 +204,14 @@ internal sealed class HeldFramesStream : Stream
     private sealed class FrameScanner
     {
         private readonly byte[] _header = new byte[Frame.HeaderSize];
+        private readonly List<(FrameType, int)> _seen;
         private int _headerGot;
         private long _payloadLeft;
+
+        public FrameScanner(List<(FrameType, int)> seen)
+        {
+            _seen = seen;
+        }
 
         /// <summary>
         /// Scans <paramref name="data"/> (the next bytes of the stream) and returns where the first frame of a
@@ -233,6 +247,11 @@ internal sealed class HeldFramesStream : Stream
                 _headerGot = 0;
                 var t = (FrameType)_header[1];
                 _payloadLeft = BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(4));
+                lock (_seen)
+                {
+                    _seen.Add((t, (int)_payloadLeft));
+                }
+
                 if (found < 0 && hold.Remove(t, out var d))
                 {
                     (found, delay, type) = (Math.Max(start, 0), d, t);
