@@ -166,6 +166,12 @@ internal sealed partial class HaulNode : IDisposable
     public Task<SendResult> SendAsync(Operations.SendRequest request, Action<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
         SendAsync(request.Path, request.Peer, new SendOptions { ForceTcp = request.Tcp, Rate = request.Rate ?? DefaultRatePolicy }, progress, cancellationToken);
 
+    /// <summary>
+    /// Wraps the control stream of each connection <see cref="SendAsync"/> dials (above TLS, where frames
+    /// are plain). A test seam: tests put a slow path here (frames held back) instead of delays in the engine.
+    /// </summary>
+    internal Func<Stream, Stream>? ControlStreamFilter { get; set; }
+
     /// <summary>Scans <paramref name="path"/>, connects to the peer and sends. Progress goes to <paramref name="progress"/>.</summary>
     public async Task<SendResult> SendAsync(string path, string peerNameOrId, SendOptions? options = null, Action<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -180,7 +186,7 @@ internal sealed partial class HaulNode : IDisposable
         // problem with the source found within that second is still the one reported, as before); a
         // failed scan drops the connection.
         using var scanCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var dial = PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken);
+        var dial = PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), ControlStreamFilter, cancellationToken);
         _ = dial.ContinueWith(
             _ =>
             {
@@ -238,7 +244,7 @@ internal sealed partial class HaulNode : IDisposable
         {
             // A long scan left the connection idle; a NAT or firewall on the way may have forgotten it.
             await conn.DisposeAsync().ConfigureAwait(false);
-            conn = await PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+            conn = await PeerConnection.ConnectAsync(Identity, Name, peer.Id, peer.Address, join: false, TimeSpan.FromSeconds(15), ControlStreamFilter, cancellationToken).ConfigureAwait(false);
         }
 
         await using (conn.ConfigureAwait(false))

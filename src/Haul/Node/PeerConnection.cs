@@ -31,7 +31,11 @@ internal sealed class PeerConnection : IAsyncDisposable
     /// <summary>The peer negotiated "haul/1.1": its OFFER parser takes a session proposal (older nodes refuse the OFFER).</summary>
     public bool TakesProposals { get; }
 
-    public static async Task<PeerConnection> ConnectAsync(NodeIdentity me, string myName, NodeId peer, string address, bool join, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static Task<PeerConnection> ConnectAsync(NodeIdentity me, string myName, NodeId peer, string address, bool join, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ConnectAsync(me, myName, peer, address, join, timeout, streamFilter: null, cancellationToken);
+
+    /// <param name="streamFilter">Wraps the authenticated stream the frames cross (tests: a slow path); null: none.</param>
+    public static async Task<PeerConnection> ConnectAsync(NodeIdentity me, string myName, NodeId peer, string address, bool join, TimeSpan timeout, Func<Stream, Stream>? streamFilter, CancellationToken cancellationToken = default)
     {
         // Two sources of cancellation: the caller's token and the connect timeout.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -61,7 +65,7 @@ internal sealed class PeerConnection : IAsyncDisposable
             // Read only now: with a Fast Open cookie the connect returned before the SYN left, and the
             // socket has no peer address until the handshake is under way.
             var remote = (IPEndPoint)tcp.Client.RemoteEndPoint!;
-            var channel = new ControlChannel(ssl, tcp.Client);
+            var channel = new ControlChannel(streamFilter?.Invoke(ssl) ?? ssl, tcp.Client);
             channel.Enqueue(FrameType.Hello, new Messages.Hello(Messages.ProtocolVersion, myName, Version).Encode());
 
             // HELLO goes out with the caller's first request, in the same write, and the peer's HELLO is

@@ -22,15 +22,6 @@ internal sealed record SendOptions
     /// <summary>Rate mode and bounds (--mode, --min-rate, --max-rate).</summary>
     public Congestion.RatePolicy Rate { get; init; } = new();
 
-    /// <summary>Tests only: start the UDP data this long before START, so it surely overtakes it.</summary>
-    internal TimeSpan DataBeforeStart { get; init; }
-
-    /// <summary>Tests only: act on the receiver's need list this much later, as on a long path where it arrives late.</summary>
-    internal TimeSpan NeedListDelay { get; init; }
-
-    /// <summary>Tests only: send the manifest this long after the OFFER, as on a long path where it crosses in several flights.</summary>
-    internal TimeSpan ManifestDelay { get; init; }
-
     /// <summary>
     /// Propose the data session in the OFFER and start the data with it, a round trip before the
     /// receiver answers (fresh deliveries; a receiver that answers otherwise costs what was sent in that

@@ -1,4 +1,5 @@
 using Haul.Node;
+using Haul.Protocol;
 using Haul.Tests.Support;
 using Haul.Transfer;
 
@@ -152,18 +153,25 @@ public sealed class TransferTests
     public async Task Send_DataThatOvertakesStart_IsKeptAndPlaced()
     {
         // The sender no longer waits a probe round trip: its first UDP packets may arrive before START
-        // (which crosses TCP) has brought the keys. Here they surely do; the receiver must keep them.
+        // (which crosses TCP) has brought the keys. Here they surely do (START is held 300 ms on its way,
+        // as on a long path); the receiver must keep them. A delta (the name is there), so the receiver
+        // answers with ACCEPT and the data starts after it, with START: the variant without a head start.
         using var tmp = new TempDir();
         await using var pair = await NodePair.StartAsync(tmp);
         var (a, b) = (pair.A, pair.B);
         string src = Trees.Mixed(tmp.Sub("src"), files: 5);
+        await a.Node.SendAsync(src, "lab-b");
         Trees.WriteRandom(Path.Combine(src, "big.bin"), 3_000_000, 5);
+        HeldFramesStream? path = null;
+        a.Node.ControlStreamFilter = s => path = new HeldFramesStream(s, holdOut: new() { [FrameType.Start] = TimeSpan.FromMilliseconds(300) });
 
-        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { DataBeforeStart = TimeSpan.FromMilliseconds(300) });
+        var result = await a.Node.SendAsync(src, "lab-b", new SendOptions { ProposeSession = false });
 
+        Assert.Equal([FrameType.Start], path!.Held);
+        Assert.False(result.EarlyStart);
         Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
         Assert.StartsWith("udp", result.Mode, StringComparison.Ordinal);
-        var line = Assert.Single(b.Logs.Lines, l => l.Contains("received 'dataset'", StringComparison.Ordinal));
+        var line = b.Logs.Lines.Last(l => l.Contains("received 'dataset'", StringComparison.Ordinal));
         Assert.Contains("bad chunks 0,", line, StringComparison.Ordinal);
         var early = System.Text.RegularExpressions.Regex.Match(line, @"packets before START (\d+)");
         Assert.True(early.Success && long.Parse(early.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, line);
@@ -215,7 +223,7 @@ public sealed class TransferTests
     [Fact]
     public async Task Send_TakenProposal_IsAcknowledgedBeforeTheReceiverHasItsPlan()
     {
-        // The manifest held back a second, as on a long path where it needs several flights: the
+        // The manifest held back a second behind the OFFER, as on a long path where it needs several flights: the
         // receiver that took the proposal cannot place the data yet, but it has the keys, so the data is
         // authenticated and acknowledged as it arrives and the sender's rate control starts at once.
         // Without a proposal (keys only at START) nothing is acknowledged before the plan.
@@ -227,8 +235,19 @@ public sealed class TransferTests
         string other = Trees.Mixed(tmp.Sub("src"), "plain", files: 5);
         Trees.WriteRandom(Path.Combine(other, "big.bin"), 20_000_000, 26);
 
-        var taken = await a.Node.SendAsync(src, "lab-b", new SendOptions { ManifestDelay = TimeSpan.FromSeconds(1) });
-        var plain = await a.Node.SendAsync(other, "lab-b", new SendOptions { ManifestDelay = TimeSpan.FromSeconds(1), ProposeSession = false });
+        var paths = new List<HeldFramesStream>();
+        a.Node.ControlStreamFilter = s =>
+        {
+            var p = new HeldFramesStream(s, holdOut: new() { [FrameType.ManifestPart] = TimeSpan.FromSeconds(1) });
+            paths.Add(p);
+            return p;
+        };
+
+        var taken = await a.Node.SendAsync(src, "lab-b");
+        var plain = await a.Node.SendAsync(other, "lab-b", new SendOptions { ProposeSession = false });
+
+        Assert.All(paths, p => Assert.Equal([FrameType.ManifestPart], p.Held));
+        Assert.Equal(2, paths.Count);
 
         Assert.True(taken.ProposedSession);
         Assert.True(taken.FeedbackBeforeAccept > TimeSpan.FromMilliseconds(500), $"first ACK {taken.FeedbackBeforeAccept.TotalMilliseconds:0} ms before ACCEPT");
@@ -296,7 +315,12 @@ public sealed class TransferTests
         File.Copy(Path.Combine(src, "w.bin"), Path.Combine(copy, "w.bin"));
         Trees.WriteRandom(Path.Combine(copy, "a-new.bin"), 200_000, 5);
 
-        var again = await a.Node.SendAsync(copy, "lab-b", new SendOptions { NeedListDelay = TimeSpan.FromSeconds(3) });
+        // The need list (ACCEPT) reaches the sender 3 s late, as on a long path where it arrives late.
+        HeldFramesStream? path = null;
+        a.Node.ControlStreamFilter = s => path = new HeldFramesStream(s, holdIn: new() { [FrameType.Accept] = TimeSpan.FromSeconds(3) });
+        var again = await a.Node.SendAsync(copy, "lab-b");
+
+        Assert.Equal([FrameType.Accept], path!.Held);
 
         Assert.True(again.EarlyStart);
         Assert.InRange(again.ChunkBytesSent, 1, 400_000);
