@@ -28,11 +28,11 @@ internal sealed class ProgressRenderer
             if (_json)
             {
                 double eta = p.RateBytesPerSec > 0 ? (p.BytesTotal - p.BytesDone) / p.RateBytesPerSec : -1;
-                Console.Out.WriteLine(Json.Line(("type", p.Phase == "notice" ? "notice" : "progress"), ("phase", p.Phase), ("bytes", p.BytesDone), ("totalBytes", p.BytesTotal), ("files", p.FilesDone), ("totalFiles", p.FilesTotal), ("rateBytesPerSec", p.RateBytesPerSec), ("etaSeconds", eta), ("mode", p.Mode), ("elapsedSeconds", Math.Round(_clock.Elapsed.TotalSeconds, 3)), ("message", p.Notice)));
+                Console.Out.WriteLine(Json.Line(("type", p.Phase == TransferPhase.Notice ? "notice" : "progress"), ("phase", p.Phase.Wire()), ("bytes", p.BytesDone), ("totalBytes", p.BytesTotal), ("files", p.FilesDone), ("totalFiles", p.FilesTotal), ("rateBytesPerSec", p.RateBytesPerSec), ("etaSeconds", eta), ("mode", p.Mode), ("elapsedSeconds", Math.Round(_clock.Elapsed.TotalSeconds, 3)), ("message", p.Notice)));
                 return;
             }
 
-            if (p.Phase == "notice")
+            if (p.Phase == TransferPhase.Notice)
             {
                 Clear();
                 Console.Error.WriteLine($"note: {p.Notice}");
@@ -45,13 +45,13 @@ internal sealed class ProgressRenderer
                 string padded = line.PadRight(_lastWidth);
                 _lastWidth = line.Length;
                 Console.Error.Write("\r" + padded);
-                if (p.Phase == "done")
+                if (p.Phase == TransferPhase.Done)
                 {
                     Console.Error.WriteLine();
                     _lastWidth = 0;
                 }
             }
-            else if (p.Phase == "done" || (DateTime.UtcNow - _lastPlain).TotalSeconds >= 2)
+            else if (p.Phase == TransferPhase.Done || (DateTime.UtcNow - _lastPlain).TotalSeconds >= 2)
             {
                 _lastPlain = DateTime.UtcNow;
                 Console.Error.WriteLine(line);
@@ -70,7 +70,7 @@ internal sealed class ProgressRenderer
 
     private static string Format(TransferProgress p)
     {
-        if (p.Phase == "scan")
+        if (p.Phase == TransferPhase.Scan)
         {
             return $"scanning  {Units.Bytes(p.BytesDone)} in {p.FilesDone} files";
         }
@@ -81,6 +81,6 @@ internal sealed class ProgressRenderer
         string bar = new string('#', fill) + new string('.', width - fill);
         double eta = p.RateBytesPerSec > 0 ? (p.BytesTotal - p.BytesDone) / p.RateBytesPerSec : double.NaN;
         string rate = $"{Units.Bytes(p.RateBytesPerSec)}/s";
-        return $"[{bar}] {frac * 100,5:0.0}%  {Units.Bytes(p.BytesDone)}/{Units.Bytes(p.BytesTotal)}  {p.FilesDone}/{p.FilesTotal} files  {rate,10}  ETA {(p.Phase == "done" ? "0:00" : Units.Duration(eta))}  {p.Mode}";
+        return $"[{bar}] {frac * 100,5:0.0}%  {Units.Bytes(p.BytesDone)}/{Units.Bytes(p.BytesTotal)}  {p.FilesDone}/{p.FilesTotal} files  {rate,10}  ETA {(p.Phase == TransferPhase.Done ? "0:00" : Units.Duration(eta))}  {p.Mode}";
     }
 }

@@ -201,12 +201,12 @@ internal sealed partial class HaulNode : IDisposable
             },
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var scanStarted = System.Diagnostics.Stopwatch.StartNew();
-        progress?.Invoke(new TransferProgress("scan", 0, 0, 0, 0, 0, string.Empty));
+        progress?.Invoke(new TransferProgress(TransferPhase.Scan, 0, 0, 0, 0, 0, string.Empty));
         ScannedTree tree;
         try
         {
             tree = await Task.Run(
-                () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress("scan", b, 0, f, 0, 0, string.Empty)), cancellationToken: scanCts.Token, cache: ChunkCache),
+                () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress(TransferPhase.Scan, b, 0, f, 0, 0, string.Empty)), cancellationToken: scanCts.Token, cache: ChunkCache),
                 scanCts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (dial.IsFaulted && !cancellationToken.IsCancellationRequested)

@@ -71,7 +71,7 @@ internal static class SyncOperations
     {
         var runner = new SyncRunner(src, dst, options, log) { OnPlanned = onPlanned };
         string mode = dst is IBatchedSyncEnd || src is IBatchedSyncEnd ? "udp" : "local";
-        string phase = options.Mode switch { SyncMode.Sync => "sync", SyncMode.Copy => "copy", _ => "check" };
+        var phase = options.Mode switch { SyncMode.Sync => TransferPhase.Sync, SyncMode.Copy => TransferPhase.Copy, _ => TransferPhase.Check };
         var st = runner.Stats;
         return ProgressPump.RunAsync(
             runner.RunAsync(ct),
@@ -101,7 +101,7 @@ internal static class SyncOperations
         var stats = await ProgressPump.RunAsync(
             runner.RunAsync(ct),
             () => (Interlocked.Read(ref st.BytesMoved), Interlocked.Read(ref st.PlannedBytes), Interlocked.Read(ref st.FilesMoved), Interlocked.Read(ref st.PlannedFiles)),
-            "bisync",
+            TransferPhase.Bisync,
             mode,
             progress,
             ct).ConfigureAwait(false);
@@ -112,7 +112,7 @@ internal static class SyncOperations
 /// <summary>Reports a run's counters every 250 ms while it runs, and once more when it ends.</summary>
 internal static class ProgressPump
 {
-    public static async Task<T> RunAsync<T>(Task<T> run, Func<(long Bytes, long PlannedBytes, long Files, long PlannedFiles)> read, string phase, string mode, Action<TransferProgress>? progress, CancellationToken ct)
+    public static async Task<T> RunAsync<T>(Task<T> run, Func<(long Bytes, long PlannedBytes, long Files, long PlannedFiles)> read, TransferPhase phase, string mode, Action<TransferProgress>? progress, CancellationToken ct)
     {
         if (progress is null)
         {
@@ -120,7 +120,7 @@ internal static class ProgressPump
         }
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        void Report(string p)
+        void Report(TransferPhase p)
         {
             var (bytes, plannedBytes, files, plannedFiles) = read();
             progress(new TransferProgress(p, bytes, Math.Max(bytes, plannedBytes), (int)files, (int)Math.Max(files, plannedFiles), bytes / Math.Max(started.Elapsed.TotalSeconds, 1e-3), mode));
@@ -137,7 +137,7 @@ internal static class ProgressPump
         }
 
         var result = await run.ConfigureAwait(false);
-        Report("done");
+        Report(TransferPhase.Done);
         return result;
     }
 }

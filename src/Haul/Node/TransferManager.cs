@@ -303,7 +303,7 @@ internal sealed class TransferManager : IAsyncDisposable
             e.Cts = cts;
             e.StopAs = null;
             e.State = TransferState.Running;
-            e.Phase = "connect";
+            e.Phase = TransferPhase.Connect;
             e.Error = null;
             e.Summary = null;
             e.FinishedAt = null;
@@ -406,7 +406,7 @@ internal sealed class TransferManager : IAsyncDisposable
 
         public TransferState State { get; set; } = TransferState.Queued;
 
-        public string Phase { get; set; } = "queued";
+        public TransferPhase Phase { get; set; } = TransferPhase.Queued;
 
         public TransferState? StopAs { get; set; }
 
@@ -435,9 +435,9 @@ internal sealed class TransferManager : IAsyncDisposable
                 long done = State == TransferState.Done ? total : p?.BytesDone ?? 0;
                 int filesTotal = Result?.Files ?? p?.FilesTotal ?? 0;
                 int filesDone = State == TransferState.Done ? filesTotal : p?.FilesDone ?? 0;
-                double pct = State == TransferState.Done ? 100 : total > 0 && p?.Phase != "scan" ? Math.Round(100.0 * done / total, 1) : 0;
+                double pct = State == TransferState.Done ? 100 : total > 0 && p?.Phase != TransferPhase.Scan ? Math.Round(100.0 * done / total, 1) : 0;
                 return new TransferView(
-                    Id, Request.Kind.Wire(), Request.Peer, Request.Path, Request.Destination, State.Wire(), State == TransferState.Done ? "done" : Phase,
+                    Id, Request.Kind.Wire(), Request.Peer, Request.Path, Request.Destination, State.Wire(), State == TransferState.Done ? "done" : Phase.Wire(),
                     done, total, filesDone, filesTotal, State == TransferState.Running ? p?.RateBytesPerSec ?? 0 : 0, pct, CreatedAt, FinishedAt,
                     Result?.Mode ?? Mode, Result?.Receipt.ManifestHash.ToHex(), Result?.ChunkBytesSent ?? 0, Result?.ReusedBytes ?? 0,
                     Error is null ? null : (int)Error.Code, Error?.Message, Error?.Hint, Summary);

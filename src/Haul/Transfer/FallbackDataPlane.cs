@@ -184,7 +184,7 @@ internal sealed class FallbackDataPlane : IDisposable
         _link.Socket.Dispose();
         Notice = $"UDP to {_session.Target} is blocked or lost: falling back to the TLS connection (TCP)";
         Log.Notice(_log, Notice);
-        report?.Invoke(_progress.Snapshot("notice", 0, Notice) with { Mode = "tcp" });
+        report?.Invoke(_progress.Snapshot(TransferPhase.Notice, 0, Notice) with { Mode = "tcp" });
         var tcp = new TcpSender(_ctl, _manifest, _source, _needed);
         Volatile.Write(ref _current, tcp);
         _progress.Mode = "tcp";

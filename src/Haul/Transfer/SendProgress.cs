@@ -78,7 +78,7 @@ internal sealed class SendProgress
         Volatile.Write(ref _filesDone, filesDone);
     }
 
-    public TransferProgress Snapshot(string phase, double rateBytesPerSec, string? notice = null) =>
+    public TransferProgress Snapshot(TransferPhase phase, double rateBytesPerSec, string? notice = null) =>
         new(phase, BytesDone, _manifest.TotalBytes, FilesDone, _manifest.FileCount, rateBytesPerSec, Mode, notice);
 
     /// <summary>A "transfer" snapshot every 250 ms, with a smoothed rate, until cancelled.</summary>
@@ -94,7 +94,7 @@ internal sealed class SendProgress
             double t = clock.Elapsed.TotalSeconds;
             rate = NextRate(rate, b - lastBytes, t - lastT);
             (lastBytes, lastT) = (b, t);
-            report(new TransferProgress("transfer", b, _manifest.TotalBytes, FilesDone, _manifest.FileCount, rate, Mode));
+            report(new TransferProgress(TransferPhase.Transfer, b, _manifest.TotalBytes, FilesDone, _manifest.FileCount, rate, Mode));
         }
     }
 

@@ -72,7 +72,7 @@ internal sealed class SendSession
 
         var receipt = await AcceptReceiptAsync(ctl, receiptFrame, peerCertificate, m, journalId, cancellationToken).ConfigureAwait(false);
         string mode = progress.Mode;
-        _progress?.Invoke(new TransferProgress("done", m.TotalBytes, m.TotalBytes, m.FileCount, m.FileCount, m.TotalBytes / Math.Max(sw.Elapsed.TotalSeconds, 1e-6), mode, data.Notice));
+        _progress?.Invoke(new TransferProgress(TransferPhase.Done, m.TotalBytes, m.TotalBytes, m.FileCount, m.FileCount, m.TotalBytes / Math.Max(sw.Elapsed.TotalSeconds, 1e-6), mode, data.Notice));
         HaulMetrics.SendFinished(progress.ChunkBytes, data.WireBytes, data.PacketsSent, data.Retransmitted, m.TotalBytes, sw.Elapsed, data.SrttMs);
         return new SendResult(receipt, _peer.Name, sw.Elapsed, m.TotalBytes, m.FileCount, progress.ChunkBytes, need.ReusedBytes, data.WireBytes, data.PacketsSent, data.Retransmitted, mode, data.SrttMs, session.EarlyStart, session.Adopted, data.FeedbackBeforeNeedList);
     }

@@ -42,7 +42,7 @@ public sealed class TransferTests
         Trees.AssertSame(src, Path.Combine(b.Inbox, "lab-a", "dataset"));
         Assert.StartsWith("udp", result.Mode, StringComparison.Ordinal);
         Assert.Equal(result.Bytes, result.Receipt.Bytes);
-        Assert.Contains(progress, p => p.Phase == "done" && p.BytesDone == p.BytesTotal);
+        Assert.Contains(progress, p => p.Phase == TransferPhase.Done && p.BytesDone == p.BytesTotal);
         Assert.Single(a.Node.Store.ListReceipts());
         Assert.False(Directory.Exists(Path.Combine(b.Inbox, "lab-a", ".haul-partial")));
     }

@@ -39,9 +39,9 @@ public sealed class SendProgressTests
         progress.Plan(new NeedList([], 0, 0));
 
         progress.Mode = "tcp";
-        var s = progress.Snapshot("notice", 0, "falling back");
+        var s = progress.Snapshot(TransferPhase.Notice, 0, "falling back");
 
-        Assert.Equal(("notice", "tcp", "falling back"), (s.Phase, s.Mode, s.Notice));
+        Assert.Equal((TransferPhase.Notice, "tcp", "falling back"), (s.Phase, s.Mode, s.Notice));
         Assert.Equal(s.BytesTotal, s.BytesDone);
     }
 
