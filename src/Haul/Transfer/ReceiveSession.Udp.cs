@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using Haul.Transport;
@@ -127,13 +126,13 @@ internal sealed partial class ReceiveSession
     private bool CountEarly(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint, PacketCodec pre)
     {
         int n = PacketCodec.PlainLength(packet);
-        if (packet.Length < PacketCodec.DataOverhead || n < 0 || n > _plain.Length || !pre.Open(packet, _plain.AsSpan(0, n)))
+        if (!DataCodec.TryRead(packet, out var d) || n < 0 || n > _plain.Length || !pre.Open(packet, _plain.AsSpan(0, n)))
         {
             return false;
         }
 
         Learn(from);
-        Stamp(BinaryPrimitives.ReadUInt32BigEndian(packet[24..]));
+        Stamp(d.SenderMicros);
         Count(packet, PacketType.Data, endpoint);
         return true;
     }
@@ -176,7 +175,7 @@ internal sealed partial class ReceiveSession
     /// <summary>An authenticated packet in the counters every ACK reports; every 64th DATA packet sends one.</summary>
     private void Count(ReadOnlySpan<byte> packet, PacketType type, UdpEndpoint endpoint)
     {
-        ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
+        ulong pn = PacketHeaderCodec.ReadNumber(packet);
         if (pn > _maxPn)
         {
             _maxPn = pn;
@@ -259,15 +258,13 @@ internal sealed partial class ReceiveSession
     /// </summary>
     private bool OnData(ReadOnlySpan<byte> packet, PacketCodec codec, bool stamp = true)
     {
-        if (packet.Length < PacketCodec.DataOverhead)
+        if (!DataCodec.TryRead(packet, out var d))
         {
             return false;
         }
 
-        uint chunk = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]);
-        uint off = BinaryPrimitives.ReadUInt32BigEndian(packet[20..]);
-        uint ts = BinaryPrimitives.ReadUInt32BigEndian(packet[24..]);
-        int payload = packet.Length - PacketCodec.DataOverhead;
+        (uint chunk, uint off, uint ts) = (d.Chunk, d.Offset, d.SenderMicros);
+        int payload = DataCodec.PayloadLength(packet.Length);
         if (chunk >= (uint)_state.Length)
         {
             return false;

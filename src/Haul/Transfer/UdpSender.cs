@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -517,7 +516,12 @@ internal sealed class UdpSender : IDataPlane
         int off = 0;
         while (off < datagrams.Length)
         {
-            int len = BinaryPrimitives.ReadUInt16BigEndian(datagrams[(off + 2)..]);
+            int len = PacketHeaderCodec.ReadLength(datagrams[off..]);
+            if (len < PacketHeaderCodec.Size || off + len > datagrams.Length)
+            {
+                return; // our own batch: cannot happen, but a bad length must not loop or read past it
+            }
+
             try
             {
                 _socket.Send(datagrams.Slice(off, len));
