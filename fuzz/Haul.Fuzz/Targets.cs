@@ -224,7 +224,7 @@ internal static class Targets
             {
                 var (start, count) = AckCodec.ReadRange(a[pos..]);
                 pos += AckCodec.RangeSize;
-                if (!valid || !UdpSender.AckRangeFits(start, count, cursor, seen))
+                if (!valid || !LossRecovery.AckRangeFits(start, count, cursor, seen))
                 {
                     valid = false;
                     continue;
