@@ -26,15 +26,12 @@ internal sealed partial class ReceiveSession
     internal static long AssemblingBytes(Haul.Security.NodeId peer) => MemoryBudget.Receiving.HeldBy(peer);
 
     private readonly Dictionary<int, ChunkAssembly> _active = [];
-    private readonly List<int> _activeOrder = [];
-    private readonly List<int> _recentComplete = [];
+    private readonly List<ChunkAssembly> _activeOrder = [];
 
-    // Chunks verified and journaled (from the writer), repeated in the next few ACKs so the sender
-    // can free its window without waiting on the TCP control connection's retransmissions.
-    private readonly System.Collections.Concurrent.ConcurrentQueue<int> _journaled = new();
-    private readonly List<(int Chunk, int Left)> _doneToReport = [];
+    // What the ACKs report; chunks verified and journaled reach it from the writer.
+    private readonly AckBuilder _acks = new(Stopwatch.GetTimestamp(), Stopwatch.Frequency);
+    private Func<int, bool>? _stillAssembled;
     private readonly byte[] _plain = new byte[64 * 1024];
-    private readonly byte[] _ackPlain = new byte[DataFormat.MaxAckPlain];
     private readonly byte[] _ackPacket = new byte[DataFormat.MaxAckPlain + PacketCodec.Overhead];
     private PacketCodec? _s2r;
     private PacketCodec? _r2s;
@@ -45,16 +42,6 @@ internal sealed partial class ReceiveSession
     private long _freshPieces; // pieces that were new: the sender moving the transfer (the stall watch reads it)
     private long _dupPieces;
     private long _badChunks;
-    private ulong _maxPn;
-    private ulong _received;
-    private ulong _receivedBytes;
-    private int _lastOwd;
-    private readonly long _rxEpoch = Stopwatch.GetTimestamp();
-    private uint _lastTs;
-    private long _lastTsAt;
-    private long _lastAckAt;
-    private int _sinceAck;
-    private int _ackRotate;
 
     // Packets that arrive between ACCEPT and START: the sender starts its data right after START, without
     // a probe round trip first, so its first packets can overtake START (which crosses TCP). They are kept
@@ -175,27 +162,14 @@ internal sealed partial class ReceiveSession
     /// <summary>An authenticated packet in the counters every ACK reports; every 64th DATA packet sends one.</summary>
     private void Count(ReadOnlySpan<byte> packet, PacketType type, UdpEndpoint endpoint)
     {
-        ulong pn = PacketHeaderCodec.ReadNumber(packet);
-        if (pn > _maxPn)
-        {
-            _maxPn = pn;
-        }
-
-        _received++;
-        _receivedBytes += (ulong)packet.Length;
-        if (type == PacketType.Data && ++_sinceAck >= 64)
+        if (_acks.OnAuthenticated(PacketHeaderCodec.ReadNumber(packet), packet.Length, type == PacketType.Data))
         {
             SendAck(Stopwatch.GetTimestamp(), endpoint);
         }
     }
 
     /// <summary>The send timestamp the next ACK echoes, and the one-way delay it reports.</summary>
-    private void Stamp(uint ts)
-    {
-        _lastTs = ts;
-        _lastTsAt = Stopwatch.GetTimestamp();
-        _lastOwd = unchecked((int)(RxMicros(_lastTsAt) - ts));
-    }
+    private void Stamp(uint ts) => _acks.Stamp(ts, Stopwatch.GetTimestamp());
 
     public void OnTick(long nowTicks, UdpEndpoint endpoint)
     {
@@ -214,9 +188,7 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        long since = nowTicks - _lastAckAt;
-        bool pending = _activeOrder.Count > 0 || _recentComplete.Count > 0;
-        if ((_sinceAck > 0 && since >= Stopwatch.Frequency / 1000) || (pending && since >= Stopwatch.Frequency / 100))
+        if (_acks.Due(nowTicks, _activeOrder.Count))
         {
             SendAck(nowTicks, endpoint);
         }
@@ -230,7 +202,7 @@ internal sealed partial class ReceiveSession
         _supersededSeen = Volatile.Read(ref _superseded);
         for (int i = _activeOrder.Count - 1; i >= 0; i--)
         {
-            int c = _activeOrder[i];
+            int c = _activeOrder[i].Chunk;
             if ((ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Assembling && _active.Remove(c, out var asm))
             {
                 _activeOrder.RemoveAt(i);
@@ -340,7 +312,7 @@ internal sealed partial class ReceiveSession
             }
 
             _active[c] = asm;
-            _activeOrder.Add(c);
+            _activeOrder.Add(asm);
         }
 
         if (stamp)
@@ -359,7 +331,7 @@ internal sealed partial class ReceiveSession
         if (asm.Received == asm.Pieces)
         {
             _active.Remove(c);
-            _activeOrder.Remove(c);
+            _activeOrder.Remove(asm);
             if (Interlocked.CompareExchange(ref StateRef(chunk), (byte)ChunkState.Complete, (byte)ChunkState.Assembling) != (byte)ChunkState.Assembling)
             {
                 // Taken whole from TCP meanwhile.
@@ -368,7 +340,7 @@ internal sealed partial class ReceiveSession
                 return true;
             }
 
-            _recentComplete.Add(c);
+            _acks.OnAssembled(c, asm.Pieces);
             _toWriter.Writer.TryWrite(new CompletedChunk(c, asm.Buffer, asm.Length, true));
         }
 
@@ -382,123 +354,11 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        var a = _ackPlain.AsSpan();
-        AckCodec.WriteHeader(a, new AckHeader(_lastTs, (uint)Math.Min(uint.MaxValue, (now - _lastTsAt) * 1_000_000 / Stopwatch.Frequency), _maxPn, _received, _receivedBytes, RxMicros(now), _lastOwd, 0));
-        int pos = AckCodec.HeaderSize;
-        int entries = 0;
-
-        // Chunks complete but not yet written: tell the sender so it does not time them out.
-        for (int i = _recentComplete.Count - 1; i >= 0; i--)
-        {
-            int c = _recentComplete[i];
-            if ((ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Complete)
-            {
-                _recentComplete.RemoveAt(i);
-                continue;
-            }
-
-            if (pos + AckCodec.EntrySize > a.Length - 66)
-            {
-                break;
-            }
-
-            AckCodec.WriteEntry(a[pos..], c, DataFormat.PieceCount(_manifest.Chunks[c].Length, _pieceSize), 0);
-            pos += AckCodec.EntrySize;
-            entries++;
-        }
-
-        // Partial chunks with their missing ranges, rotating the start so every chunk gets reported.
-        int count = _activeOrder.Count;
-        // Leave room for the done-chunk trailer (at least its count and a few ids).
-        var body = a[..(a.Length - 66)];
-        for (int k = 0; k < count && pos + AckCodec.EntrySize <= body.Length; k++)
-        {
-            var asm = _active[_activeOrder[(k + _ackRotate) % count]];
-            int entryPos = pos;
-            AckCodec.WriteEntry(a[pos..], asm.Chunk, asm.SeenUpTo, 0);
-            pos += AckCodec.EntrySize;
-            ushort ranges = 0;
-            int p = 0;
-            while (p < asm.SeenUpTo && pos + AckCodec.RangeSize <= body.Length)
-            {
-                if ((p & 63) == 0 && asm.Bits[p >> 6] == ulong.MaxValue)
-                {
-                    p += 64;
-                    continue;
-                }
-
-                if (asm.Has(p))
-                {
-                    p++;
-                    continue;
-                }
-
-                int start = p;
-                while (p < asm.SeenUpTo && !asm.Has(p))
-                {
-                    p++;
-                }
-
-                AckCodec.WriteRange(a[pos..], start, p - start);
-                pos += AckCodec.RangeSize;
-                ranges++;
-            }
-
-            if (p > asm.SeenUpTo)
-            {
-                p = asm.SeenUpTo;
-            }
-
-            // Out of room: report only up to what the ranges cover.
-            AckCodec.FinishEntry(a[entryPos..], Math.Min(p, asm.SeenUpTo), ranges);
-            entries++;
-        }
-
-        _ackRotate = count == 0 ? 0 : (_ackRotate + 1) % count;
-        AckCodec.WriteEntryCount(a, entries);
-
-        // Trailer: u16 n, n × u32 chunk verified and journaled (each repeated in four ACKs).
-        while (_journaled.TryDequeue(out int j))
-        {
-            _doneToReport.Add((j, 4));
-        }
-
-        if (_doneToReport.Count > 4096)
-        {
-            // Many tiny chunks: the oldest notices go; CHUNK_DONE on TLS still carries them.
-            _doneToReport.RemoveRange(0, _doneToReport.Count - 4096);
-        }
-
-        int donePos = pos;
-        int done = 0;
-        pos += 2;
-        for (int i = _doneToReport.Count - 1; i >= 0 && pos + AckCodec.DoneSize <= a.Length; i--)
-        {
-            AckCodec.WriteDone(a[pos..], _doneToReport[i].Chunk);
-            pos += AckCodec.DoneSize;
-            done++;
-            _doneToReport[i] = (_doneToReport[i].Chunk, _doneToReport[i].Left - 1);
-            if (_doneToReport[i].Left == 0)
-            {
-                _doneToReport.RemoveAt(i);
-            }
-        }
-
-        if (donePos + 2 <= a.Length)
-        {
-            AckCodec.WriteDoneCount(a[donePos..], done);
-        }
-        else
-        {
-            pos = donePos;
-        }
-        int len = _r2s.Seal(PacketType.Ack, _sessionId, a[..pos], _ackPacket);
+        _stillAssembled ??= c => (ChunkState)Volatile.Read(ref StateRef((uint)c)) == ChunkState.Complete;
+        var plain = _acks.Build(now, _activeOrder, _stillAssembled);
+        int len = _r2s.Seal(PacketType.Ack, _sessionId, plain, _ackPacket);
         endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
-        _lastAckAt = now;
-        _sinceAck = 0;
     }
-
-    private uint RxMicros(long ticks) => unchecked((uint)((ticks - _rxEpoch) * 1_000_000 / Stopwatch.Frequency));
 
     private void ReleaseAssembly(int length) => _assembly?.Return(length);
 }

@@ -596,7 +596,7 @@ internal sealed partial class ReceiveSession
         CrashPoint.Reach("chunk-journaled");
         foreach (var c in pending)
         {
-            _journaled.Enqueue(c);
+            _acks.OnJournaled(c);
         }
 
         var msg = new Messages.ChunkDone([.. pending], Volatile.Read(ref _filesDone));
