@@ -25,8 +25,8 @@ internal sealed partial class ReceiveSession
     /// <summary>Bytes of chunk buffers held by <paramref name="peer"/>'s receiving sessions (tests).</summary>
     internal static long AssemblingBytes(Haul.Security.NodeId peer) => MemoryBudget.Receiving.HeldBy(peer);
 
-    private readonly Dictionary<int, ChunkAssembly> _active = [];
-    private readonly List<ChunkAssembly> _activeOrder = [];
+    // Chunks under way, from the keys on (set before _s2r is published, so the receive thread sees it).
+    private ChunkAssembler? _assembler;
 
     // What the ACKs report; chunks verified and journaled reach it from the writer.
     private readonly AckBuilder _acks = new(Stopwatch.GetTimestamp(), Stopwatch.Frequency);
@@ -36,7 +36,6 @@ internal sealed partial class ReceiveSession
     private PacketCodec? _s2r;
     private PacketCodec? _r2s;
     private uint _sessionId;
-    private int _pieceSize = DataFormat.SmallPiece;
     private SocketAddress? _peerAddress;
     private MemoryBudget.Account? _assembly;
     private long _freshPieces; // pieces that were new: the sender moving the transfer (the stall watch reads it)
@@ -188,7 +187,7 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        if (_acks.Due(nowTicks, _activeOrder.Count))
+        if (_acks.Due(nowTicks, _assembler?.Partial.Count ?? 0))
         {
             SendAck(nowTicks, endpoint);
         }
@@ -200,17 +199,11 @@ internal sealed partial class ReceiveSession
     private void DropSuperseded()
     {
         _supersededSeen = Volatile.Read(ref _superseded);
-        for (int i = _activeOrder.Count - 1; i >= 0; i--)
-        {
-            int c = _activeOrder[i].Chunk;
-            if ((ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Assembling && _active.Remove(c, out var asm))
-            {
-                _activeOrder.RemoveAt(i);
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
-            }
-        }
+        _notAssembling ??= c => (ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Assembling;
+        _assembler?.DropWhere(_notAssembling);
     }
+
+    private Func<int, bool>? _notAssembling;
 
     /// <summary>Only authenticated packets may set where feedback goes, so a spoofer cannot redirect it.</summary>
     private void Learn(SocketAddress from)
@@ -230,72 +223,36 @@ internal sealed partial class ReceiveSession
     /// </summary>
     private bool OnData(ReadOnlySpan<byte> packet, PacketCodec codec, bool stamp = true)
     {
-        if (!DataCodec.TryRead(packet, out var d))
+        var assembler = _assembler!;
+        if (!DataCodec.TryRead(packet, out var d) || !assembler.TryLocate(d, DataCodec.PayloadLength(packet.Length), out int c, out int piece))
         {
             return false;
         }
 
-        (uint chunk, uint off, uint ts) = (d.Chunk, d.Offset, d.SenderMicros);
-        int payload = DataCodec.PayloadLength(packet.Length);
-        if (chunk >= (uint)_state.Length)
-        {
-            return false;
-        }
-
-        int c = (int)chunk;
-        int length = _manifest.Chunks[c].Length;
-        if (off % _pieceSize != 0 || off >= (uint)length)
-        {
-            return false;
-        }
-
-        int piece = (int)(off / _pieceSize);
-        if (payload != DataFormat.PieceLength(length, piece, _pieceSize))
-        {
-            return false;
-        }
-
-        var st = (ChunkState)Volatile.Read(ref StateRef(chunk));
+        var st = (ChunkState)Volatile.Read(ref StateRef((uint)c));
         ChunkAssembly? asm;
         bool fresh = false;
         if (st == ChunkState.Needed)
         {
-            // Counted as rented (a power of two), so many small chunks are not undercounted.
-            long cost = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length);
-            if (_assembly?.TryTake(cost, AssemblyBudget) != true)
+            asm = assembler.Rent(c);
+            if (asm is null)
             {
                 return false; // Over budget: the sender retransmits after its timeout.
             }
 
-            var buffer = BufferPool.Chunks.Rent(length);
-            if (buffer.Length > cost && !_assembly.TryTake(buffer.Length - cost, AssemblyBudget))
-            {
-                // A larger array from the pool: counted at its size, or given back.
-                _assembly.Return(cost);
-                BufferPool.Chunks.Return(buffer);
-                return false;
-            }
-
-            asm = new ChunkAssembly(c, length, buffer, _pieceSize);
             fresh = true;
         }
-        else if (st != ChunkState.Assembling || !_active.TryGetValue(c, out asm))
-        {
-            _dupPieces++;
-            return false;
-        }
-        else if (asm.Has(piece))
+        else if (st != ChunkState.Assembling || !assembler.TryGet(c, out asm) || asm.Has(piece))
         {
             _dupPieces++;
             return false;
         }
 
-        if (!codec.Open(packet, asm.Buffer.AsSpan((int)off, payload)))
+        if (!codec.Open(packet, asm.Buffer.AsSpan((int)d.Offset, DataCodec.PayloadLength(packet.Length))))
         {
             if (fresh)
             {
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
+                assembler.Release(asm);
             }
 
             return false;
@@ -303,40 +260,28 @@ internal sealed partial class ReceiveSession
 
         if (fresh)
         {
-            if (Interlocked.CompareExchange(ref StateRef(chunk), (byte)ChunkState.Assembling, (byte)ChunkState.Needed) != (byte)ChunkState.Needed)
+            if (Interlocked.CompareExchange(ref StateRef((uint)c), (byte)ChunkState.Assembling, (byte)ChunkState.Needed) != (byte)ChunkState.Needed)
             {
                 // Taken from TCP meanwhile.
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
+                assembler.Release(asm);
                 return false;
             }
 
-            _active[c] = asm;
-            _activeOrder.Add(asm);
+            assembler.Start(asm);
         }
 
         if (stamp)
         {
-            Stamp(ts);
+            Stamp(d.SenderMicros);
         }
 
-        asm.Mark(piece);
-        asm.Received++;
         _freshPieces++;
-        if (piece + 1 > asm.SeenUpTo)
+        if (assembler.Mark(asm, piece))
         {
-            asm.SeenUpTo = piece + 1;
-        }
-
-        if (asm.Received == asm.Pieces)
-        {
-            _active.Remove(c);
-            _activeOrder.Remove(asm);
-            if (Interlocked.CompareExchange(ref StateRef(chunk), (byte)ChunkState.Complete, (byte)ChunkState.Assembling) != (byte)ChunkState.Assembling)
+            if (Interlocked.CompareExchange(ref StateRef((uint)c), (byte)ChunkState.Complete, (byte)ChunkState.Assembling) != (byte)ChunkState.Assembling)
             {
                 // Taken whole from TCP meanwhile.
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
+                assembler.Release(asm);
                 return true;
             }
 
@@ -355,7 +300,7 @@ internal sealed partial class ReceiveSession
         }
 
         _stillAssembled ??= c => (ChunkState)Volatile.Read(ref StateRef((uint)c)) == ChunkState.Complete;
-        var plain = _acks.Build(now, _activeOrder, _stillAssembled);
+        var plain = _acks.Build(now, _assembler is { } assembler ? assembler.Partial : [], _stillAssembled);
         int len = _r2s.Seal(PacketType.Ack, _sessionId, plain, _ackPacket);
         endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
     }

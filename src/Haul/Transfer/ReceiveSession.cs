@@ -455,7 +455,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     {
         // A taken proposal has sealed acknowledgements since the OFFER: its codec (and packet numbers) go on.
         _r2s ??= new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
-        _pieceSize = pieceSize;
+        _assembler = new ChunkAssembler(_manifest.Chunks, pieceSize, _assembly, AssemblyBudget);
         Volatile.Write(ref _s2r, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
     }
 
