@@ -45,29 +45,24 @@ internal sealed partial class ReceiveSession : IUdpSession
     private int _filesDone;
     private ReceiveGuard? _guard;
 
-    /// <param name="root">Where the manifest's paths are placed: the peer's inbox folder, or a shared folder's target.</param>
-    /// <param name="reuseUnnamed">Also index files under the tree's top folder that the manifest does not name (moved or
-    /// renamed content). A sync sends only changed files, so there that would re-read the whole unchanged tree: off.</param>
-    /// <param name="reuseFrom">Further files (full paths) whose chunks may be reused: a sync passes the files it is about
-    /// to delete, so a renamed or moved file is rebuilt from its old copy instead of crossing the wire.</param>
-    /// <param name="chunkCache">Remembered chunk lists: old versions are not re-read to find reusable chunks, and every
-    /// file placed is remembered for the next delta.</param>
-    /// <param name="earlyAccept">May answer an OFFER for a fresh delivery (nothing under its name yet) before the
-    /// manifest arrives, so the sender starts a round trip or more earlier: inbox deliveries. A sync's deltas: off.</param>
-    public ReceiveSession(ControlChannel ctl, INodeCatalog store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null, IChunkCache? chunkCache = null, bool earlyAccept = false)
+    /// <param name="ctl">The control connection the OFFER came on.</param>
+    /// <param name="peer">The sending peer, authenticated.</param>
+    /// <param name="node">What the node lends every receive: catalog, identity, UDP endpoint, chunk cache, log.</param>
+    /// <param name="options">Where this receive places its files and what it may reuse.</param>
+    public ReceiveSession(ControlChannel ctl, PeerRecord peer, ReceiveNode node, ReceiveOptions options)
     {
-        _earlyAccept = earlyAccept;
-        _chunkCache = chunkCache;
-        _reuseUnnamed = reuseUnnamed;
-        _reuseFrom = reuseFrom ?? [];
         _ctl = ctl;
-        _store = store;
-        _me = me;
         _peer = peer;
-        _root = root;
-        _udp = udp;
-        _udpAdvertiseHost = udpAdvertiseHost ?? string.Empty;
-        _log = log;
+        _store = node.Store;
+        _me = node.Me;
+        _log = node.Log;
+        _udp = node.Udp;
+        _udpAdvertiseHost = node.UdpAdvertiseHost;
+        _chunkCache = node.ChunkCache;
+        _root = options.Root;
+        _reuseUnnamed = options.ReuseUnnamed;
+        _reuseFrom = options.ReuseFrom;
+        _earlyAccept = options.EarlyAccept;
     }
 
     /// <summary>Runs the transfer that <paramref name="offerFrame"/> opened. Errors are reported to the sender and rethrown.</summary>
