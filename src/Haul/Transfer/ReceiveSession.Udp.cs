@@ -199,7 +199,7 @@ internal sealed partial class ReceiveSession
     private void DropSuperseded()
     {
         _supersededSeen = Volatile.Read(ref _superseded);
-        _notAssembling ??= c => (ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Assembling;
+        _notAssembling ??= c => _states[c] != ChunkState.Assembling;
         _assembler?.DropWhere(_notAssembling);
     }
 
@@ -229,7 +229,7 @@ internal sealed partial class ReceiveSession
             return false;
         }
 
-        var st = (ChunkState)Volatile.Read(ref StateRef((uint)c));
+        var st = _states[c];
         ChunkAssembly? asm;
         bool fresh = false;
         if (st == ChunkState.Needed)
@@ -260,7 +260,7 @@ internal sealed partial class ReceiveSession
 
         if (fresh)
         {
-            if (Interlocked.CompareExchange(ref StateRef((uint)c), (byte)ChunkState.Assembling, (byte)ChunkState.Needed) != (byte)ChunkState.Needed)
+            if (!_states.TryMove(c, ChunkState.Needed, ChunkState.Assembling))
             {
                 // Taken from TCP meanwhile.
                 assembler.Release(asm);
@@ -278,7 +278,7 @@ internal sealed partial class ReceiveSession
         _freshPieces++;
         if (assembler.Mark(asm, piece))
         {
-            if (Interlocked.CompareExchange(ref StateRef((uint)c), (byte)ChunkState.Complete, (byte)ChunkState.Assembling) != (byte)ChunkState.Assembling)
+            if (!_states.TryMove(c, ChunkState.Assembling, ChunkState.Complete))
             {
                 // Taken whole from TCP meanwhile.
                 assembler.Release(asm);
@@ -299,7 +299,7 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        _stillAssembled ??= c => (ChunkState)Volatile.Read(ref StateRef((uint)c)) == ChunkState.Complete;
+        _stillAssembled ??= c => _states[c] == ChunkState.Complete;
         var plain = _acks.Build(now, _assembler is { } assembler ? assembler.Partial : [], _stillAssembled);
         int len = _r2s.Seal(PacketType.Ack, _sessionId, plain, _ackPacket);
         endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);

@@ -43,8 +43,7 @@ internal sealed partial class ReceiveSession
     private long PrepareExisting()
     {
         var chunks = _manifest.Chunks;
-        _state = new ChunkState[chunks.Length];
-        Array.Fill(_state, ChunkState.Needed);
+        _states = new ChunkStates(chunks.Length);
         _inPlace = new bool[_plan.FileEntries.Length];
         _finalized = new bool[_plan.FileEntries.Length];
         var sources = new Dictionary<Hash256, (string Path, long Offset)>();
@@ -113,7 +112,7 @@ internal sealed partial class ReceiveSession
 
             if (!anyOpen)
             {
-                _state[c] = ChunkState.NotNeeded;
+                _states.Set(c, ChunkState.NotNeeded);
                 continue;
             }
 
@@ -136,7 +135,7 @@ internal sealed partial class ReceiveSession
         // Older versions of the same files, and files under the destination tree that the new
         // manifest no longer names (renamed or moved): index their chunks, copy the ones still needed.
         // Only worth reading them while something is still needed.
-        if (_state.AsSpan().Contains(ChunkState.Needed))
+        if (_states.Any(ChunkState.Needed))
         {
             var candidates = new List<FileInfo>();
             for (int f = 0; f < _inPlace.Length; f++)
@@ -182,7 +181,7 @@ internal sealed partial class ReceiveSession
         {
             for (int c = 0; c < chunks.Length; c++)
             {
-                if (_state[c] != ChunkState.Needed || !sources.TryGetValue(chunks[c].Hash, out var src))
+                if (_states[c] != ChunkState.Needed || !sources.TryGetValue(chunks[c].Hash, out var src))
                 {
                     continue;
                 }
@@ -324,7 +323,7 @@ internal sealed partial class ReceiveSession
     /// </summary>
     private long ReuseFromNodeIndex(List<int> newlyDone)
     {
-        if (_chunkCache is null || !_state.AsSpan().Contains(ChunkState.Needed))
+        if (_chunkCache is null || !_states.Any(ChunkState.Needed))
         {
             return 0;
         }
@@ -333,7 +332,7 @@ internal sealed partial class ReceiveSession
         var wanted = new HashSet<Hash256>();
         for (int c = 0; c < chunks.Length; c++)
         {
-            if (_state[c] == ChunkState.Needed)
+            if (_states[c] == ChunkState.Needed)
             {
                 wanted.Add(chunks[c].Hash);
             }
@@ -349,7 +348,7 @@ internal sealed partial class ReceiveSession
         byte[] buf = [];
         for (int c = 0; c < chunks.Length; c++)
         {
-            if (_state[c] != ChunkState.Needed || !places.TryGetValue(chunks[c].Hash, out var at))
+            if (_states[c] != ChunkState.Needed || !places.TryGetValue(chunks[c].Hash, out var at))
             {
                 continue;
             }
@@ -470,7 +469,7 @@ internal sealed partial class ReceiveSession
             }
         }
 
-        Volatile.Write(ref StateRef((uint)c), (byte)ChunkState.Done);
+        _states.Set(c, ChunkState.Done);
     }
 
     private SafeFileHandle Handle(int f)
@@ -551,7 +550,7 @@ internal sealed partial class ReceiveSession
                 }
 
                 Interlocked.Increment(ref _badChunks);
-                Volatile.Write(ref StateRef((uint)item.Chunk), (byte)ChunkState.Needed);
+                _states.Set(item.Chunk, ChunkState.Needed);
                 await _ctl.SendAsync(FrameType.ChunkBad, Messages.EncodeChunkIndex(item.Chunk), ct).ConfigureAwait(false);
                 return;
             }
@@ -564,7 +563,7 @@ internal sealed partial class ReceiveSession
             Release(item);
         }
 
-        if (Interlocked.Decrement(ref _neededRemaining) == 0)
+        if (_states.Written())
         {
             await FlushDoneAsync(pending, ct).ConfigureAwait(false);
             _allWritten.TrySetResult();

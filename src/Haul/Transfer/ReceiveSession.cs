@@ -36,11 +36,10 @@ internal sealed partial class ReceiveSession : IUdpSession
 
     private Manifest _manifest = null!;
     private ReceivePlan _plan = null!;
-    private ChunkState[] _state = [];
+    private ChunkStates _states = new(0); // the plan's, from PrepareExisting on
     private bool[] _inPlace = [];
     private long _transferId;
     private string _partialDir = string.Empty;
-    private int _neededRemaining;
     private long _neededBytes;
     private int _filesDone;
     private ReceiveGuard? _guard;
@@ -77,7 +76,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _stall = new StallWatch(
             StallTimeout,
             stalled.Cancel,
-            () => Volatile.Read(ref _freshPieces) + Interlocked.Read(ref _tcpChunksIn) - Volatile.Read(ref _neededRemaining));
+            () => Volatile.Read(ref _freshPieces) + Interlocked.Read(ref _tcpChunksIn) - _states.Remaining);
         try
         {
             await RunCoreAsync(offerFrame, stalled.Token).ConfigureAwait(false);
@@ -204,25 +203,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
 
         DebugTrace.Mark("receive: existing data checked");
-        var need = new List<(int, int)>();
-        for (int c = 0; c < _state.Length; c++)
-        {
-            if (_state[c] != ChunkState.Needed)
-            {
-                continue;
-            }
-
-            _neededRemaining++;
-            _neededBytes += _manifest.Chunks[c].Length;
-            if (need.Count > 0 && need[^1].Item1 + need[^1].Item2 == c)
-            {
-                need[^1] = (need[^1].Item1, need[^1].Item2 + 1);
-            }
-            else
-            {
-                need.Add((c, 1));
-            }
-        }
+        (var need, _neededBytes) = _states.CountNeeded(_manifest.Chunks);
 
         ushort port = (ushort)(_udp?.LocalEndPoint.Port ?? 0);
         receiverSecret ??= OpenSession();
@@ -260,7 +241,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
 
         writer ??= Task.Run(() => WriteLoopAsync(ct), ct);
-        if (_neededRemaining == 0)
+        if (_states.Remaining == 0)
         {
             _allWritten.TrySetResult();
         }
@@ -345,13 +326,13 @@ internal sealed partial class ReceiveSession : IUdpSession
         // completed and the send ended at the stall deadline, every time. Its assembly is let go by the
         // receive thread (DropSuperseded); meanwhile the budget may run over by this chunk, as waiting for
         // room that assembly holds could wait for ever.
-        var st = (ChunkState)Volatile.Read(ref StateRef(c));
+        var st = _states[(int)c];
         if (st == ChunkState.Needed)
         {
             while (!_assembly!.TryTake(len, AssemblyBudget))
             {
                 await Task.Delay(10, ct).ConfigureAwait(false);
-                st = (ChunkState)Volatile.Read(ref StateRef(c));
+                st = _states[(int)c];
                 if (st != ChunkState.Needed)
                 {
                     break;
@@ -369,7 +350,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             return;
         }
 
-        if (Interlocked.CompareExchange(ref StateRef(c), (byte)ChunkState.Complete, (byte)st) != (byte)st)
+        if (!_states.TryMove((int)c, st, ChunkState.Complete))
         {
             _assembly!.Return(len); // the receive thread moved it meanwhile
             Interlocked.Increment(ref _dupPieces);
@@ -392,7 +373,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     {
         var r = new SpanReader(payload);
         uint c = r.U32();
-        if (c >= (uint)_state.Length)
+        if (c >= (uint)_states.Count)
         {
             ThrowHelper.Protocol($"chunk index {c} is out of range");
         }
@@ -489,8 +470,6 @@ internal sealed partial class ReceiveSession : IUdpSession
             }
         }
     }
-
-    private ref byte StateRef(uint c) => ref System.Runtime.CompilerServices.Unsafe.As<ChunkState, byte>(ref _state[c]);
 
     private static HaulException? Classify(Exception ex) => ex switch
     {
