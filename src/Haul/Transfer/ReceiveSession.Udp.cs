@@ -42,14 +42,8 @@ internal sealed partial class ReceiveSession
     private long _dupPieces;
     private long _badChunks;
 
-    // Packets that arrive between ACCEPT and START: the sender starts its data right after START, without
-    // a probe round trip first, so its first packets can overtake START (which crosses TCP). They are kept
-    // sealed until START brings the keys, then placed in order; past the bounds they are dropped and resent.
-    private const int MaxEarlyPackets = 8192;
-    private const long MaxEarlyBytes = 16L * 1024 * 1024; // and bytes: anyone can send to the port with a guessed session id
-    private long _earlyBytes;
-    private List<(byte[] Packet, SocketAddress From, bool Counted)>? _early = [];
-    private long _earlyPlaced;
+    // Packets that arrive before START's keys (or the plan) are here: kept sealed, within bounds, then placed in order.
+    private readonly EarlyPackets _early = new();
 
     // A taken proposal's keys before the plan (ReceiveSession.Adopt): packets kept early are authenticated
     // and counted on arrival, and acknowledged (header only: no chunk can be placed yet), so the sender
@@ -62,7 +56,7 @@ internal sealed partial class ReceiveSession
         var codec = Volatile.Read(ref _s2r);
         if (codec is null)
         {
-            if (_early is { Count: < MaxEarlyPackets } early && _earlyBytes + packet.Length <= MaxEarlyBytes)
+            if (_early.HasRoomFor(packet.Length))
             {
                 bool counted = false;
                 if (Volatile.Read(ref _preplan) is { } pre && (PacketType)packet[0] == PacketType.Data)
@@ -75,10 +69,7 @@ internal sealed partial class ReceiveSession
                     counted = true;
                 }
 
-                _earlyBytes += packet.Length;
-                var copy = new SocketAddress(from.Family, from.Size);
-                from.Buffer.Span.CopyTo(copy.Buffer.Span);
-                early.Add((packet.ToArray(), copy, counted));
+                _early.Keep(packet, from, counted);
             }
 
             return;
@@ -91,13 +82,11 @@ internal sealed partial class ReceiveSession
     /// <summary>The packets kept from before START, once its keys are here (receive thread only).</summary>
     private void PlaceEarly(PacketCodec codec, UdpEndpoint endpoint)
     {
-        if (_early is not { } early)
+        if (_early.TakeAll() is not { } early)
         {
             return;
         }
 
-        _early = null;
-        _earlyPlaced = early.Count;
         foreach (var (p, f, counted) in early)
         {
             OnPacket(p, f, endpoint, codec, counted);
@@ -177,7 +166,7 @@ internal sealed partial class ReceiveSession
             DropSuperseded();
         }
 
-        if (_early is { Count: > 0 } && Volatile.Read(ref _s2r) is { } codec)
+        if (_early.Pending && Volatile.Read(ref _s2r) is { } codec)
         {
             PlaceEarly(codec, endpoint);
         }

@@ -280,7 +280,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         CrashPoint.Reach("receipt-signed");
         HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
-        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);
+        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _early.Placed);
 
         // Wait briefly for BYE so the sender has read the receipt before the socket closes.
         controlCts.CancelAfter(TimeSpan.FromSeconds(10));
