@@ -1,13 +1,12 @@
 using Haul.Content;
 using Haul.Protocol;
-using Microsoft.Win32.SafeHandles;
 
 namespace Haul.Transfer;
 
 /// <summary>The disk path: reuse of what is already here, verification, writing and atomic placement.</summary>
 internal sealed partial class ReceiveSession
 {
-    private readonly Dictionary<int, SafeFileHandle> _handles = [];
+    private TempFiles? _temp; // the writer's temporary copies, from the plan on
     private readonly HashSet<string> _checkedDirs = new(StringComparer.Ordinal);
     private static readonly FastCdc DefaultCdc = new();
     private bool[] _finalized = [];
@@ -31,7 +30,7 @@ internal sealed partial class ReceiveSession
 
     private ReuseScope Scope => _scope ??= ReuseScope.For(_store, _peer.Id, _root);
 
-    private string TempPath(int fileOrdinal) => Path.Combine(_partialDir, fileOrdinal.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private string TempPath(int fileOrdinal) => _temp!.PathOf(fileOrdinal);
 
     private string FinalPath(string rel) => Path.Combine(_root, rel);
 
@@ -442,51 +441,12 @@ internal sealed partial class ReceiveSession
     /// <summary>Writes a verified chunk to every open place it occurs (null data: already there) and finalizes files it completes.</summary>
     private void MarkPlaced(int c, byte[]? writeData)
     {
-        int len = _manifest.Chunks[c].Length;
-        bool zero = writeData is not null && writeData.AsSpan(0, len).IndexOfAnyExcept((byte)0) < 0;
-        for (int s = _plan.LocationStart[c]; s < _plan.LocationStart[c + 1]; s++)
+        foreach (int f in _temp!.Write(c, writeData, _inPlace))
         {
-            int f = _plan.LocationFile[s];
-            if (_inPlace[f])
-            {
-                continue;
-            }
-
-            if (writeData is not null)
-            {
-                var h = Handle(f);
-                // Temporary files are created at full length, so an all-zero chunk is already there
-                // as a hole: skipping the write keeps sparse files sparse.
-                if (!zero)
-                {
-                    RandomAccess.Write(h, writeData.AsSpan(0, len), _plan.LocationOffset[s]);
-                }
-            }
-
-            if (--_plan.FileRemaining[f] == 0)
-            {
-                FinalizeFile(f);
-            }
+            FinalizeFile(f);
         }
 
         _states.Set(c, ChunkState.Done);
-    }
-
-    private SafeFileHandle Handle(int f)
-    {
-        if (!_handles.TryGetValue(f, out var h))
-        {
-            h = File.OpenHandle(TempPath(f), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-            long size = _plan.File(f).Size;
-            if (RandomAccess.GetLength(h) != size)
-            {
-                RandomAccess.SetLength(h, size);
-            }
-
-            _handles[f] = h;
-        }
-
-        return h;
     }
 
     private readonly Dictionary<int, int> _badCount = []; // failed verifications by chunk (writer only)
@@ -614,11 +574,7 @@ internal sealed partial class ReceiveSession
 
         _finalized[f] = true;
         var e = _plan.File(f);
-        string temp = TempPath(f);
-        if (!_handles.Remove(f, out var h))
-        {
-            h = File.OpenHandle(temp, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        }
+        var h = _temp!.Take(f);
 
         // Mode and time through the open handle: no path lookups, and no stat to keep the atime.
         using (h)
@@ -827,13 +783,5 @@ internal sealed partial class ReceiveSession
         CrashPoint.Reach("tree-placed");
     }
 
-    private void CloseHandles()
-    {
-        foreach (var h in _handles.Values)
-        {
-            h.Dispose();
-        }
-
-        _handles.Clear();
-    }
+    private void CloseHandles() => _temp?.Dispose();
 }

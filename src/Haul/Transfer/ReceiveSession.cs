@@ -192,6 +192,7 @@ internal sealed partial class ReceiveSession : IUdpSession
 
         Directory.CreateDirectory(_root);
         _partialDir = PartialDir(_manifest.Hash);
+        _temp = new TempFiles(_partialDir, _plan);
         Directory.CreateDirectory(_partialDir);
         _transferId = _store.BeginTransfer("in", hex, _peer.Id.Canonical, _manifest.RootName, _manifest.FileCount, _manifest.TotalBytes);
 
