@@ -5,6 +5,7 @@ using Haul.Protocol;
 using Haul.Security;
 using Haul.Sync;
 using Haul.Transfer;
+using Haul.Transport;
 
 namespace Haul.Fuzz;
 
@@ -80,6 +81,7 @@ internal static class Corpus
 
         yield return ("packet", "ack", [4, .. new byte[48]]);
         yield return ("ack", "ranges-and-done", AckSeed());
+        yield return ("data", "piece", DataSeed());
         yield return ("packet", "data", [1, .. RandomNumberGenerator.GetBytes(1400)]);
         yield return ("packet", "probe", [2, .. new byte[20]]);
         yield return ("replay", "forward", [.. Enumerable.Repeat<byte>(0, 1), 1, 0, 1, 0x80, 2, 0x55, 0x55, 0x80, 0x10]);
@@ -129,6 +131,14 @@ internal static class Corpus
         }
 
         return ManifestCodec.Create(entries, [.. chunks]);
+    }
+
+    private static byte[] DataSeed()
+    {
+        var b = new byte[DataCodec.Overhead + 64];
+        PacketHeaderCodec.Write(b, new PacketHeader(PacketType.Data, (ushort)b.Length, 9, 12345));
+        DataCodec.Write(b, new DataHeader(3, 2 * 1428, 0xDEADBEEF));
+        return b;
     }
 
     private static byte[] AckSeed()

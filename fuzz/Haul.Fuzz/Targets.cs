@@ -30,6 +30,7 @@ internal static class Targets
         ["folder"] = Folder,
         ["packet"] = Packet,
         ["ack"] = Ack,
+        ["data"] = Data,
         ["replay"] = Replay,
         ["invite"] = Invite,
         ["token"] = Token,
@@ -162,6 +163,40 @@ internal static class Targets
     }
 
     /// <summary>
+    /// A DATA packet's cleartext header as the receiver reads it before any crypto (the common header,
+    /// then chunk, offset and sender time), then written back through the same codecs: a header that
+    /// reads must write as the same bytes, and a short input must be refused, never read past.
+    /// </summary>
+    public static void Data(byte[] data)
+    {
+        bool common = PacketHeaderCodec.TryRead(data, out var h);
+        if (common != data.Length >= PacketHeaderCodec.Size)
+        {
+            throw new InvalidOperationException("the common header was read from too few bytes, or refused from enough");
+        }
+
+        bool fields = DataCodec.TryRead(data, out var d);
+        if (fields != data.Length >= DataCodec.Overhead)
+        {
+            throw new InvalidOperationException("DATA fields were read from too few bytes, or refused from enough");
+        }
+
+        if (!fields)
+        {
+            return;
+        }
+
+        var back = new byte[DataCodec.HeaderSize];
+        PacketHeaderCodec.Write(back, h);
+        DataCodec.Write(back, d);
+        back[1] = data[1]; // flags: written 0, ignored when read
+        if (!back.AsSpan().SequenceEqual(data.AsSpan(0, DataCodec.HeaderSize)))
+        {
+            throw new InvalidOperationException("a DATA header did not write back as the bytes it was read from");
+        }
+    }
+
+    /// <summary>
     /// An ACK's plaintext as the sender walks it (header, entries with their ranges checked as UdpSender
     /// checks them against a chunk of 1,000 pieces, the done trailer): every read stays within the bytes.
     /// </summary>
@@ -189,7 +224,7 @@ internal static class Targets
             {
                 var (start, count) = AckCodec.ReadRange(a[pos..]);
                 pos += AckCodec.RangeSize;
-                if (!valid || !UdpSender.AckRangeFits(start, count, cursor, seen))
+                if (!valid || !LossRecovery.AckRangeFits(start, count, cursor, seen))
                 {
                     valid = false;
                     continue;

@@ -332,7 +332,9 @@ internal sealed class NodeServer : IAsyncDisposable
 
                         using (slot)
                         {
-                            var session = new ReceiveSession(ctl, _store, _me, peer, root, _udp, _options.UdpAdvertiseHost, _log, reuseUnnamed: target is null, reuseFrom: folders?.TakeReuseHints(), chunkCache: _chunks, earlyAccept: true)
+                            var node = new ReceiveNode(_store, _me, _log) { Udp = _udp, UdpAdvertiseHost = _options.UdpAdvertiseHost ?? string.Empty, ChunkCache = _chunks };
+                            var receive = new ReceiveOptions(root) { ReuseUnnamed = target is null, ReuseFrom = folders?.TakeReuseHints() ?? [], EarlyAccept = true };
+                            var session = new ReceiveSession(ctl, peer, node, receive)
                             {
                                 StallTimeout = _options.StallTimeout,
                             };

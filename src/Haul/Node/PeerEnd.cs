@@ -291,7 +291,9 @@ internal sealed class PeerEnd : IBatchedSyncEnd
             await _ops.Channel.SendAsync(FrameType.Pull, FolderMessages.EncodePaths(files.Select(f => f.Path).ToList()), ct).ConfigureAwait(false);
             var offer = await _ops.Channel.ExpectAsync(FrameType.Offer, ct).ConfigureAwait(false);
             Directory.CreateDirectory(into.Root);
-            var session = new ReceiveSession(_ops.Channel, _node.Store, _node.Identity, _peer, into.Root, udp, null, log, reuseUnnamed: false, reuseFrom: reuseFrom?.Take(MaxReuseHints).Select(p => Path.Combine(into.Root, p)).ToList(), chunkCache: _node.ChunkCache)
+            var receiver = new ReceiveNode(_node.Store, _node.Identity, log) { Udp = udp, ChunkCache = _node.ChunkCache };
+            var receive = new ReceiveOptions(into.Root) { ReuseUnnamed = false, ReuseFrom = reuseFrom?.Take(MaxReuseHints).Select(p => Path.Combine(into.Root, p)).ToList() ?? [] };
+            var session = new ReceiveSession(_ops.Channel, _peer, receiver, receive)
             {
                 Requested = files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal),
             };

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using Haul.Transport;
@@ -26,45 +25,25 @@ internal sealed partial class ReceiveSession
     /// <summary>Bytes of chunk buffers held by <paramref name="peer"/>'s receiving sessions (tests).</summary>
     internal static long AssemblingBytes(Haul.Security.NodeId peer) => MemoryBudget.Receiving.HeldBy(peer);
 
-    private readonly Dictionary<int, ChunkAssembly> _active = [];
-    private readonly List<int> _activeOrder = [];
-    private readonly List<int> _recentComplete = [];
+    // Chunks under way, from the keys on (set before _s2r is published, so the receive thread sees it).
+    private ChunkAssembler? _assembler;
 
-    // Chunks verified and journaled (from the writer), repeated in the next few ACKs so the sender
-    // can free its window without waiting on the TCP control connection's retransmissions.
-    private readonly System.Collections.Concurrent.ConcurrentQueue<int> _journaled = new();
-    private readonly List<(int Chunk, int Left)> _doneToReport = [];
+    // What the ACKs report; chunks verified and journaled reach it from the writer.
+    private readonly AckBuilder _acks = new(Stopwatch.GetTimestamp(), Stopwatch.Frequency);
+    private Func<int, bool>? _stillAssembled;
     private readonly byte[] _plain = new byte[64 * 1024];
-    private readonly byte[] _ackPlain = new byte[DataFormat.MaxAckPlain];
     private readonly byte[] _ackPacket = new byte[DataFormat.MaxAckPlain + PacketCodec.Overhead];
     private PacketCodec? _s2r;
     private PacketCodec? _r2s;
     private uint _sessionId;
-    private int _pieceSize = DataFormat.SmallPiece;
     private SocketAddress? _peerAddress;
     private MemoryBudget.Account? _assembly;
     private long _freshPieces; // pieces that were new: the sender moving the transfer (the stall watch reads it)
     private long _dupPieces;
     private long _badChunks;
-    private ulong _maxPn;
-    private ulong _received;
-    private ulong _receivedBytes;
-    private int _lastOwd;
-    private readonly long _rxEpoch = Stopwatch.GetTimestamp();
-    private uint _lastTs;
-    private long _lastTsAt;
-    private long _lastAckAt;
-    private int _sinceAck;
-    private int _ackRotate;
 
-    // Packets that arrive between ACCEPT and START: the sender starts its data right after START, without
-    // a probe round trip first, so its first packets can overtake START (which crosses TCP). They are kept
-    // sealed until START brings the keys, then placed in order; past the bounds they are dropped and resent.
-    private const int MaxEarlyPackets = 8192;
-    private const long MaxEarlyBytes = 16L * 1024 * 1024; // and bytes: anyone can send to the port with a guessed session id
-    private long _earlyBytes;
-    private List<(byte[] Packet, SocketAddress From, bool Counted)>? _early = [];
-    private long _earlyPlaced;
+    // Packets that arrive before START's keys (or the plan) are here: kept sealed, within bounds, then placed in order.
+    private readonly EarlyPackets _early = new();
 
     // A taken proposal's keys before the plan (ReceiveSession.Adopt): packets kept early are authenticated
     // and counted on arrival, and acknowledged (header only: no chunk can be placed yet), so the sender
@@ -77,7 +56,7 @@ internal sealed partial class ReceiveSession
         var codec = Volatile.Read(ref _s2r);
         if (codec is null)
         {
-            if (_early is { Count: < MaxEarlyPackets } early && _earlyBytes + packet.Length <= MaxEarlyBytes)
+            if (_early.HasRoomFor(packet.Length))
             {
                 bool counted = false;
                 if (Volatile.Read(ref _preplan) is { } pre && (PacketType)packet[0] == PacketType.Data)
@@ -90,10 +69,7 @@ internal sealed partial class ReceiveSession
                     counted = true;
                 }
 
-                _earlyBytes += packet.Length;
-                var copy = new SocketAddress(from.Family, from.Size);
-                from.Buffer.Span.CopyTo(copy.Buffer.Span);
-                early.Add((packet.ToArray(), copy, counted));
+                _early.Keep(packet, from, counted);
             }
 
             return;
@@ -106,13 +82,11 @@ internal sealed partial class ReceiveSession
     /// <summary>The packets kept from before START, once its keys are here (receive thread only).</summary>
     private void PlaceEarly(PacketCodec codec, UdpEndpoint endpoint)
     {
-        if (_early is not { } early)
+        if (_early.TakeAll() is not { } early)
         {
             return;
         }
 
-        _early = null;
-        _earlyPlaced = early.Count;
         foreach (var (p, f, counted) in early)
         {
             OnPacket(p, f, endpoint, codec, counted);
@@ -127,13 +101,13 @@ internal sealed partial class ReceiveSession
     private bool CountEarly(ReadOnlySpan<byte> packet, SocketAddress from, UdpEndpoint endpoint, PacketCodec pre)
     {
         int n = PacketCodec.PlainLength(packet);
-        if (packet.Length < PacketCodec.DataOverhead || n < 0 || n > _plain.Length || !pre.Open(packet, _plain.AsSpan(0, n)))
+        if (!DataCodec.TryRead(packet, out var d) || n < 0 || n > _plain.Length || !pre.Open(packet, _plain.AsSpan(0, n)))
         {
             return false;
         }
 
         Learn(from);
-        Stamp(BinaryPrimitives.ReadUInt32BigEndian(packet[24..]));
+        Stamp(d.SenderMicros);
         Count(packet, PacketType.Data, endpoint);
         return true;
     }
@@ -176,27 +150,14 @@ internal sealed partial class ReceiveSession
     /// <summary>An authenticated packet in the counters every ACK reports; every 64th DATA packet sends one.</summary>
     private void Count(ReadOnlySpan<byte> packet, PacketType type, UdpEndpoint endpoint)
     {
-        ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
-        if (pn > _maxPn)
-        {
-            _maxPn = pn;
-        }
-
-        _received++;
-        _receivedBytes += (ulong)packet.Length;
-        if (type == PacketType.Data && ++_sinceAck >= 64)
+        if (_acks.OnAuthenticated(PacketHeaderCodec.ReadNumber(packet), packet.Length, type == PacketType.Data))
         {
             SendAck(Stopwatch.GetTimestamp(), endpoint);
         }
     }
 
     /// <summary>The send timestamp the next ACK echoes, and the one-way delay it reports.</summary>
-    private void Stamp(uint ts)
-    {
-        _lastTs = ts;
-        _lastTsAt = Stopwatch.GetTimestamp();
-        _lastOwd = unchecked((int)(RxMicros(_lastTsAt) - ts));
-    }
+    private void Stamp(uint ts) => _acks.Stamp(ts, Stopwatch.GetTimestamp());
 
     public void OnTick(long nowTicks, UdpEndpoint endpoint)
     {
@@ -205,7 +166,7 @@ internal sealed partial class ReceiveSession
             DropSuperseded();
         }
 
-        if (_early is { Count: > 0 } && Volatile.Read(ref _s2r) is { } codec)
+        if (_early.Pending && Volatile.Read(ref _s2r) is { } codec)
         {
             PlaceEarly(codec, endpoint);
         }
@@ -215,9 +176,7 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        long since = nowTicks - _lastAckAt;
-        bool pending = _activeOrder.Count > 0 || _recentComplete.Count > 0;
-        if ((_sinceAck > 0 && since >= Stopwatch.Frequency / 1000) || (pending && since >= Stopwatch.Frequency / 100))
+        if (_acks.Due(nowTicks, _assembler?.Partial.Count ?? 0))
         {
             SendAck(nowTicks, endpoint);
         }
@@ -229,17 +188,11 @@ internal sealed partial class ReceiveSession
     private void DropSuperseded()
     {
         _supersededSeen = Volatile.Read(ref _superseded);
-        for (int i = _activeOrder.Count - 1; i >= 0; i--)
-        {
-            int c = _activeOrder[i];
-            if ((ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Assembling && _active.Remove(c, out var asm))
-            {
-                _activeOrder.RemoveAt(i);
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
-            }
-        }
+        _notAssembling ??= c => _states[c] != ChunkState.Assembling;
+        _assembler?.DropWhere(_notAssembling);
     }
+
+    private Func<int, bool>? _notAssembling;
 
     /// <summary>Only authenticated packets may set where feedback goes, so a spoofer cannot redirect it.</summary>
     private void Learn(SocketAddress from)
@@ -259,74 +212,36 @@ internal sealed partial class ReceiveSession
     /// </summary>
     private bool OnData(ReadOnlySpan<byte> packet, PacketCodec codec, bool stamp = true)
     {
-        if (packet.Length < PacketCodec.DataOverhead)
+        var assembler = _assembler!;
+        if (!DataCodec.TryRead(packet, out var d) || !assembler.TryLocate(d, DataCodec.PayloadLength(packet.Length), out int c, out int piece))
         {
             return false;
         }
 
-        uint chunk = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]);
-        uint off = BinaryPrimitives.ReadUInt32BigEndian(packet[20..]);
-        uint ts = BinaryPrimitives.ReadUInt32BigEndian(packet[24..]);
-        int payload = packet.Length - PacketCodec.DataOverhead;
-        if (chunk >= (uint)_state.Length)
-        {
-            return false;
-        }
-
-        int c = (int)chunk;
-        int length = _manifest.Chunks[c].Length;
-        if (off % _pieceSize != 0 || off >= (uint)length)
-        {
-            return false;
-        }
-
-        int piece = (int)(off / _pieceSize);
-        if (payload != DataFormat.PieceLength(length, piece, _pieceSize))
-        {
-            return false;
-        }
-
-        var st = (ChunkState)Volatile.Read(ref StateRef(chunk));
+        var st = _states[c];
         ChunkAssembly? asm;
         bool fresh = false;
         if (st == ChunkState.Needed)
         {
-            // Counted as rented (a power of two), so many small chunks are not undercounted.
-            long cost = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length);
-            if (_assembly?.TryTake(cost, AssemblyBudget) != true)
+            asm = assembler.Rent(c);
+            if (asm is null)
             {
                 return false; // Over budget: the sender retransmits after its timeout.
             }
 
-            var buffer = BufferPool.Chunks.Rent(length);
-            if (buffer.Length > cost && !_assembly.TryTake(buffer.Length - cost, AssemblyBudget))
-            {
-                // A larger array from the pool: counted at its size, or given back.
-                _assembly.Return(cost);
-                BufferPool.Chunks.Return(buffer);
-                return false;
-            }
-
-            asm = new ChunkAssembly(c, length, buffer, _pieceSize);
             fresh = true;
         }
-        else if (st != ChunkState.Assembling || !_active.TryGetValue(c, out asm))
-        {
-            _dupPieces++;
-            return false;
-        }
-        else if (asm.Has(piece))
+        else if (st != ChunkState.Assembling || !assembler.TryGet(c, out asm) || asm.Has(piece))
         {
             _dupPieces++;
             return false;
         }
 
-        if (!codec.Open(packet, asm.Buffer.AsSpan((int)off, payload)))
+        if (!codec.Open(packet, asm.Buffer.AsSpan((int)d.Offset, DataCodec.PayloadLength(packet.Length))))
         {
             if (fresh)
             {
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
+                assembler.Release(asm);
             }
 
             return false;
@@ -334,44 +249,32 @@ internal sealed partial class ReceiveSession
 
         if (fresh)
         {
-            if (Interlocked.CompareExchange(ref StateRef(chunk), (byte)ChunkState.Assembling, (byte)ChunkState.Needed) != (byte)ChunkState.Needed)
+            if (!_states.TryMove(c, ChunkState.Needed, ChunkState.Assembling))
             {
                 // Taken from TCP meanwhile.
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
+                assembler.Release(asm);
                 return false;
             }
 
-            _active[c] = asm;
-            _activeOrder.Add(c);
+            assembler.Start(asm);
         }
 
         if (stamp)
         {
-            Stamp(ts);
+            Stamp(d.SenderMicros);
         }
 
-        asm.Mark(piece);
-        asm.Received++;
         _freshPieces++;
-        if (piece + 1 > asm.SeenUpTo)
+        if (assembler.Mark(asm, piece))
         {
-            asm.SeenUpTo = piece + 1;
-        }
-
-        if (asm.Received == asm.Pieces)
-        {
-            _active.Remove(c);
-            _activeOrder.Remove(c);
-            if (Interlocked.CompareExchange(ref StateRef(chunk), (byte)ChunkState.Complete, (byte)ChunkState.Assembling) != (byte)ChunkState.Assembling)
+            if (!_states.TryMove(c, ChunkState.Assembling, ChunkState.Complete))
             {
                 // Taken whole from TCP meanwhile.
-                ReleaseAssembly(asm.Buffer.Length);
-                BufferPool.Chunks.Return(asm.Buffer);
+                assembler.Release(asm);
                 return true;
             }
 
-            _recentComplete.Add(c);
+            _acks.OnAssembled(c, asm.Pieces);
             _toWriter.Writer.TryWrite(new CompletedChunk(c, asm.Buffer, asm.Length, true));
         }
 
@@ -385,123 +288,11 @@ internal sealed partial class ReceiveSession
             return;
         }
 
-        var a = _ackPlain.AsSpan();
-        AckCodec.WriteHeader(a, new AckHeader(_lastTs, (uint)Math.Min(uint.MaxValue, (now - _lastTsAt) * 1_000_000 / Stopwatch.Frequency), _maxPn, _received, _receivedBytes, RxMicros(now), _lastOwd, 0));
-        int pos = AckCodec.HeaderSize;
-        int entries = 0;
-
-        // Chunks complete but not yet written: tell the sender so it does not time them out.
-        for (int i = _recentComplete.Count - 1; i >= 0; i--)
-        {
-            int c = _recentComplete[i];
-            if ((ChunkState)Volatile.Read(ref StateRef((uint)c)) != ChunkState.Complete)
-            {
-                _recentComplete.RemoveAt(i);
-                continue;
-            }
-
-            if (pos + AckCodec.EntrySize > a.Length - 66)
-            {
-                break;
-            }
-
-            AckCodec.WriteEntry(a[pos..], c, DataFormat.PieceCount(_manifest.Chunks[c].Length, _pieceSize), 0);
-            pos += AckCodec.EntrySize;
-            entries++;
-        }
-
-        // Partial chunks with their missing ranges, rotating the start so every chunk gets reported.
-        int count = _activeOrder.Count;
-        // Leave room for the done-chunk trailer (at least its count and a few ids).
-        var body = a[..(a.Length - 66)];
-        for (int k = 0; k < count && pos + AckCodec.EntrySize <= body.Length; k++)
-        {
-            var asm = _active[_activeOrder[(k + _ackRotate) % count]];
-            int entryPos = pos;
-            AckCodec.WriteEntry(a[pos..], asm.Chunk, asm.SeenUpTo, 0);
-            pos += AckCodec.EntrySize;
-            ushort ranges = 0;
-            int p = 0;
-            while (p < asm.SeenUpTo && pos + AckCodec.RangeSize <= body.Length)
-            {
-                if ((p & 63) == 0 && asm.Bits[p >> 6] == ulong.MaxValue)
-                {
-                    p += 64;
-                    continue;
-                }
-
-                if (asm.Has(p))
-                {
-                    p++;
-                    continue;
-                }
-
-                int start = p;
-                while (p < asm.SeenUpTo && !asm.Has(p))
-                {
-                    p++;
-                }
-
-                AckCodec.WriteRange(a[pos..], start, p - start);
-                pos += AckCodec.RangeSize;
-                ranges++;
-            }
-
-            if (p > asm.SeenUpTo)
-            {
-                p = asm.SeenUpTo;
-            }
-
-            // Out of room: report only up to what the ranges cover.
-            AckCodec.FinishEntry(a[entryPos..], Math.Min(p, asm.SeenUpTo), ranges);
-            entries++;
-        }
-
-        _ackRotate = count == 0 ? 0 : (_ackRotate + 1) % count;
-        AckCodec.WriteEntryCount(a, entries);
-
-        // Trailer: u16 n, n × u32 chunk verified and journaled (each repeated in four ACKs).
-        while (_journaled.TryDequeue(out int j))
-        {
-            _doneToReport.Add((j, 4));
-        }
-
-        if (_doneToReport.Count > 4096)
-        {
-            // Many tiny chunks: the oldest notices go; CHUNK_DONE on TLS still carries them.
-            _doneToReport.RemoveRange(0, _doneToReport.Count - 4096);
-        }
-
-        int donePos = pos;
-        int done = 0;
-        pos += 2;
-        for (int i = _doneToReport.Count - 1; i >= 0 && pos + AckCodec.DoneSize <= a.Length; i--)
-        {
-            AckCodec.WriteDone(a[pos..], _doneToReport[i].Chunk);
-            pos += AckCodec.DoneSize;
-            done++;
-            _doneToReport[i] = (_doneToReport[i].Chunk, _doneToReport[i].Left - 1);
-            if (_doneToReport[i].Left == 0)
-            {
-                _doneToReport.RemoveAt(i);
-            }
-        }
-
-        if (donePos + 2 <= a.Length)
-        {
-            AckCodec.WriteDoneCount(a[donePos..], done);
-        }
-        else
-        {
-            pos = donePos;
-        }
-        int len = _r2s.Seal(PacketType.Ack, _sessionId, a[..pos], _ackPacket);
+        _stillAssembled ??= c => _states[c] == ChunkState.Complete;
+        var plain = _acks.Build(now, _assembler is { } assembler ? assembler.Partial : [], _stillAssembled);
+        int len = _r2s.Seal(PacketType.Ack, _sessionId, plain, _ackPacket);
         endpoint.SendTo(_ackPacket.AsSpan(0, len), _peerAddress);
-        _lastAckAt = now;
-        _sinceAck = 0;
     }
-
-    private uint RxMicros(long ticks) => unchecked((uint)((ticks - _rxEpoch) * 1_000_000 / Stopwatch.Frequency));
 
     private void ReleaseAssembly(int length) => _assembly?.Return(length);
 }

@@ -1,13 +1,12 @@
 using Haul.Content;
 using Haul.Protocol;
-using Microsoft.Win32.SafeHandles;
 
 namespace Haul.Transfer;
 
 /// <summary>The disk path: reuse of what is already here, verification, writing and atomic placement.</summary>
 internal sealed partial class ReceiveSession
 {
-    private readonly Dictionary<int, SafeFileHandle> _handles = [];
+    private TempFiles? _temp; // the writer's temporary copies, from the plan on
     private readonly HashSet<string> _checkedDirs = new(StringComparer.Ordinal);
     private static readonly FastCdc DefaultCdc = new();
     private bool[] _finalized = [];
@@ -31,7 +30,7 @@ internal sealed partial class ReceiveSession
 
     private ReuseScope Scope => _scope ??= ReuseScope.For(_store, _peer.Id, _root);
 
-    private string TempPath(int fileOrdinal) => Path.Combine(_partialDir, fileOrdinal.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private string TempPath(int fileOrdinal) => _temp!.PathOf(fileOrdinal);
 
     private string FinalPath(string rel) => Path.Combine(_root, rel);
 
@@ -43,8 +42,7 @@ internal sealed partial class ReceiveSession
     private long PrepareExisting()
     {
         var chunks = _manifest.Chunks;
-        _state = new ChunkState[chunks.Length];
-        Array.Fill(_state, ChunkState.Needed);
+        _states = new ChunkStates(chunks.Length);
         _inPlace = new bool[_plan.FileEntries.Length];
         _finalized = new bool[_plan.FileEntries.Length];
         var sources = new Dictionary<Hash256, (string Path, long Offset)>();
@@ -113,7 +111,7 @@ internal sealed partial class ReceiveSession
 
             if (!anyOpen)
             {
-                _state[c] = ChunkState.NotNeeded;
+                _states.Set(c, ChunkState.NotNeeded);
                 continue;
             }
 
@@ -136,7 +134,7 @@ internal sealed partial class ReceiveSession
         // Older versions of the same files, and files under the destination tree that the new
         // manifest no longer names (renamed or moved): index their chunks, copy the ones still needed.
         // Only worth reading them while something is still needed.
-        if (_state.AsSpan().Contains(ChunkState.Needed))
+        if (_states.Any(ChunkState.Needed))
         {
             var candidates = new List<FileInfo>();
             for (int f = 0; f < _inPlace.Length; f++)
@@ -182,7 +180,7 @@ internal sealed partial class ReceiveSession
         {
             for (int c = 0; c < chunks.Length; c++)
             {
-                if (_state[c] != ChunkState.Needed || !sources.TryGetValue(chunks[c].Hash, out var src))
+                if (_states[c] != ChunkState.Needed || !sources.TryGetValue(chunks[c].Hash, out var src))
                 {
                     continue;
                 }
@@ -324,7 +322,7 @@ internal sealed partial class ReceiveSession
     /// </summary>
     private long ReuseFromNodeIndex(List<int> newlyDone)
     {
-        if (_chunkCache is null || !_state.AsSpan().Contains(ChunkState.Needed))
+        if (_chunkCache is null || !_states.Any(ChunkState.Needed))
         {
             return 0;
         }
@@ -333,7 +331,7 @@ internal sealed partial class ReceiveSession
         var wanted = new HashSet<Hash256>();
         for (int c = 0; c < chunks.Length; c++)
         {
-            if (_state[c] == ChunkState.Needed)
+            if (_states[c] == ChunkState.Needed)
             {
                 wanted.Add(chunks[c].Hash);
             }
@@ -349,7 +347,7 @@ internal sealed partial class ReceiveSession
         byte[] buf = [];
         for (int c = 0; c < chunks.Length; c++)
         {
-            if (_state[c] != ChunkState.Needed || !places.TryGetValue(chunks[c].Hash, out var at))
+            if (_states[c] != ChunkState.Needed || !places.TryGetValue(chunks[c].Hash, out var at))
             {
                 continue;
             }
@@ -443,51 +441,12 @@ internal sealed partial class ReceiveSession
     /// <summary>Writes a verified chunk to every open place it occurs (null data: already there) and finalizes files it completes.</summary>
     private void MarkPlaced(int c, byte[]? writeData)
     {
-        int len = _manifest.Chunks[c].Length;
-        bool zero = writeData is not null && writeData.AsSpan(0, len).IndexOfAnyExcept((byte)0) < 0;
-        for (int s = _plan.LocationStart[c]; s < _plan.LocationStart[c + 1]; s++)
+        foreach (int f in _temp!.Write(c, writeData, _inPlace))
         {
-            int f = _plan.LocationFile[s];
-            if (_inPlace[f])
-            {
-                continue;
-            }
-
-            if (writeData is not null)
-            {
-                var h = Handle(f);
-                // Temporary files are created at full length, so an all-zero chunk is already there
-                // as a hole: skipping the write keeps sparse files sparse.
-                if (!zero)
-                {
-                    RandomAccess.Write(h, writeData.AsSpan(0, len), _plan.LocationOffset[s]);
-                }
-            }
-
-            if (--_plan.FileRemaining[f] == 0)
-            {
-                FinalizeFile(f);
-            }
+            FinalizeFile(f);
         }
 
-        Volatile.Write(ref StateRef((uint)c), (byte)ChunkState.Done);
-    }
-
-    private SafeFileHandle Handle(int f)
-    {
-        if (!_handles.TryGetValue(f, out var h))
-        {
-            h = File.OpenHandle(TempPath(f), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-            long size = _plan.File(f).Size;
-            if (RandomAccess.GetLength(h) != size)
-            {
-                RandomAccess.SetLength(h, size);
-            }
-
-            _handles[f] = h;
-        }
-
-        return h;
+        _states.Set(c, ChunkState.Done);
     }
 
     private readonly Dictionary<int, int> _badCount = []; // failed verifications by chunk (writer only)
@@ -551,7 +510,7 @@ internal sealed partial class ReceiveSession
                 }
 
                 Interlocked.Increment(ref _badChunks);
-                Volatile.Write(ref StateRef((uint)item.Chunk), (byte)ChunkState.Needed);
+                _states.Set(item.Chunk, ChunkState.Needed);
                 await _ctl.SendAsync(FrameType.ChunkBad, Messages.EncodeChunkIndex(item.Chunk), ct).ConfigureAwait(false);
                 return;
             }
@@ -564,7 +523,7 @@ internal sealed partial class ReceiveSession
             Release(item);
         }
 
-        if (Interlocked.Decrement(ref _neededRemaining) == 0)
+        if (_states.Written())
         {
             await FlushDoneAsync(pending, ct).ConfigureAwait(false);
             _allWritten.TrySetResult();
@@ -596,7 +555,7 @@ internal sealed partial class ReceiveSession
         CrashPoint.Reach("chunk-journaled");
         foreach (var c in pending)
         {
-            _journaled.Enqueue(c);
+            _acks.OnJournaled(c);
         }
 
         var msg = new Messages.ChunkDone([.. pending], Volatile.Read(ref _filesDone));
@@ -615,11 +574,7 @@ internal sealed partial class ReceiveSession
 
         _finalized[f] = true;
         var e = _plan.File(f);
-        string temp = TempPath(f);
-        if (!_handles.Remove(f, out var h))
-        {
-            h = File.OpenHandle(temp, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        }
+        var h = _temp!.Take(f);
 
         // Mode and time through the open handle: no path lookups, and no stat to keep the atime.
         using (h)
@@ -828,13 +783,5 @@ internal sealed partial class ReceiveSession
         CrashPoint.Reach("tree-placed");
     }
 
-    private void CloseHandles()
-    {
-        foreach (var h in _handles.Values)
-        {
-            h.Dispose();
-        }
-
-        _handles.Clear();
-    }
+    private void CloseHandles() => _temp?.Dispose();
 }

@@ -36,38 +36,32 @@ internal sealed partial class ReceiveSession : IUdpSession
 
     private Manifest _manifest = null!;
     private ReceivePlan _plan = null!;
-    private ChunkState[] _state = [];
+    private ChunkStates _states = new(0); // the plan's, from PrepareExisting on
     private bool[] _inPlace = [];
     private long _transferId;
     private string _partialDir = string.Empty;
-    private int _neededRemaining;
     private long _neededBytes;
     private int _filesDone;
     private ReceiveGuard? _guard;
 
-    /// <param name="root">Where the manifest's paths are placed: the peer's inbox folder, or a shared folder's target.</param>
-    /// <param name="reuseUnnamed">Also index files under the tree's top folder that the manifest does not name (moved or
-    /// renamed content). A sync sends only changed files, so there that would re-read the whole unchanged tree: off.</param>
-    /// <param name="reuseFrom">Further files (full paths) whose chunks may be reused: a sync passes the files it is about
-    /// to delete, so a renamed or moved file is rebuilt from its old copy instead of crossing the wire.</param>
-    /// <param name="chunkCache">Remembered chunk lists: old versions are not re-read to find reusable chunks, and every
-    /// file placed is remembered for the next delta.</param>
-    /// <param name="earlyAccept">May answer an OFFER for a fresh delivery (nothing under its name yet) before the
-    /// manifest arrives, so the sender starts a round trip or more earlier: inbox deliveries. A sync's deltas: off.</param>
-    public ReceiveSession(ControlChannel ctl, INodeCatalog store, NodeIdentity me, PeerRecord peer, string root, UdpEndpoint? udp, string? udpAdvertiseHost, ILogger log, bool reuseUnnamed = true, IReadOnlyList<string>? reuseFrom = null, IChunkCache? chunkCache = null, bool earlyAccept = false)
+    /// <param name="ctl">The control connection the OFFER came on.</param>
+    /// <param name="peer">The sending peer, authenticated.</param>
+    /// <param name="node">What the node lends every receive: catalog, identity, UDP endpoint, chunk cache, log.</param>
+    /// <param name="options">Where this receive places its files and what it may reuse.</param>
+    public ReceiveSession(ControlChannel ctl, PeerRecord peer, ReceiveNode node, ReceiveOptions options)
     {
-        _earlyAccept = earlyAccept;
-        _chunkCache = chunkCache;
-        _reuseUnnamed = reuseUnnamed;
-        _reuseFrom = reuseFrom ?? [];
         _ctl = ctl;
-        _store = store;
-        _me = me;
         _peer = peer;
-        _root = root;
-        _udp = udp;
-        _udpAdvertiseHost = udpAdvertiseHost ?? string.Empty;
-        _log = log;
+        _store = node.Store;
+        _me = node.Me;
+        _log = node.Log;
+        _udp = node.Udp;
+        _udpAdvertiseHost = node.UdpAdvertiseHost;
+        _chunkCache = node.ChunkCache;
+        _root = options.Root;
+        _reuseUnnamed = options.ReuseUnnamed;
+        _reuseFrom = options.ReuseFrom;
+        _earlyAccept = options.EarlyAccept;
     }
 
     /// <summary>Runs the transfer that <paramref name="offerFrame"/> opened. Errors are reported to the sender and rethrown.</summary>
@@ -82,7 +76,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _stall = new StallWatch(
             StallTimeout,
             stalled.Cancel,
-            () => Volatile.Read(ref _freshPieces) + Interlocked.Read(ref _tcpChunksIn) - Volatile.Read(ref _neededRemaining));
+            () => Volatile.Read(ref _freshPieces) + Interlocked.Read(ref _tcpChunksIn) - _states.Remaining);
         try
         {
             await RunCoreAsync(offerFrame, stalled.Token).ConfigureAwait(false);
@@ -198,6 +192,7 @@ internal sealed partial class ReceiveSession : IUdpSession
 
         Directory.CreateDirectory(_root);
         _partialDir = PartialDir(_manifest.Hash);
+        _temp = new TempFiles(_partialDir, _plan);
         Directory.CreateDirectory(_partialDir);
         _transferId = _store.BeginTransfer("in", hex, _peer.Id.Canonical, _manifest.RootName, _manifest.FileCount, _manifest.TotalBytes);
 
@@ -209,25 +204,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
 
         DebugTrace.Mark("receive: existing data checked");
-        var need = new List<(int, int)>();
-        for (int c = 0; c < _state.Length; c++)
-        {
-            if (_state[c] != ChunkState.Needed)
-            {
-                continue;
-            }
-
-            _neededRemaining++;
-            _neededBytes += _manifest.Chunks[c].Length;
-            if (need.Count > 0 && need[^1].Item1 + need[^1].Item2 == c)
-            {
-                need[^1] = (need[^1].Item1, need[^1].Item2 + 1);
-            }
-            else
-            {
-                need.Add((c, 1));
-            }
-        }
+        (var need, _neededBytes) = _states.CountNeeded(_manifest.Chunks);
 
         ushort port = (ushort)(_udp?.LocalEndPoint.Port ?? 0);
         receiverSecret ??= OpenSession();
@@ -265,7 +242,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         }
 
         writer ??= Task.Run(() => WriteLoopAsync(ct), ct);
-        if (_neededRemaining == 0)
+        if (_states.Remaining == 0)
         {
             _allWritten.TrySetResult();
         }
@@ -304,7 +281,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         CrashPoint.Reach("receipt-signed");
         HaulMetrics.ReceiveFinished(_neededBytes);
         await _ctl.SendAsync(FrameType.Receipt, Receipt.EncodeFrame(body, sig), ct).ConfigureAwait(false);
-        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _earlyPlaced);
+        Log.Received(_log, _manifest.RootName, _peer.Name, _manifest.FileCount, _manifest.TotalBytes, _s2r!.Forged, _s2r.Replayed, _dupPieces, _badChunks, _early.Placed);
 
         // Wait briefly for BYE so the sender has read the receipt before the socket closes.
         controlCts.CancelAfter(TimeSpan.FromSeconds(10));
@@ -350,13 +327,13 @@ internal sealed partial class ReceiveSession : IUdpSession
         // completed and the send ended at the stall deadline, every time. Its assembly is let go by the
         // receive thread (DropSuperseded); meanwhile the budget may run over by this chunk, as waiting for
         // room that assembly holds could wait for ever.
-        var st = (ChunkState)Volatile.Read(ref StateRef(c));
+        var st = _states[(int)c];
         if (st == ChunkState.Needed)
         {
             while (!_assembly!.TryTake(len, AssemblyBudget))
             {
                 await Task.Delay(10, ct).ConfigureAwait(false);
-                st = (ChunkState)Volatile.Read(ref StateRef(c));
+                st = _states[(int)c];
                 if (st != ChunkState.Needed)
                 {
                     break;
@@ -374,7 +351,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             return;
         }
 
-        if (Interlocked.CompareExchange(ref StateRef(c), (byte)ChunkState.Complete, (byte)st) != (byte)st)
+        if (!_states.TryMove((int)c, st, ChunkState.Complete))
         {
             _assembly!.Return(len); // the receive thread moved it meanwhile
             Interlocked.Increment(ref _dupPieces);
@@ -397,7 +374,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     {
         var r = new SpanReader(payload);
         uint c = r.U32();
-        if (c >= (uint)_state.Length)
+        if (c >= (uint)_states.Count)
         {
             ThrowHelper.Protocol($"chunk index {c} is out of range");
         }
@@ -455,7 +432,7 @@ internal sealed partial class ReceiveSession : IUdpSession
     {
         // A taken proposal has sealed acknowledgements since the OFFER: its codec (and packet numbers) go on.
         _r2s ??= new PacketCodec(keys.ReceiverToSenderKey, keys.ReceiverToSenderSalt);
-        _pieceSize = pieceSize;
+        _assembler = new ChunkAssembler(_manifest.Chunks, pieceSize, _assembly, AssemblyBudget);
         Volatile.Write(ref _s2r, new PacketCodec(keys.SenderToReceiverKey, keys.SenderToReceiverSalt)); // last: the receive thread reads it first
     }
 
@@ -494,8 +471,6 @@ internal sealed partial class ReceiveSession : IUdpSession
             }
         }
     }
-
-    private ref byte StateRef(uint c) => ref System.Runtime.CompilerServices.Unsafe.As<ChunkState, byte>(ref _state[c]);
 
     private static HaulException? Classify(Exception ex) => ex switch
     {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -41,7 +40,6 @@ internal sealed class UdpSender : IDataPlane
     private readonly Lock _lock = new();
     private readonly Dictionary<int, SendChunk> _window = [];
     private readonly List<SendChunk> _windowOrder = [];
-    private readonly Queue<(SendChunk Chunk, int Piece)> _retransmit = new();
     private readonly List<SendChunk> _release = [];
     private readonly Channel<SendChunk> _loaded = Channel.CreateBounded<SendChunk>(new BoundedChannelOptions(6) { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,19 +54,16 @@ internal sealed class UdpSender : IDataPlane
     private long _lastLimit;
     private long _windowStalls;
     private long _budgetStalls;
-    private long _knownPieces;
-    private readonly RttEstimator _rtt;
+    private readonly LossRecovery _loss;
     private long _rxClock;
     private long _heardAt;
-    private long _queuedByNack;
-    private long _queuedByTimeout;
     private volatile bool _stop;
 
     public UdpSender(Socket connectedSocket, PacketCodec seal, PacketCodec open, uint sessionId, Manifest manifest, ChunkSource source, int[] needed, Congestion.PacingController rate, bool gso, int pieceSize, double initialRttSeconds = double.NaN, bool speculative = false)
     {
         _target = needed.Length;
         _speculative = speculative;
-        _rtt = new RttEstimator(initialRttSeconds);
+        _loss = new LossRecovery(new RttEstimator(initialRttSeconds), Stopwatch.Frequency);
 
         _pieceSize = pieceSize;
         _packetSize = DataFormat.PacketSize(pieceSize);
@@ -91,7 +86,7 @@ internal sealed class UdpSender : IDataPlane
 
     public long WireBytes { get; private set; }
 
-    public double SrttMs => _rtt.Srtt * 1000;
+    public double SrttMs => _loss.Rtt.Srtt * 1000;
 
     public double RateBytesPerSec => _rate.PacingRate;
 
@@ -123,7 +118,7 @@ internal sealed class UdpSender : IDataPlane
                 while (!_stop)
                 {
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_rtt.Srtt * 1000:0.00} ms window {_windowBytes / 1e6:0}/{_lastLimit / 1e6:0} MB stalls {_windowStalls}/{_budgetStalls} done {_doneCount}/{_target} sent {PacketsSent} retx {Retransmitted} (nack {_queuedByNack} timeout {_queuedByTimeout}) queue {_retransmit.Count} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
+                    Console.Error.WriteLine($"[udp] {_rate.StateName} rate {_rate.PacingRate / 1e6:0} MB/s btlbw {_rate.BottleneckBytesPerSec / 1e6:0} MB/s queue {_rate.QueueDelayMicros / 1000:0.0} ms loss {_rate.LossRate:P1} srtt {_loss.Rtt.Srtt * 1000:0.00} ms window {_windowBytes / 1e6:0}/{_lastLimit / 1e6:0} MB stalls {_windowStalls}/{_budgetStalls} done {_doneCount}/{_target} sent {PacketsSent} retx {Retransmitted} (nack {_loss.QueuedByNack} timeout {_loss.QueuedByTimeout}) queue {_loss.Pending} live {GC.GetTotalMemory(false) / 1e6:0} MB heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:0} MB committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:0} MB gcs {GC.CollectionCount(0)}/{GC.CollectionCount(2)} ws {Environment.WorkingSet / 1e6:0} MB");
                 }
             }, cancellationToken);
         }
@@ -229,7 +224,7 @@ internal sealed class UdpSender : IDataPlane
 
     /// <summary>Chunks confirmed and pieces reported received so far: the transfer moving (the stall watch reads it).</summary>
     /// <remarks>Pieces the receiver reports for the first time count too, so a slow link moves it within a chunk; known bits only grow, so a receiver that reports what it never got runs out of them.</remarks>
-    public long Progress => Volatile.Read(ref _doneCount) + Volatile.Read(ref _knownPieces);
+    public long Progress => Volatile.Read(ref _doneCount) + _loss.KnownPieces;
 
     public void Dispose()
     {
@@ -320,7 +315,7 @@ internal sealed class UdpSender : IDataPlane
                 // too, so a queue that inflates the smoothed RTT, socket buffers on loopback, does not
                 // inflate the window and the memory it holds), as many as a chunk stays in flight: more
                 // under loss, where every chunk waits out rounds of retransmission (WindowRoundTrips).
-                double rtt = double.IsNaN(_rate.RtPropSeconds) ? _rtt.Srtt : Math.Min(_rate.RtPropSeconds * 1.25, _rtt.Srtt);
+                double rtt = double.IsNaN(_rate.RtPropSeconds) ? _loss.Rtt.Srtt : Math.Min(_rate.RtPropSeconds * 1.25, _loss.Rtt.Srtt);
                 double trips = WindowRoundTrips(_rate.LossRate, (1 << 20) / _pieceSize);
                 long limit = (long)Math.Clamp(trips * _rate.PacingRate * (double.IsNaN(rtt) ? 0 : rtt), WindowFloor, WindowCeiling);
                 if (_speculative)
@@ -353,13 +348,9 @@ internal sealed class UdpSender : IDataPlane
                     _windowBytes += ch.Data.Length;
                 }
 
-                while (picks.Count < _maxSegments && _retransmit.TryDequeue(out var rt))
+                while (picks.Count < _maxSegments && _loss.TryNextResend(out var rc, out int rp))
                 {
-                    SendChunk.Clear(rt.Chunk.Queued, rt.Piece);
-                    if (!rt.Chunk.Done && !SendChunk.Get(rt.Chunk.Known, rt.Piece))
-                    {
-                        picks.Add((rt.Chunk, rt.Piece, true));
-                    }
+                    picks.Add((rc, rp, true));
                 }
 
                 for (int i = 0; i < _windowOrder.Count && picks.Count < _maxSegments; i++)
@@ -373,8 +364,7 @@ internal sealed class UdpSender : IDataPlane
 
                 foreach (var p in picks)
                 {
-                    p.Chunk.LastSent[p.Piece] = now;
-                    p.Chunk.LastSendTicks = now;
+                    LossRecovery.OnSent(p.Chunk, p.Piece, now);
                 }
             }
 
@@ -517,7 +507,12 @@ internal sealed class UdpSender : IDataPlane
         int off = 0;
         while (off < datagrams.Length)
         {
-            int len = BinaryPrimitives.ReadUInt16BigEndian(datagrams[(off + 2)..]);
+            int len = PacketHeaderCodec.ReadLength(datagrams[off..]);
+            if (len < PacketHeaderCodec.Size || off + len > datagrams.Length)
+            {
+                return; // our own batch: cannot happen, but a bad length must not loop or read past it
+            }
+
             try
             {
                 _socket.Send(datagrams.Slice(off, len));
@@ -540,24 +535,7 @@ internal sealed class UdpSender : IDataPlane
             return;
         }
 
-        long rto = (long)(_rtt.RetransmitTimeout * Stopwatch.Frequency);
-        foreach (var ch in _windowOrder)
-        {
-            if (ch.AllKnown || ch.NextNew < ch.Pieces || now - ch.LastSendTicks < rto)
-            {
-                continue;
-            }
-
-            for (int p = 0; p < ch.Pieces; p++)
-            {
-                if (!SendChunk.Get(ch.Known, p) && !SendChunk.Get(ch.Queued, p) && now - ch.LastSent[p] >= rto)
-                {
-                    SendChunk.Set(ch.Queued, p);
-                    _retransmit.Enqueue((ch, p));
-                    _queuedByTimeout++;
-                }
-            }
-        }
+        _loss.OnTimer(_windowOrder, now);
     }
 
     private void FeedbackLoop()
@@ -597,14 +575,6 @@ internal sealed class UdpSender : IDataPlane
         }
     }
 
-    /// <summary>
-    /// A NACK range from the receiver's ACK: in order, not empty, within the pieces it has seen. In
-    /// 64-bit arithmetic: start 0x7FFFFFF0 with count 0x20 wrapped to a negative end, passed, and
-    /// indexed past the chunk's bitmap: an IndexOutOfRangeException on the feedback thread, not a refusal.
-    /// </summary>
-    internal static bool AckRangeFits(int start, int count, int cursor, int seen) =>
-        start >= cursor && count > 0 && (long)start + count <= seen;
-
     private void OnAck(ReadOnlySpan<byte> a)
     {
         long now = Now;
@@ -617,10 +587,9 @@ internal sealed class UdpSender : IDataPlane
         // The receiver's 32-bit microsecond clock wraps every 71 minutes; extend it.
         _rxClock += unchecked(h.RxMicros - (uint)_rxClock);
         long sample = (long)NowMicros - h.Echo - h.HoldMicros;
-        _rtt.OnSample(sample / 1e6);
+        _loss.Rtt.OnSample(sample / 1e6);
 
         _rate.OnFeedback(new Congestion.RateSample(NowMicros64, sample > 0 ? sample : double.NaN, (long)h.ReceivedBytes, _rxClock, h.OneWayDelay, h.MaxPn, h.Received, _seal.Sealed));
-        long guard = (long)(_rtt.NackGuard * Stopwatch.Frequency);
         int pos = AckCodec.HeaderSize;
         bool queued = false;
         lock (_lock)
@@ -629,47 +598,18 @@ internal sealed class UdpSender : IDataPlane
             {
                 var (c, seen, ranges) = AckCodec.ReadEntry(a[pos..]);
                 pos += AckCodec.EntrySize;
-                if (pos + (ranges * AckCodec.RangeSize) > a.Length)
+                int rangeBytes = ranges * AckCodec.RangeSize;
+                if (pos + rangeBytes > a.Length)
                 {
                     break;
                 }
 
-                _window.TryGetValue(c, out var ch);
-                int cursor = 0;
-                bool valid = ch is not null && seen <= ch.Pieces;
-                for (int r = 0; r < ranges; r++)
+                if (_window.TryGetValue(c, out var ch))
                 {
-                    var (start, count) = AckCodec.ReadRange(a[pos..]);
-                    pos += AckCodec.RangeSize;
-                    if (!valid || !AckRangeFits(start, count, cursor, seen))
-                    {
-                        valid = false;
-                        continue;
-                    }
-
-                    _knownPieces += SendChunk.SetRange(ch!.Known, cursor, start);
-                    for (int p = start; p < start + count; p++)
-                    {
-                        if (!SendChunk.Get(ch.Queued, p) && now - ch.LastSent[p] >= guard)
-                        {
-                            SendChunk.Set(ch.Queued, p);
-                            _retransmit.Enqueue((ch, p));
-                            _queuedByNack++;
-                            queued = true;
-                        }
-                    }
-
-                    cursor = start + count;
+                    queued |= _loss.OnAckEntry(ch, seen, a.Slice(pos, rangeBytes), ranges, now);
                 }
 
-                if (valid)
-                {
-                    _knownPieces += SendChunk.SetRange(ch!.Known, cursor, seen);
-                    if (seen == ch.Pieces && ranges == 0)
-                    {
-                        ch.AllKnown = true;
-                    }
-                }
+                pos += rangeBytes;
             }
         }
 

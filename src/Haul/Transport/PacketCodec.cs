@@ -4,13 +4,9 @@ using System.Security.Cryptography;
 namespace Haul.Transport;
 
 /// <summary>
-/// Seals and opens data-channel packets. Layout (docs/protocol.md):
-/// <code>
-/// 0  u8  type      1 u8 flags (0)   2 u16 total packet length
-/// 4  u32 session id                 8 u64 packet number
-/// DATA only: 16 u32 chunk   20 u32 offset in chunk   24 u32 sender time (µs)
-/// then ciphertext, and the 16-byte GCM tag last
-/// </code>
+/// Seals and opens data-channel packets. The cleartext layouts are <see cref="PacketHeaderCodec"/> (every
+/// packet) and <see cref="DataCodec"/> (DATA's chunk, offset and sender time); ciphertext and the 16-byte
+/// GCM tag follow (docs/protocol.md).
 /// Everything before the ciphertext is the AEAD's associated data: readable, so a DATA payload can
 /// be decrypted straight into its place in the chunk buffer, and authenticated, so it cannot be
 /// altered. The nonce is the 4-byte direction salt followed by the packet number, which increments
@@ -20,8 +16,8 @@ namespace Haul.Transport;
 /// </summary>
 internal sealed class PacketCodec : IDisposable
 {
-    public const int HeaderSize = 16;
-    public const int DataHeaderSize = 28;
+    public const int HeaderSize = PacketHeaderCodec.Size;
+    public const int DataHeaderSize = DataCodec.HeaderSize;
     public const int TagSize = 16;
     public const int Overhead = HeaderSize + TagSize;
     public const int DataOverhead = DataHeaderSize + TagSize;
@@ -83,9 +79,7 @@ internal sealed class PacketCodec : IDisposable
     {
         int total = DataHeaderSize + payload.Length + TagSize;
         WriteHeader(PacketType.Data, sessionId, total, dest);
-        BinaryPrimitives.WriteUInt32BigEndian(dest[16..], chunk);
-        BinaryPrimitives.WriteUInt32BigEndian(dest[20..], offset);
-        BinaryPrimitives.WriteUInt32BigEndian(dest[24..], micros);
+        DataCodec.Write(dest, new DataHeader(chunk, offset, micros));
         Encrypt(payload, dest.Slice(DataHeaderSize, payload.Length), dest.Slice(DataHeaderSize + payload.Length, TagSize), dest[..DataHeaderSize]);
         return total;
     }
@@ -97,14 +91,20 @@ internal sealed class PacketCodec : IDisposable
     /// </summary>
     public bool Open(ReadOnlySpan<byte> packet, Span<byte> plaintext)
     {
-        int aad = AadLength((PacketType)packet[0]);
-        if (packet.Length < aad + TagSize || BinaryPrimitives.ReadUInt16BigEndian(packet[2..]) != packet.Length || plaintext.Length != packet.Length - aad - TagSize)
+        if (!PacketHeaderCodec.TryRead(packet, out var h))
         {
             Forged++;
             return false;
         }
 
-        ulong pn = BinaryPrimitives.ReadUInt64BigEndian(packet[8..]);
+        int aad = AadLength(h.Type);
+        if (packet.Length < aad + TagSize || h.Length != packet.Length || plaintext.Length != packet.Length - aad - TagSize)
+        {
+            Forged++;
+            return false;
+        }
+
+        ulong pn = h.Number;
         int n = packet.Length - aad - TagSize;
         BinaryPrimitives.WriteUInt64BigEndian(_nonce.AsSpan(4), pn);
         if (_ni is not null && n <= NiMaxBytes)
@@ -137,8 +137,8 @@ internal sealed class PacketCodec : IDisposable
         return true;
     }
 
-    /// <summary>Ciphertext length of a packet whose header has been peeked.</summary>
-    public static int PlainLength(ReadOnlySpan<byte> packet) => packet.Length - AadLength((PacketType)packet[0]) - TagSize;
+    /// <summary>Ciphertext length of a packet whose header has been peeked (negative when it is too short to hold one).</summary>
+    public static int PlainLength(ReadOnlySpan<byte> packet) => packet.IsEmpty ? -1 : packet.Length - AadLength((PacketType)packet[0]) - TagSize;
 
     /// <summary>Reads the cleartext header fields of a packet at the start of a datagram.</summary>
     public static bool TryPeek(ReadOnlySpan<byte> datagram, out PacketType type, out int length, out uint sessionId)
@@ -146,14 +146,12 @@ internal sealed class PacketCodec : IDisposable
         type = 0;
         length = 0;
         sessionId = 0;
-        if (datagram.Length < Overhead)
+        if (datagram.Length < Overhead || !PacketHeaderCodec.TryRead(datagram, out var h))
         {
             return false;
         }
 
-        type = (PacketType)datagram[0];
-        length = BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
-        sessionId = BinaryPrimitives.ReadUInt32BigEndian(datagram[4..]);
+        (type, length, sessionId) = (h.Type, h.Length, h.SessionId);
         return length >= AadLength(type) + TagSize && length <= datagram.Length;
     }
 
@@ -177,11 +175,7 @@ internal sealed class PacketCodec : IDisposable
     private void WriteHeader(PacketType type, uint sessionId, int total, Span<byte> dest)
     {
         ulong pn = _next++;
-        dest[0] = (byte)type;
-        dest[1] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(dest[2..], (ushort)total);
-        BinaryPrimitives.WriteUInt32BigEndian(dest[4..], sessionId);
-        BinaryPrimitives.WriteUInt64BigEndian(dest[8..], pn);
+        PacketHeaderCodec.Write(dest, new PacketHeader(type, (ushort)total, sessionId, pn));
         BinaryPrimitives.WriteUInt64BigEndian(_nonce.AsSpan(4), pn);
     }
 }

@@ -112,7 +112,7 @@ public sealed class ParserRobustnessTests
     [InlineData(3, 97, 3, 100, true)]
     [InlineData(3, 98, 3, 100, false)]
     public void AnAckRange_FitsOnlyWithinThePiecesSeen(int start, int count, int cursor, int seen, bool fits) =>
-        Assert.Equal(fits, UdpSender.AckRangeFits(start, count, cursor, seen));
+        Assert.Equal(fits, LossRecovery.AckRangeFits(start, count, cursor, seen));
 
     [Theory]
     [InlineData("22222222222222222")] // found by the s3-key fuzzer: seconds * 10^7 overflowed
