@@ -3,7 +3,8 @@
 # side by side in one run: cp (ceiling), scp and rsync over ssh (sshd on loopback), haul.
 # Source and destination live on tmpfs (/dev/shm) so the figures measure the tools, not this VM's
 # disk write-back; set BENCH_DIR to measure elsewhere. Prints a markdown table (also written to
-# bench/out/core.md). Usage: bench/core/run.sh [--big-gib N] [--small-files N] [--runs N]
+# bench/out/core.md). Usage: bench/core/run.sh [--big-gib N] [--small-files N] [--runs N] [--binary PATH]
+# (--binary: the haul to run, e.g. the Native AOT one from packaging/publish.sh; default the ./haul build.)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -13,6 +14,7 @@ while [[ $# -gt 0 ]]; do
     --big-gib) big_gib=$2; shift 2 ;;
     --small-files) small_files=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --binary) binary=$(realpath "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -24,8 +26,7 @@ command -v scp >/dev/null || need+=(openssh-client)
 [[ -x /usr/bin/time ]] || need+=(time)
 if ((${#need[@]})); then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
-"$repo/haul" --help >/dev/null   # builds the Release binary once
-haul="$repo/.build/haul/haul"
+if [[ -n "${binary:-}" ]]; then haul=$binary; else "$repo/haul" --help >/dev/null; haul="$repo/.build/haul/haul"; fi  # builds the Release binary once
 work="${BENCH_DIR:-/dev/shm}/haul-bench-$$"
 mkdir -p "$work" "$repo/bench/out"
 cleanup() {
