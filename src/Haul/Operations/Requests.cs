@@ -28,12 +28,35 @@ internal sealed record FilterSpec
     public TimeSpan? MaxAge { get; init; }
 
     public SyncFilter Build() => SyncFilter.Create(
-        Exclude.Concat(ExcludeFrom.SelectMany(SyncFilter.ReadRules)).ToList(),
-        Include.Concat(IncludeFrom.SelectMany(SyncFilter.ReadRules)).ToList(),
+        Exclude.Concat(ExcludeFrom.SelectMany(ReadChecked)).ToList(),
+        Include.Concat(IncludeFrom.SelectMany(ReadChecked)).ToList(),
         MinSize,
         MaxSize,
         MinAge,
         MaxAge);
+
+    /// <summary>
+    /// A rules file's patterns, each checked here so that a bad one is reported by file and line, never
+    /// by its text: a job's or API caller's --exclude-from may name any file the node can read, and its
+    /// error goes back to that caller.
+    /// </summary>
+    private static List<string> ReadChecked(string file)
+    {
+        var rules = SyncFilter.ReadRules(file).ToList();
+        for (int i = 0; i < rules.Count; i++)
+        {
+            try
+            {
+                SyncFilter.Create([rules[i]], []);
+            }
+            catch (HaulException)
+            {
+                throw new HaulException(ErrorCode.Usage, $"filter file {file}: pattern {i + 1} is not a pattern", "patterns use * ** ? [abc] {a,b}, one per line; see 'haul sync --help'");
+            }
+        }
+
+        return rules;
+    }
 }
 
 /// <summary>

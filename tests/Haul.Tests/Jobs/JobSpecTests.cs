@@ -46,6 +46,21 @@ public sealed class JobSpecTests
     }
 
     [Fact]
+    [Trait("Category", "Unit")]
+    public void ABadPatternInAFilterFile_IsReportedByLine_NeverByItsText()
+    {
+        // A job (or an API caller) may name any file the node can read; its error goes back to them.
+        using var tmp = new TempDir();
+        string secret = Path.Combine(tmp.Path, "secret.txt");
+        File.WriteAllLines(secret, ["*.tmp", "token=[s3cr3t-value"]);
+        var spec = CommandSpecs.FromArgv(["sync", "a", "b", "--exclude-from", secret], new RatePolicy());
+        var ex = Assert.Throws<HaulException>(() => spec.Sync!.ToOptions());
+        Assert.Equal(ErrorCode.Usage, ex.Code);
+        Assert.Contains("pattern 2 is not a pattern", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", ex.Message + ex.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AJobSavedAsACommandLine_ByAnOlderVersion_MigratesToASpec_AndRuns()
     {
         using var tmp = new TempDir();
