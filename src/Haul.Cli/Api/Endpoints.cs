@@ -91,7 +91,7 @@ internal static class Endpoints
             var (view, created) = ctx.Transfers.Start(request, string.IsNullOrEmpty(key) ? null : key);
             return created ? Results.Created($"/api/v1/transfers/{view.Id}", view) : Results.Ok(view);
         }).Accepts<TransferBody>("application/json").Produces<TransferView>(StatusCodes.Status201Created).Produces<TransferView>()
-          .WithSummary("Start a send (a local path to a peer), a pull (peer folder/path into a local folder), or a sync/copy between two ends (path → destination, as 'haul sync' takes them); an Idempotency-Key header makes a retried POST return the first transfer");
+          .WithSummary("Start a send (a local path to a peer), a pull (peer folder/path into a local folder), a sync/copy/check between two ends (path → destination, as 'haul sync' takes them; dryRun, checksum, exclude, include) or a bisync (conflict); an Idempotency-Key header makes a retried POST return the first transfer");
         api.MapGet("/transfers/{id}", (string id) => ctx.Transfers.Get(id) ?? throw NoTransfer(id)).WithSummary("One transfer, with progress");
         api.MapPost("/transfers/{id}/cancel", (string id) => ctx.Transfers.CancelAsync(id)).WithSummary("Cancel a transfer");
         api.MapPost("/transfers/{id}/pause", (string id) => ctx.Transfers.PauseAsync(id)).WithSummary("Pause a transfer (verified chunks are kept)");
@@ -129,7 +129,7 @@ internal static class Endpoints
 
             ctx.Jobs.Add(job);
             return Results.Created($"/api/v1/jobs/{job.Name}", ToView(ctx.Jobs.Get(job.Name)));
-        }).Accepts<JobBody>("application/json").Produces<JobView>(StatusCodes.Status201Created).WithSummary("Schedule a job: every (cron or interval) or watch (a folder), command (a haul sync/copy/... argument list)");
+        }).Accepts<JobBody>("application/json").Produces<JobView>(StatusCodes.Status201Created).WithSummary("Schedule a job: every (cron or interval) or watch (a folder), and what it runs: command (a haul sync/copy/check/bisync/send argument list) or transfer (a body as POST /transfers takes it); stored as a typed request and run in the node as a transfer");
         api.MapPost("/jobs/{name}/run", async (string name, HttpContext http) =>
         {
             var job = ctx.Jobs.Get(name);
