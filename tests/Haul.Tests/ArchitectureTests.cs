@@ -49,6 +49,23 @@ public sealed class ArchitectureTests
         Assert.True(result.IsSuccessful, $"{layer} depends on {higher} in: {string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? [])}");
     }
 
+    /// <summary>
+    /// The compiled check misses constants (the compiler copies their values into the user), so the wire
+    /// formats' source is read too: Protocol used Transfer's piece-size bounds unseen.
+    /// </summary>
+    [Fact]
+    public void TheWireFormats_DoNotNameTheTransferEngine_EvenForAConstant()
+    {
+        string dir = Path.Combine(Support.S3Server.RepoRoot, "src", "Haul", "Protocol");
+        var names = new System.Text.RegularExpressions.Regex(@"\busing\s+Haul\.Transfer\b|\b(Haul\.)?Transfer\.[A-Z]");
+        var naming = Directory.EnumerateFiles(dir, "*.cs", SearchOption.AllDirectories)
+            .Where(f => names.IsMatch(File.ReadAllText(f)))
+            .Select(Path.GetFileName)
+            .ToList();
+        Assert.NotEmpty(Directory.EnumerateFiles(dir, "*.cs"));
+        Assert.Empty(naming);
+    }
+
     [Fact]
     public void TheSyncRunners_AskForACapability_NotForThePeerEnd()
     {

@@ -154,7 +154,7 @@ internal static class Messages
 
     private static void CheckPieceSize(int piece)
     {
-        if (piece < Transfer.DataFormat.MinPiece || piece > Transfer.DataFormat.LargePiece)
+        if (piece < PieceSize.Min || piece > PieceSize.Max)
         {
             ThrowHelper.Protocol($"piece size {piece} is out of range");
         }

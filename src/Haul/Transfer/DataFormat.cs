@@ -1,3 +1,4 @@
+using Haul.Protocol;
 using Haul.Transport;
 
 namespace Haul.Transfer;
@@ -12,10 +13,10 @@ internal static class DataFormat
     /// <summary>The floor (a path that reports a smaller MTU still gets this): 1400 + 44 = 1444-byte UDP payload, 1472 with IPv4+UDP headers, 1492 with IPv6. A 1500-byte path gets 1428 over IPv4 (<see cref="ForMtu"/>).</summary>
     public const int SmallPiece = 1400;
 
-    /// <summary>Largest piece: four packets still fit one 64 KiB GSO send.</summary>
-    public const int LargePiece = 16000;
+    /// <summary>Largest piece: four packets still fit one 64 KiB GSO send (the wire's bound, <see cref="PieceSize.Max"/>).</summary>
+    public const int LargePiece = PieceSize.Max;
 
-    public const int MinPiece = 256;
+    public const int MinPiece = PieceSize.Min;
     public const int MaxAckPlain = 1400;
 
     public static int PacketSize(int pieceSize) => pieceSize + PacketCodec.DataOverhead;

@@ -13,7 +13,8 @@ namespace Haul.Transfer;
 /// The receiving half of one transfer: takes the manifest, works out what is already here (journal,
 /// files in place, identical chunks in existing files), asks for the rest, verifies and writes each
 /// chunk into temporary files, moves every completed file into place atomically and signs a receipt.
-/// Split by concern: this file is the control flow, .Udp the packet path, .Write the disk path.
+/// Split by concern: this file is the control flow, .Udp the packet path, .Write the write loop;
+/// <see cref="ReceivePlanner"/> decides what is here already, <see cref="TreePlacer"/> places what is complete.
 /// </summary>
 internal sealed partial class ReceiveSession : IUdpSession
 {
@@ -22,9 +23,8 @@ internal sealed partial class ReceiveSession : IUdpSession
     private readonly NodeIdentity _me;
     private readonly PeerRecord _peer;
     private readonly string _root;
-    private readonly bool _reuseUnnamed;
+    private readonly ReceiveOptions _options;
     private readonly IChunkCache? _chunkCache;
-    private readonly IReadOnlyList<string> _reuseFrom;
     private readonly UdpEndpoint? _udp;
     private readonly bool _earlyAccept;
     private Messages.SessionProposal? _proposal;
@@ -36,12 +36,11 @@ internal sealed partial class ReceiveSession : IUdpSession
 
     private Manifest _manifest = null!;
     private ReceivePlan _plan = null!;
-    private ChunkStates _states = new(0); // the plan's, from PrepareExisting on
-    private bool[] _inPlace = [];
+    private ChunkStates _states = new(0); // the planner's, from the plan on
     private long _transferId;
     private string _partialDir = string.Empty;
     private long _neededBytes;
-    private int _filesDone;
+    private int _filesInPlace;
     private ReceiveGuard? _guard;
 
     /// <param name="ctl">The control connection the OFFER came on.</param>
@@ -59,8 +58,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         _udpAdvertiseHost = node.UdpAdvertiseHost;
         _chunkCache = node.ChunkCache;
         _root = options.Root;
-        _reuseUnnamed = options.ReuseUnnamed;
-        _reuseFrom = options.ReuseFrom;
+        _options = options;
         _earlyAccept = options.EarlyAccept;
     }
 
@@ -103,7 +101,7 @@ internal sealed partial class ReceiveSession : IUdpSession
             _chunkCache?.Flush();
             _udp?.Unregister(_sessionId);
             _toWriter.Writer.TryComplete();
-            CloseHandles();
+            _placer?.Dispose();
             if (_transferId != 0 && _store.TransferState(_transferId) == "running")
             {
                 _store.FinishTransfer(_transferId, "interrupted");
@@ -192,23 +190,26 @@ internal sealed partial class ReceiveSession : IUdpSession
 
         Directory.CreateDirectory(_root);
         _partialDir = PartialDir(_manifest.Hash);
-        _temp = new TempFiles(_partialDir, _plan);
+        _placer = new TreePlacer(_plan, _options, _partialDir, _chunkCache);
         Directory.CreateDirectory(_partialDir);
         _transferId = _store.BeginTransfer("in", hex, _peer.Id.Canonical, _manifest.RootName, _manifest.FileCount, _manifest.TotalBytes);
 
         DebugTrace.Mark("receive: manifest decoded");
-        long reusedBytes;
+        ReceivePlanning planning;
         using (_stall!.Pause())
         {
-            reusedBytes = PrepareExisting();
+            planning = new ReceivePlanner(_plan, _options, _store, _chunkCache, _log).Plan(_transferId, _peer.Id, _peer.Name, _placer);
         }
+
+        _states = planning.States;
+        _filesInPlace = planning.FilesInPlace;
 
         DebugTrace.Mark("receive: existing data checked");
         (var need, _neededBytes) = _states.CountNeeded(_manifest.Chunks);
 
         ushort port = (ushort)(_udp?.LocalEndPoint.Port ?? 0);
         receiverSecret ??= OpenSession();
-        var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, reusedBytes, _filesDone, _udpAdvertiseHost);
+        var accept = new Messages.Accept(_sessionId, port, receiverSecret, need, planning.ReusedBytes, FilesDone, _udpAdvertiseHost);
         await _ctl.SendAsync(FrameType.Accept, accept.Encode(), ct).ConfigureAwait(false);
 
         // A session this receiver took from the OFFER already has its keys and piece size: its data is
@@ -263,7 +264,7 @@ internal sealed partial class ReceiveSession : IUdpSession
         await writer.ConfigureAwait(false);
         DebugTrace.Mark("receive: all written");
         _stall!.Dispose(); // from here on the work is this node's own (placing, flushing, signing)
-        FinalizeTree();
+        _placer.FinishTree();
         DebugTrace.Mark("receive: tree finalized");
 
         var receipt = new Receipt(_manifest.Hash, _peer.Id.Canonical, _me.Id.Canonical, _manifest.FileCount, _manifest.TotalBytes, DateTimeOffset.UtcNow);
