@@ -35,4 +35,56 @@ public sealed class JobHostileTests
         using var opened = JobCommands.OpenStore(home);
         Assert.Null(opened.Get("bad").Spec);
     }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void ADamagedJobsRow_IsListed_WithNoSpec_NotParsedWhole_AndNotAThrow()
+    {
+        using var tmp = new TempDir();
+        string db = Haul.Node.HaulHome.DatabasePath(tmp.Sub("home"));
+        using var store = new JobStore(db);
+        using (var c = new SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "INSERT INTO jobs(name, command, every, created_at, spec, last_message) VALUES('garbage', '{not json', '1h', 0, '{\"kind\":', $m), ('huge', '[\"copy\",\"/a\",\"/b\"]', '1h', 0, $s, NULL)";
+            cmd.Parameters.AddWithValue("$m", new string('m', 100_000));
+            cmd.Parameters.AddWithValue("$s", "{\"kind\":\"Copy\",\"peer\":\"\",\"path\":\"" + new string('A', 2_000_000) + "\",\"destination\":\"/b\"}");
+            cmd.ExecuteNonQuery();
+        }
+
+        var jobs = store.List();
+        var garbage = jobs.Single(j => j.Name == "garbage");
+        Assert.Empty(garbage.Command);
+        Assert.Null(garbage.Spec);
+        Assert.True(garbage.LastMessage!.Length <= 4096);
+        Assert.Null(jobs.Single(j => j.Name == "huge").Spec);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task AJobWithADamagedSchedule_DoesNotStopTheOthers_AndARunsMessageIsOneBoundedLine()
+    {
+        using var tmp = new TempDir();
+        using var store = new JobStore(Haul.Node.HaulHome.DatabasePath(tmp.Sub("home")));
+        var past = DateTimeOffset.Now.AddMinutes(-1);
+        var spec = Haul.Operations.TransferRequest.For(new Haul.Operations.SyncRequest(Haul.Sync.SyncMode.Copy, "/a", "/b"));
+        store.Add(new Job("a-bad", ["copy", "/a", "/b"], "every now and then", null, false, past, null, null, null, past, spec));
+        store.Add(new Job("b-good", ["copy", "/a", "/b"], "1h", null, false, past, null, null, null, past, spec));
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using (var scheduler = new JobScheduler(store, (j, _, _) => { ran.Enqueue(j.Name); return Task.FromResult((2, "line one\nline two \u001b[31m" + new string('x', 5000))); }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance) { Tick = TimeSpan.FromMilliseconds(50) })
+        {
+            scheduler.Start();
+            for (int i = 0; i < 100 && store.History("b-good") is not [{ FinishedAt: not null }, ..]; i++)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal(["b-good"], ran.Distinct());
+        string message = store.History("b-good")[0].Message!;
+        Assert.DoesNotContain('\n', message);
+        Assert.DoesNotContain('\u001b', message);
+        Assert.True(message.Length < 1100);
+    }
 }
