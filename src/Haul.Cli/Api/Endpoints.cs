@@ -113,6 +113,11 @@ internal static class Endpoints
         api.MapPost("/jobs", async (HttpContext http) =>
         {
             var b = await ReadAsync<JobBody>(http).ConfigureAwait(false);
+            if ((b.Transfer is null) == (b.Command is null))
+            {
+                throw new HaulException(ErrorCode.Usage, b.Transfer is null ? "a job needs \"transfer\" (a transfer body) or \"command\" (a haul argument list)" : "a job takes \"transfer\" or \"command\", not both", "e.g. \"transfer\": {\"kind\": \"sync\", \"path\": \"/data/new\", \"destination\": \"hub:incoming\"}");
+            }
+
             string[] argv = b.Command ?? [];
             var job = b.Transfer is { } t
                 ? JobFactory.Create(Required(b.Name, "name"), [], () => ToRequest(ctx, t), b.Every, b.Watch, DateTimeOffset.Now)

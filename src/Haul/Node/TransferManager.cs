@@ -250,7 +250,7 @@ internal sealed class TransferManager : IAsyncDisposable
         _node.ResolvePeer(r.Peer);
         if (r.Kind == TransferKind.Send && !File.Exists(r.Path) && !Directory.Exists(r.Path))
         {
-            throw new HaulException(ErrorCode.PathNotFound, $"no such file or folder: {r.Path}", "give an absolute path on the node's machine");
+            throw new HaulException(ErrorCode.PathNotFound, $"no such file or folder: {Security.Printable.Of(r.Path, 200)}", "give an absolute path on the node's machine");
         }
 
         if (r.Kind == TransferKind.Pull)
