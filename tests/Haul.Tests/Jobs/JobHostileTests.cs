@@ -87,4 +87,20 @@ public sealed class JobHostileTests
         Assert.DoesNotContain('\u001b', message);
         Assert.True(message.Length < 1100);
     }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void AJobsRelativeEnds_AreMadeAbsolute_WhenAdded_PeersAndBucketsAreNot()
+    {
+        // 'haul serve' runs from its own folder (/ under systemd): a relative end must not mean a folder there.
+        string[] argv = ["sync", "data/new", "mirror", "--exclude-from", "rules.txt", "--exclude", "*.tmp"];
+        string[] anchored = JobCommands.Anchor(argv, CommandSpecs.FromArgv(argv, new RatePolicy()));
+        Assert.Equal(["sync", Path.GetFullPath("data/new"), Path.GetFullPath("mirror"), "--exclude-from", Path.GetFullPath("rules.txt"), "--exclude", "*.tmp"], anchored);
+
+        string[] remote = ["copy", "hub:incoming/x", "s3://bucket/prefix", "--backup-dir", "/abs/old"];
+        Assert.Equal(remote, JobCommands.Anchor(remote, CommandSpecs.FromArgv(remote, new RatePolicy())));
+
+        string[] send = ["send", "weights", "hub"];
+        Assert.Equal(["send", Path.GetFullPath("weights"), "hub"], JobCommands.Anchor(send, CommandSpecs.FromArgv(send, new RatePolicy())));
+    }
 }
