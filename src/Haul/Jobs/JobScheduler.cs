@@ -39,7 +39,7 @@ internal sealed class JobScheduler : IAsyncDisposable
     public static async Task<(int ExitCode, string Message)> RunOnceAsync(IJobStore store, Job job, string trigger, Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> run, TimeProvider time, CancellationToken ct)
     {
         long id = store.Started(job.Name, trigger, time.GetUtcNow());
-        (int code, string msg) = (1, "interrupted");
+        (int code, string msg) = ((int)ErrorCode.Cancelled, "interrupted");
         try
         {
             (code, msg) = await run(job, trigger, ct).ConfigureAwait(false);

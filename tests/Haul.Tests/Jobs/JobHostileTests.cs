@@ -103,4 +103,24 @@ public sealed class JobHostileTests
         string[] send = ["send", "weights", "hub"];
         Assert.Equal(["send", Path.GetFullPath("weights"), "hub"], JobCommands.Anchor(send, CommandSpecs.FromArgv(send, new RatePolicy())));
     }
+
+    [Fact]
+    public async Task CtrlC_DuringHaulJobRun_EndsItAsCancelled_AndRecordsTheRun()
+    {
+        // System.CommandLine 2.0.0 did not handle SIGINT: the process died at once, the run's history row
+        // stayed open for ever ("exit -") and the copy's temporary files stayed in the destination.
+        using var tmp = new TempDir();
+        string home = tmp.Sub("home");
+        Trees.WriteRandom(tmp.Sub("src/big.bin"), 40_000_000, 1);
+        Assert.Equal(0, (await HaulProcess.RunAsync("--home", home, "job", "add", "slow", "--every", "1h", "--", "copy", tmp.Sub("src"), tmp.Sub("dst"), "--bwlimit", "2M")).Code);
+        using var run = HaulProcess.Start("--home", home, "job", "run", "slow");
+        await Task.Delay(2500);
+        System.Diagnostics.Process.Start("kill", ["-INT", run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        Assert.Equal((int)ErrorCode.Cancelled, await run.WaitAsync(TimeSpan.FromSeconds(15)));
+
+        var history = await HaulProcess.RunAsync("--home", home, "job", "history", "slow", "--json");
+        var last = System.Text.Json.JsonDocument.Parse(history.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]).RootElement;
+        Assert.Equal((int)ErrorCode.Cancelled, last.GetProperty("exitCode").GetInt32());
+        Assert.False(File.Exists(tmp.Sub("dst/big.bin")));
+    }
 }
