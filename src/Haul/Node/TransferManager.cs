@@ -259,6 +259,11 @@ internal sealed class TransferManager : IAsyncDisposable
             {
                 throw new HaulException(ErrorCode.Usage, "a pull needs an absolute destination folder", "set \"destination\" to e.g. /data/incoming");
             }
+
+            if (File.Exists(r.Destination))
+            {
+                throw new HaulException(ErrorCode.Usage, $"destination {Security.Printable.Of(r.Destination, 200)} is a file; a pull copies into a folder", "set \"destination\" to a folder (it is created if missing)");
+            }
         }
     }
 

@@ -296,6 +296,19 @@ public sealed class ApiTests
             Assert.Equal((int)ErrorCode.Usage, (await Body(refused)).GetProperty("code").GetInt32());
         }
 
+        // An option the kind does not take is refused, not ignored (a "dryRun" send really sent).
+        foreach (string unused in new[]
+        {
+            $$"""{"kind":"send","peer":"lab-b","path":"{{data}}","dryRun":true}""",
+            $$"""{"kind":"pull","peer":"lab-b","path":"datasets","destination":"{{mirror}}","exclude":["*.tmp"]}""",
+            $$"""{"kind":"sync","path":"{{data}}","destination":"{{mirror}}","conflict":"path1"}""",
+        })
+        {
+            var refused = await n.Api.PostAsync("/api/v1/transfers", Json(unused));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("does not take", (await Body(refused)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
         // An unknown peer's name comes back bounded and printable, not as the caller sent it.
         var ghost = await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"send","path":"{{data}}","peer":"{{new string('p', 100_000)}}\u001b[2J"}""")));
         Assert.Equal((int)ErrorCode.UnknownPeer, ghost.GetProperty("code").GetInt32());

@@ -46,4 +46,21 @@ public sealed class TransferRequestShapeTests
         Assert.Empty(transfers.List());
         Assert.Equal(0, transfers.Active);
     }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task APullIntoAFile_IsAUsageError_NotAnInternalOne()
+    {
+        using var tmp = new TempDir();
+        string home = tmp.Sub("h");
+        using var node = HaulNode.Init(home, "lab-n");
+        node.TrustPeer(Haul.Security.NodeIdentity.Create(tmp.Sub("other"), "lab-o").Id.ToString(), "lab-o", null);
+        using var index = TreeIndex.ForHome(home);
+        await using var transfers = new TransferManager(node, index, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        string file = tmp.Sub("a-file");
+        File.WriteAllText(file, "x");
+        var ex = Assert.Throws<HaulException>(() => transfers.Start(new TransferRequest(TransferKind.Pull, "lab-o", "folder", file), null));
+        Assert.Equal(ErrorCode.Usage, ex.Code);
+        Assert.Contains("is a file", ex.Message, StringComparison.Ordinal);
+    }
 }
