@@ -32,7 +32,11 @@ internal static class Cli
             return (int)ErrorCode.Usage;
         }
 
-        return await parsed.InvokeAsync().ConfigureAwait(false);
+        // System.CommandLine 2.0.0 leaves ProcessTerminationTimeout null (dotnet/command-line-api#2739), so
+        // Ctrl-C killed the process outright: no "cancelled" line, a job run's history left open, temporary
+        // files left behind. With a timeout the commands' token is cancelled and they wind down (serve's
+        // transfers take up to 10 s).
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) }).ConfigureAwait(false);
     }
 
     public static RootCommand BuildRoot()

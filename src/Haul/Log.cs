@@ -79,6 +79,9 @@ internal static partial class Log
     [LoggerMessage(70, LogLevel.Information, "transfer {Id} ({Kind} with {Peer}) {State}")]
     public static partial void TransferEnded(ILogger logger, string id, string kind, string peer, string state);
 
+    [LoggerMessage(73, LogLevel.Error, "transfer {Id} ({Kind}) failed unexpectedly")]
+    public static partial void TransferCrashed(ILogger logger, Exception exception, string id, string kind);
+
     [LoggerMessage(71, LogLevel.Information, "REST API on http://{Endpoint} (bearer token in {TokenFile})")]
     public static partial void ApiServing(ILogger logger, string endpoint, string tokenFile);
 

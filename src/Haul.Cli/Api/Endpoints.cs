@@ -113,6 +113,11 @@ internal static class Endpoints
         api.MapPost("/jobs", async (HttpContext http) =>
         {
             var b = await ReadAsync<JobBody>(http).ConfigureAwait(false);
+            if ((b.Transfer is null) == (b.Command is null))
+            {
+                throw new HaulException(ErrorCode.Usage, b.Transfer is null ? "a job needs \"transfer\" (a transfer body) or \"command\" (a haul argument list)" : "a job takes \"transfer\" or \"command\", not both", "e.g. \"transfer\": {\"kind\": \"sync\", \"path\": \"/data/new\", \"destination\": \"hub:incoming\"}");
+            }
+
             string[] argv = b.Command ?? [];
             var job = b.Transfer is { } t
                 ? JobFactory.Create(Required(b.Name, "name"), [], () => ToRequest(ctx, t), b.Every, b.Watch, DateTimeOffset.Now)
@@ -164,6 +169,17 @@ internal static class Endpoints
             ? null
             : Transfer.Congestion.RatePolicy.Parse(b.Mode, b.MinRate, b.MaxRate, ctx.Node.DefaultRatePolicy, "/openapi.json");
         var kind = TransferNames.ParseKind(b.Kind);
+
+        // An option the kind does not take is refused, not ignored: a "dryRun" send really sent.
+        string? unused = !kind.BetweenEnds() && (b.DryRun is not null || b.Checksum is not null || b.Exclude is not null || b.Include is not null) ? "dryRun, checksum, exclude and include"
+            : b.Conflict is not null && kind != TransferKind.Bisync ? "conflict"
+            : b.Checksum is not null && kind == TransferKind.Bisync ? "checksum"
+            : null;
+        if (unused is not null)
+        {
+            throw new HaulException(ErrorCode.Usage, $"a {kind.Wire()} does not take {unused}", kind.BetweenEnds() ? "conflict is bisync's; checksum is sync's, copy's and check's" : "they apply to sync, copy, check and bisync; leave them out of a send or pull");
+        }
+
         var request = new TransferRequest(kind, kind.BetweenEnds() ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
         var filter = new FilterSpec { Exclude = b.Exclude ?? [], Include = b.Include ?? [] };
         return kind switch

@@ -16,9 +16,15 @@ internal static class CommandSpecs
     /// <summary>The request <paramref name="argv"/> names (e.g. ["sync", "/data/new", "s3://bucket/in", "--exclude", "*.tmp"]); send's rate flags apply on top of <paramref name="defaults"/>.</summary>
     public static TransferRequest FromArgv(IReadOnlyList<string> argv, RatePolicy defaults)
     {
+        // A null element comes from JSON (the API's "command", or a damaged jobs row), never from a shell.
+        if (argv.Any(a => a is null))
+        {
+            throw new HaulException(ErrorCode.Usage, "the job's command has a null element", "give every element of the command as a string");
+        }
+
         if (argv.Count == 0 || !Verbs.Contains(argv[0]))
         {
-            throw new HaulException(ErrorCode.Usage, $"a job runs one of {string.Join(", ", Verbs)}, not '{(argv.Count == 0 ? string.Empty : argv[0])}'", "write the command after --, e.g. -- sync /data/new hub:incoming");
+            throw new HaulException(ErrorCode.Usage, $"a job runs one of {string.Join(", ", Verbs)}, not '{(argv.Count == 0 ? string.Empty : Security.Printable.Of(argv[0], 80))}'", "write the command after --, e.g. -- sync /data/new hub:incoming");
         }
 
         // A job runs as this node: '@FILE' (a response file, expanded by the parser) read local files
@@ -36,7 +42,7 @@ internal static class CommandSpecs
         var pr = root.Parse([.. argv], new System.CommandLine.ParserConfiguration { ResponseFileTokenReplacer = null });
         if (pr.Errors.Count > 0)
         {
-            throw new HaulException(ErrorCode.Usage, $"the job's command does not parse: {pr.Errors[0].Message}", $"try it by hand first: haul {string.Join(' ', argv)}");
+            throw new HaulException(ErrorCode.Usage, $"the job's command does not parse: {Security.Printable.Of(pr.Errors[0].Message, 200)}", $"try it by hand first: haul {Security.Printable.Of(string.Join(' ', argv), 200)}");
         }
 
         return argv[0] switch

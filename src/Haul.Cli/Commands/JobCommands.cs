@@ -38,6 +38,28 @@ internal static class JobCommands
     internal static Job Build(string name, string[] argv, string? every, string? watch, DateTimeOffset now, Transfer.Congestion.RatePolicy defaults) =>
         JobFactory.Create(name, argv, () => CommandSpecs.FromArgv(argv, defaults), every, watch, now);
 
+    /// <summary>
+    /// The command with its local ends (and filter files, backup folder) made absolute: typed relative to
+    /// the shell's folder, they would otherwise be read from whatever folder 'haul serve' runs in (/ under
+    /// systemd), and a sync would mirror into, and delete in, a folder the user never named.
+    /// </summary>
+    internal static string[] Anchor(string[] argv, Operations.TransferRequest spec)
+    {
+        static bool Relative(string? p) => !string.IsNullOrEmpty(p) && !p.StartsWith("s3://", StringComparison.Ordinal) && !SyncEnds.IsPeer(p, out _, out _) && !Path.IsPathFullyQualified(p);
+        string?[] ends = spec.Kind == Operations.TransferKind.Send ? [spec.Path] : [spec.Path, spec.Destination];
+        var local = ends.Where(Relative).ToHashSet(StringComparer.Ordinal);
+        string[] pathFlags = ["--exclude-from", "--include-from", "--backup-dir"];
+        var result = new string[argv.Length];
+        for (int i = 0; i < argv.Length; i++)
+        {
+            string a = argv[i];
+            bool isPath = i > 0 && !a.StartsWith('-') && (local.Contains(a) || pathFlags.Contains(argv[i - 1]));
+            result[i] = isPath && Relative(a) ? Path.GetFullPath(a) : a;
+        }
+
+        return result;
+    }
+
     /// <summary>The job store of a home, with jobs saved as command lines by older versions given their spec.</summary>
     internal static JobStore OpenStore(string home)
     {
@@ -69,7 +91,15 @@ internal static class JobCommands
         {
             var now = DateTimeOffset.Now;
             string home = Cli.HomeOf(pr);
-            var job = Build(pr.GetValue(name)!, pr.GetValue(command)!, pr.GetValue(every), pr.GetValue(watch), now, DefaultPolicy(home));
+            var policy = DefaultPolicy(home);
+            string[] argv = pr.GetValue(command)!;
+            var job = Build(pr.GetValue(name)!, argv, pr.GetValue(every), pr.GetValue(watch), now, policy);
+            string[] anchored = Anchor(argv, job.Spec!);
+            if (!anchored.SequenceEqual(argv))
+            {
+                job = Build(job.Name, anchored, pr.GetValue(every), pr.GetValue(watch), now, policy);
+            }
+
             using var store = OpenStore(home);
             store.Add(job);
             Console.Error.WriteLine(job.Every is null ? $"job '{job.Name}' added: runs when {job.WatchPath} changes" : $"job '{job.Name}' added: next run {job.NextRun:yyyy-MM-dd HH:mm:ss zzz}");
@@ -89,7 +119,7 @@ internal static class JobCommands
             {
                 Console.Out.WriteLine(pr.GetValue(json)
                     ? Json.Line(("name", j.Name), ("command", string.Join(' ', j.Command)), ("every", j.Every), ("watch", j.WatchPath), ("paused", j.Paused), ("nextRun", j.NextRun?.ToString("o")), ("lastRun", j.LastRun?.ToString("o")), ("lastExitCode", j.LastExitCode), ("lastMessage", j.LastMessage))
-                    : $"{j.Name,-16} {(j.Paused ? "paused " : string.Empty)}{(j.Every is not null ? $"every '{j.Every}'" : $"watch {j.WatchPath}")}  next {j.NextRun?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss") ?? "-"}  last {(j.LastRun is null ? "never" : $"{j.LastRun.Value.ToLocalTime():yyyy-MM-dd HH:mm:ss} exit {j.LastExitCode}")}  haul {string.Join(' ', j.Command)}");
+                    : $"{j.Name,-16} {(j.Paused ? "paused " : string.Empty)}{(j.Every is not null ? $"every '{j.Every}'" : $"watch {j.WatchPath}")}  next {j.NextRun?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss") ?? "-"}  last {(j.LastRun is null ? "never" : $"{j.LastRun.Value.ToLocalTime():yyyy-MM-dd HH:mm:ss} exit {j.LastExitCode}")}  haul {Security.Printable.Of(string.Join(' ', j.Command), 400)}");
             }
 
             return Task.FromResult(0);
@@ -110,7 +140,7 @@ internal static class JobCommands
             {
                 Console.Out.WriteLine(pr.GetValue(json)
                     ? Json.Line(("job", r.Job), ("trigger", r.Trigger), ("startedAt", r.StartedAt.ToString("o")), ("finishedAt", r.FinishedAt?.ToString("o")), ("exitCode", r.ExitCode), ("message", r.Message))
-                    : $"{r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} {r.Trigger,-8} exit {r.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}  {r.Message}");
+                    : $"{r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} {r.Trigger,-8} exit {r.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}  {Security.Printable.Of(r.Message, 1024)}");
             }
 
             return Task.FromResult(0);

@@ -18,6 +18,7 @@ internal sealed class JobScheduler : IAsyncDisposable
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<string, Task> _running = new();
     private readonly Dictionary<string, Watch> _watches = [];
+    private readonly HashSet<string> _badSchedules = [];
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
@@ -38,7 +39,7 @@ internal sealed class JobScheduler : IAsyncDisposable
     public static async Task<(int ExitCode, string Message)> RunOnceAsync(IJobStore store, Job job, string trigger, Func<Job, string, CancellationToken, Task<(int ExitCode, string Message)>> run, TimeProvider time, CancellationToken ct)
     {
         long id = store.Started(job.Name, trigger, time.GetUtcNow());
-        (int code, string msg) = (1, "interrupted");
+        (int code, string msg) = ((int)ErrorCode.Cancelled, "interrupted");
         try
         {
             (code, msg) = await run(job, trigger, ct).ConfigureAwait(false);
@@ -49,6 +50,9 @@ internal sealed class JobScheduler : IAsyncDisposable
         }
         finally
         {
+            // Kept in history and shown by 'haul job list' in a terminal: one line, bounded (a path or
+            // name in it came from whoever wrote the spec).
+            msg = Security.Printable.Of(msg, 1024);
             store.Finished(id, job.Name, time.GetUtcNow(), code, msg);
             HaulMetrics.JobFinished(code);
         }
@@ -122,7 +126,22 @@ internal sealed class JobScheduler : IAsyncDisposable
 
             if (job.Every is not null)
             {
-                var schedule = Schedule.Parse(job.Every);
+                Schedule schedule;
+                try
+                {
+                    schedule = Schedule.Parse(job.Every);
+                }
+                catch (HaulException ex)
+                {
+                    // A damaged or edited row: this job does not run, the others still do (said once).
+                    if (_badSchedules.Add(job.Name + "\n" + job.Every))
+                    {
+                        Log.JobSchedulerError(_log, $"job '{job.Name}': {ex.Message}");
+                    }
+
+                    continue;
+                }
+
                 if (job.NextRun is null)
                 {
                     _store.SetNextRun(job.Name, schedule.Next(now));

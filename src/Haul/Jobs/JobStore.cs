@@ -9,6 +9,13 @@ namespace Haul.Jobs;
 /// </summary>
 internal sealed class JobStore : IJobStore
 {
+    /// <summary>
+    /// The jobs' columns, bounded: the scheduler reads every row twice a second, so a damaged or edited
+    /// row with a huge spec or command is read as none (the job then fails with the reason) instead of
+    /// being parsed on every tick, and a last message is cut.
+    /// </summary>
+    private const string SelectJobs = "SELECT name, CASE WHEN length(command) <= 65536 THEN command ELSE '[]' END AS command, every, watch_path, paused, next_run, last_run, last_exit, substr(last_message, 1, 4096) AS last_message, created_at, CASE WHEN length(spec) <= 1048576 THEN spec END AS spec FROM jobs";
+
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();
 
@@ -68,7 +75,7 @@ internal sealed class JobStore : IJobStore
     {
         lock (_lock)
         {
-            return Query("SELECT * FROM jobs WHERE name=$n", ("$n", name)).FirstOrDefault();
+            return Query(SelectJobs + " WHERE name=$n", ("$n", name)).FirstOrDefault();
         }
     }
 
@@ -78,7 +85,7 @@ internal sealed class JobStore : IJobStore
     {
         lock (_lock)
         {
-            return Query("SELECT * FROM jobs ORDER BY name");
+            return Query(SelectJobs + " ORDER BY name");
         }
     }
 
@@ -180,7 +187,7 @@ internal sealed class JobStore : IJobStore
             string? S(string col) => r.IsDBNull(r.GetOrdinal(col)) ? null : r.GetString(r.GetOrdinal(col));
             list.Add(new Job(
                 r.GetString(r.GetOrdinal("name")),
-                JsonSerializer.Deserialize(r.GetString(r.GetOrdinal("command")), JobJson.Default.StringArray) ?? [],
+                ReadCommand(r.GetString(r.GetOrdinal("command"))),
                 S("every"),
                 S("watch_path"),
                 L("paused") == 1,
@@ -193,6 +200,19 @@ internal sealed class JobStore : IJobStore
         }
 
         return list;
+    }
+
+    /// <summary>A stored command line; one that does not read (a damaged row) is shown as none, and the job is still listed.</summary>
+    private static string[] ReadCommand(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, JobJson.Default.StringArray) ?? [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
     }
 
     private int Exec(string sql, params (string Name, object? Value)[] ps)

@@ -159,7 +159,7 @@ internal sealed partial class HaulNode : IDisposable
 
     public PeerRecord ResolvePeer(string nameOrId)
     {
-        return Store.FindPeer(nameOrId) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{nameOrId}'", "list peers with 'haul peer list'; add one with 'haul peer add NODEID HOST:PORT --name NAME' or 'haul join TOKEN'");
+        return Store.FindPeer(nameOrId) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{Security.Printable.Of(nameOrId, 80)}'", "list peers with 'haul peer list'; add one with 'haul peer add NODEID HOST:PORT --name NAME' or 'haul join TOKEN'");
     }
 
     /// <summary>A send as every surface asks for it: the request's path to its peer, with its transport and pacing (the node's default policy when it names none).</summary>

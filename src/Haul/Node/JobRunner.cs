@@ -40,6 +40,7 @@ internal static class JobRunner
 
         try
         {
+            TransferManager.CheckShape(job.Spec);
             using var index = Sync.TreeIndex.ForHome(home);
             var outcome = await TransferRunners.RunAsync(new SyncContext(home, index, null), job.Spec, _ => { }, ct).ConfigureAwait(false);
             return (0, outcome.Summary);

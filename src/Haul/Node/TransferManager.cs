@@ -207,8 +207,31 @@ internal sealed class TransferManager : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>
+    /// What every request must hold before it runs, whatever its source (an API body, a job's stored
+    /// spec, which may be damaged or edited): no NUL in a path or name (the OS cannot take one), and
+    /// filters with no null lists or patterns.
+    /// </summary>
+    public static void CheckShape(TransferRequest r)
+    {
+        string?[] texts = [r.Peer, r.Path, r.Destination, r.Sync?.Source, r.Sync?.Dest, r.Sync?.BackupDir, r.Bisync?.Path1, r.Bisync?.Path2];
+        if (r.Peer is null || r.Path is null || texts.Any(t => t is not null && t.Contains('\0', StringComparison.Ordinal)))
+        {
+            throw new HaulException(ErrorCode.Usage, "a path or peer in the transfer is missing or contains a NUL character", "give paths and names as plain text");
+        }
+
+        foreach (var f in new[] { r.Sync is null ? FilterSpec.None : r.Sync.Filter, r.Bisync is null ? FilterSpec.None : r.Bisync.Filter })
+        {
+            if (f is null || new[] { f.Exclude, f.Include, f.ExcludeFrom, f.IncludeFrom }.Any(l => l is null || l.Any(p => p is null || p.Contains('\0', StringComparison.Ordinal))))
+            {
+                throw new HaulException(ErrorCode.Usage, "a filter list in the transfer is missing or has a null or NUL pattern", "give each pattern as a string");
+            }
+        }
+    }
+
     private void Validate(TransferRequest r)
     {
+        CheckShape(r);
         if (r.Kind.BetweenEnds())
         {
             if (string.IsNullOrWhiteSpace(r.Path) || string.IsNullOrWhiteSpace(r.Destination))
@@ -227,7 +250,7 @@ internal sealed class TransferManager : IAsyncDisposable
         _node.ResolvePeer(r.Peer);
         if (r.Kind == TransferKind.Send && !File.Exists(r.Path) && !Directory.Exists(r.Path))
         {
-            throw new HaulException(ErrorCode.PathNotFound, $"no such file or folder: {r.Path}", "give an absolute path on the node's machine");
+            throw new HaulException(ErrorCode.PathNotFound, $"no such file or folder: {Security.Printable.Of(r.Path, 200)}", "give an absolute path on the node's machine");
         }
 
         if (r.Kind == TransferKind.Pull)
@@ -235,6 +258,11 @@ internal sealed class TransferManager : IAsyncDisposable
             if (string.IsNullOrWhiteSpace(r.Destination) || !System.IO.Path.IsPathFullyQualified(r.Destination))
             {
                 throw new HaulException(ErrorCode.Usage, "a pull needs an absolute destination folder", "set \"destination\" to e.g. /data/incoming");
+            }
+
+            if (File.Exists(r.Destination))
+            {
+                throw new HaulException(ErrorCode.Usage, $"destination {Security.Printable.Of(r.Destination, 200)} is a file; a pull copies into a folder", "set \"destination\" to a folder (it is created if missing)");
             }
         }
     }
@@ -366,6 +394,19 @@ internal sealed class TransferManager : IAsyncDisposable
                 {
                     e.State = TransferState.Failed;
                     e.Error = new HaulException(ErrorCode.Internal, ex.Message, "check the node's log");
+                }
+
+                Interlocked.Increment(ref _failed);
+            }
+            catch (Exception ex)
+            {
+                // Any other failure (a bug, a request the checks let through) still ends the transfer:
+                // left alone it faulted the task unobserved and the transfer stayed "running" for ever.
+                Log.TransferCrashed(_log, ex, e.Id, e.Request.Kind.Wire());
+                lock (e)
+                {
+                    e.State = TransferState.Failed;
+                    e.Error = new HaulException(ErrorCode.Internal, $"the transfer failed unexpectedly ({ex.GetType().Name})", "check the node's log, and report it");
                 }
 
                 Interlocked.Increment(ref _failed);

@@ -96,6 +96,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 }
                 else if (action.Kind == SyncActionKind.Delete)
                 {
+                    _stats.PlannedDeletes++;
                     deletes.Add(action);
                 }
 

@@ -12,6 +12,9 @@ internal sealed class SyncStats
 
     public long PlannedBytes;
 
+    /// <summary>Files only in the destination that a sync deletes (or, in a dry run, would delete).</summary>
+    public long PlannedDeletes;
+
     /// <summary>Bytes copied so far, counted as they are read (a large file moves this while it copies).</summary>
     public long BytesMoved;
     public long CopiedBytes;

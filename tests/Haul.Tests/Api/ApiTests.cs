@@ -282,6 +282,39 @@ public sealed class ApiTests
         var badJob = await n.Api.PostAsync("/api/v1/jobs", Json("""{"name":"x","every":"0 2 * * *","command":["rm","-rf","/"]}"""));
         Assert.Equal(HttpStatusCode.BadRequest, badJob.StatusCode);
 
+        // Hostile job bodies: a null in the command (was a 500 with no body), both a transfer and a
+        // command (the transfer silently won), neither; each a 400 with the usage code, nothing saved.
+        foreach (string hostile in new[]
+        {
+            $$"""{"name":"h1","every":"1h","command":["sync",null,"{{mirror}}"]}""",
+            $$"""{"name":"h2","every":"1h","command":["sync","{{data}}","{{mirror}}"],"transfer":{"kind":"copy","path":"{{data}}","destination":"{{mirror}}"} }""",
+            """{"name":"h3","every":"1h"}""",
+        })
+        {
+            var refused = await n.Api.PostAsync("/api/v1/jobs", Json(hostile));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal((int)ErrorCode.Usage, (await Body(refused)).GetProperty("code").GetInt32());
+        }
+
+        // An option the kind does not take is refused, not ignored (a "dryRun" send really sent).
+        foreach (string unused in new[]
+        {
+            $$"""{"kind":"send","peer":"lab-b","path":"{{data}}","dryRun":true}""",
+            $$"""{"kind":"pull","peer":"lab-b","path":"datasets","destination":"{{mirror}}","exclude":["*.tmp"]}""",
+            $$"""{"kind":"sync","path":"{{data}}","destination":"{{mirror}}","conflict":"path1"}""",
+        })
+        {
+            var refused = await n.Api.PostAsync("/api/v1/transfers", Json(unused));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("does not take", (await Body(refused)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        // An unknown peer's name comes back bounded and printable, not as the caller sent it.
+        var ghost = await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"send","path":"{{data}}","peer":"{{new string('p', 100_000)}}\u001b[2J"}""")));
+        Assert.Equal((int)ErrorCode.UnknownPeer, ghost.GetProperty("code").GetInt32());
+        Assert.True(ghost.GetProperty("detail").GetString()!.Length < 300);
+        Assert.Single((await Body(await n.Api.GetAsync("/api/v1/jobs"))).EnumerateArray());
+
         var run = await Body(await n.Api.PostAsync("/api/v1/jobs/nightly/run", null));
         Assert.Equal(0, run.GetProperty("exitCode").GetInt32());
         Assert.True(File.Exists(Path.Combine(mirror, "x.bin")));
