@@ -128,7 +128,8 @@ internal static class ApiCommands
         double pct = t.GetProperty("percent").GetDouble();
         double rate = t.GetProperty("rateBytesPerSec").GetDouble();
         string err = t.GetProperty("error").ValueKind == JsonValueKind.String ? "  " + t.GetProperty("error").GetString() : string.Empty;
-        return $"{t.GetProperty("id").GetString(),-16} {t.GetProperty("kind").GetString(),-4} {t.GetProperty("peer").GetString(),-12} {state,-9} {pct,5:0.0}%  {Units.Bytes(t.GetProperty("bytesDone").GetInt64())}/{Units.Bytes(t.GetProperty("bytesTotal").GetInt64())}  {(rate > 0 ? Units.Bytes((long)rate) + "/s" : string.Empty)}  {t.GetProperty("path").GetString()}{err}";
+        string eta = t.TryGetProperty("etaSeconds", out var e) && e.ValueKind == JsonValueKind.Number ? $"ETA {Units.Duration(e.GetDouble())}  " : string.Empty;
+        return $"{t.GetProperty("id").GetString(),-16} {t.GetProperty("kind").GetString(),-4} {t.GetProperty("peer").GetString(),-12} {state,-9} {pct,5:0.0}%  {Units.Bytes(t.GetProperty("bytesDone").GetInt64())}/{Units.Bytes(t.GetProperty("bytesTotal").GetInt64())}  {(rate > 0 ? Units.Bytes((long)rate) + "/s" : string.Empty)}  {eta}{t.GetProperty("path").GetString()}{err}";
     }
 
     private static void RequireNode(string home)

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using Haul.Operations;
 using Haul.Sync;
 
 namespace Haul.Node;
@@ -7,13 +7,13 @@ namespace Haul.Node;
 /// Turns what the user typed into an end, as rclone reads remotes: "s3://bucket/prefix" is object
 /// storage, "name:path" (no leading '/' or '.') is a peer's folder, anything else a local path.
 /// </summary>
-internal static partial class SyncEnds
+internal static class SyncEnds
 {
     public static bool IsPeer(string spec, out string peer, out string path)
     {
-        var m = PeerSpec().Match(spec);
-        (peer, path) = m.Success ? (m.Groups[1].Value, m.Groups[2].Value) : (string.Empty, string.Empty);
-        return m.Success && !spec.StartsWith("s3:", StringComparison.Ordinal);
+        var e = string.IsNullOrEmpty(spec) ? null : Operations.EndSpec.Parse(spec);
+        (peer, path) = e is { Kind: Operations.EndKind.Peer } ? (e.Peer, e.Path) : (string.Empty, string.Empty);
+        return e is { Kind: Operations.EndKind.Peer };
     }
 
     /// <summary>
@@ -22,27 +22,23 @@ internal static partial class SyncEnds
     /// </summary>
     public static async Task<ISyncEnd> OpenAsync(string spec, ITreeIndex index, S3Config s3, string home, HaulNode? node, bool write, CancellationToken ct)
     {
-        if (spec.StartsWith("s3://", StringComparison.Ordinal))
+        var end = EndSpec.Parse(spec);
+        switch (end.Kind)
         {
-            return S3End.Open(spec, s3, index);
+            case EndKind.S3:
+                return S3End.Open(spec, s3, index);
+            case EndKind.Peer when node is not null:
+                return await PeerEnd.OpenAsync(node, end.Peer, end.Path, write, spec, ct).ConfigureAwait(false);
+            case EndKind.Peer:
+                if (!Security.NodeIdentity.Exists(home))
+                {
+                    throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{end.Peer}:' (this node has no peers yet, and it is not s3://)", "run 'haul init' and pair with 'haul peer add' or 'haul join'; write ./" + spec + " for a local path with ':'");
+                }
+
+                return await PeerEnd.OpenAsync(home, end.Peer, end.Path, write, spec, ct).ConfigureAwait(false);
+            default:
+                return new LocalEnd(spec, index);
         }
-
-        if (IsPeer(spec, out string peer, out string path))
-        {
-            if (node is not null)
-            {
-                return await PeerEnd.OpenAsync(node, peer, path, write, spec, ct).ConfigureAwait(false);
-            }
-
-            if (!Security.NodeIdentity.Exists(home))
-            {
-                throw new HaulException(ErrorCode.UnknownPeer, $"unknown remote '{peer}:' (this node has no peers yet, and it is not s3://)", "run 'haul init' and pair with 'haul peer add' or 'haul join'; write ./" + spec + " for a local path with ':'");
-            }
-
-            return await PeerEnd.OpenAsync(home, peer, path, write, spec, ct).ConfigureAwait(false);
-        }
-
-        return new LocalEnd(spec, index);
     }
 
     /// <summary>Refuses local ends that overlap (a sync into its own source would copy or delete itself).</summary>
@@ -66,6 +62,4 @@ internal static partial class SyncEnds
     private static bool Inside(string inner, string outer) =>
         inner == outer || inner.StartsWith(outer + "/", StringComparison.Ordinal);
 
-    [GeneratedRegex("^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):(.*)$", RegexOptions.CultureInvariant)]
-    private static partial Regex PeerSpec();
 }

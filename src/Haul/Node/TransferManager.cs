@@ -30,7 +30,8 @@ internal sealed record TransferView(
     int? ErrorCode,
     string? Error,
     string? Fix,
-    string? Summary = null);
+    string? Summary = null,
+    double? EtaSeconds = null);
 
 /// <summary>
 /// Runs transfers inside the node for its clients: start (with idempotency keys, so a retried POST
@@ -481,7 +482,8 @@ internal sealed class TransferManager : IAsyncDisposable
                     Id, Request.Kind.Wire(), Request.Peer, Request.Path, Request.Destination, State.Wire(), State == TransferState.Done ? "done" : Phase.Wire(),
                     done, total, filesDone, filesTotal, State == TransferState.Running ? p?.RateBytesPerSec ?? 0 : 0, pct, CreatedAt, FinishedAt,
                     Result?.Mode ?? Mode, Result?.Receipt.ManifestHash.ToHex(), Result?.ChunkBytesSent ?? 0, Result?.ReusedBytes ?? 0,
-                    Error is null ? null : (int)Error.Code, Error?.Message, Error?.Hint, Summary);
+                    Error is null ? null : (int)Error.Code, Error?.Message, Error?.Hint, Summary,
+                    State == TransferState.Running && p is { RateBytesPerSec: > 0 } && total > done && p.Phase != TransferPhase.Scan ? Math.Round((total - done) / p.RateBytesPerSec, 1) : null);
             }
         }
     }

@@ -91,8 +91,19 @@ internal sealed record SyncRequest(SyncMode Mode, string Source, string Dest)
 
     public S3Config S3 => new(S3Endpoint, S3Region, S3Profile, null, null);
 
-    /// <summary>The runner's options, checked: a bad flag fails here, before either end is opened.</summary>
-    public SyncOptions ToOptions() => new()
+    /// <summary>The source as parsed (a one-line error for an end that cannot be one).</summary>
+    public EndSpec SourceEnd => EndSpec.Parse(Source);
+
+    public EndSpec DestEnd => EndSpec.Parse(Dest);
+
+    /// <summary>The runner's options, checked: a bad end or flag fails here, before either end is opened.</summary>
+    public SyncOptions ToOptions()
+    {
+        _ = (SourceEnd, DestEnd);
+        return Options();
+    }
+
+    private SyncOptions Options() => new()
     {
         Mode = Mode,
         DryRun = DryRun && Mode != SyncMode.Check,
@@ -131,6 +142,8 @@ internal sealed record BisyncRequest(string Path1, string Path2)
 
     public void Validate()
     {
+        _ = (EndSpec.Parse(Path1), EndSpec.Parse(Path2));
+
         if (MaxDeletePercent is < 0 or > 100 || double.IsNaN(MaxDeletePercent))
         {
             throw new HaulException(ErrorCode.Usage, $"max-delete {MaxDeletePercent} is not a percentage", "give 0 to 100");

@@ -466,6 +466,8 @@ public sealed class ApiTests
         }
 
         Assert.True(moving[^1].E.GetProperty("bytesDone").GetInt64() > moving[0].E.GetProperty("bytesDone").GetInt64(), "the byte count did not grow");
+        Assert.Contains(moving, x => x.E.GetProperty("etaSeconds").ValueKind == JsonValueKind.Number && x.E.GetProperty("etaSeconds").GetDouble() > 0);
+        Assert.True(mine[^1].E.GetProperty("etaSeconds").ValueKind == JsonValueKind.Null, "a finished transfer has no ETA");
     }
 
     /// <summary>Processes whose parent is <paramref name="pid"/> (from /proc).</summary>

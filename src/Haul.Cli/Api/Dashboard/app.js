@@ -106,7 +106,7 @@ function renderTransfers() {
     const state = el("td", { className: "state-" + t.state, title: t.error ? t.error + (t.fix ? " — " + t.fix : "") : "" }, t.state + (t.state === "running" && t.phase !== "transfer" ? ` (${t.phase})` : ""));
     state.dataset.state = t.state;
     return el("tr", { id: "tr-" + t.id }, el("td", { className: "mono" }, t.id), el("td", {}, t.kind), el("td", {}, t.peer || "—"),
-      el("td", { className: "mono" }, t.path), state, el("td", {}, bar, el("div", { className: "muted" }, `${bytes(t.bytesDone)} of ${bytes(t.bytesTotal)}`)),
+      el("td", { className: "mono" }, t.path), state, el("td", {}, bar, el("div", { className: "muted" }, `${bytes(t.bytesDone)} of ${bytes(t.bytesTotal)}` + (t.etaSeconds != null ? ` · ${Math.ceil(t.etaSeconds)} s left` : ""))),
       el("td", { className: "num" }, t.rateBytesPerSec > 0 ? bytes(t.rateBytesPerSec) + "/s" : ""), actions);
   }));
 }
