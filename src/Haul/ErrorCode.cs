@@ -40,4 +40,7 @@ public enum ErrorCode
 
     /// <summary>The same manifest is already being received (into the same place, or from the same peer): retry when it ends.</summary>
     TransferBusy = 27,
+
+    /// <summary>Another 'haul serve' already runs on this home (its PID and addresses are named).</summary>
+    NodeAlreadyRunning = 28,
 }

@@ -64,6 +64,7 @@ internal static class ApiHost
         var bound = IPEndPoint.Parse(new Uri(server.Address).Authority);
         ctx.Endpoint = bound;
         node.Store.SetMeta("api", bound.ToString());
+        host.Announce(bound.ToString());
         Log.ApiServing(log, bound.ToString(), ApiToken.PathFor(home));
         if (!IPAddress.IsLoopback(bound.Address))
         {

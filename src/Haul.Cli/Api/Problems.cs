@@ -19,7 +19,7 @@ internal static class Problems
         ErrorCode.UnknownPeer or ErrorCode.PathNotFound or ErrorCode.UnknownFolder => StatusCodes.Status404NotFound,
         ErrorCode.PermissionDenied or ErrorCode.UnsafePath => StatusCodes.Status403Forbidden,
         ErrorCode.BadToken => StatusCodes.Status401Unauthorized,
-        ErrorCode.AlreadyInitialized or ErrorCode.TransferBusy => StatusCodes.Status409Conflict,
+        ErrorCode.AlreadyInitialized or ErrorCode.TransferBusy or ErrorCode.NodeAlreadyRunning => StatusCodes.Status409Conflict,
         ErrorCode.PeerUnreachable or ErrorCode.PeerWentAway or ErrorCode.NotTrusted or ErrorCode.ObjectStore => StatusCodes.Status502BadGateway,
         ErrorCode.DiskFull => StatusCodes.Status507InsufficientStorage,
         ErrorCode.NodeNotRunning => StatusCodes.Status503ServiceUnavailable,

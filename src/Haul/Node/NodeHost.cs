@@ -12,8 +12,11 @@ namespace Haul.Node;
 /// </summary>
 internal sealed class NodeHost : IAsyncDisposable
 {
-    private NodeHost(HaulNode node, ITreeIndex index, NodeServer server, IJobStore jobs, JobScheduler scheduler, TransferManager transfers)
+    private readonly ServeLock _lock;
+
+    private NodeHost(ServeLock serveLock, HaulNode node, ITreeIndex index, NodeServer server, IJobStore jobs, JobScheduler scheduler, TransferManager transfers)
     {
+        _lock = serveLock;
         Node = node;
         Index = index;
         Server = server;
@@ -46,11 +49,13 @@ internal sealed class NodeHost : IAsyncDisposable
     public static NodeHost Start(string home, ServeOptions options, ILoggerFactory loggers, Func<IReadOnlyList<string>, Transfer.Congestion.RatePolicy, Operations.TransferRequest>? readCommand = null)
     {
         var node = HaulNode.Open(home, loggers);
+        ServeLock? serveLock = null;
         TreeIndex? index = null;
         NodeServer? server = null;
         JobStore? jobs = null;
         try
         {
+            serveLock = ServeLock.Acquire(home);
             index = TreeIndex.ForHome(home);
             server = node.CreateServer(options);
             jobs = new JobStore(HaulHome.DatabasePath(home));
@@ -62,18 +67,23 @@ internal sealed class NodeHost : IAsyncDisposable
             var transfers = new TransferManager(node, index, loggers.CreateLogger("haul.transfers"));
             var scheduler = new JobScheduler(jobs, (j, _, c) => JobRunner.RunAsync(transfers, j, c), TimeProvider.System, loggers.CreateLogger("haul.jobs"));
             server.Start();
+            serveLock.Write($"pid {Environment.ProcessId}, listening on {server.LocalEndPoint}");
             scheduler.Start();
-            return new NodeHost(node, index, server, jobs, scheduler, transfers);
+            return new NodeHost(serveLock, node, index, server, jobs, scheduler, transfers);
         }
         catch
         {
             server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             jobs?.Dispose();
             index?.Dispose();
+            serveLock?.Dispose();
             node.Dispose();
             throw;
         }
     }
+
+    /// <summary>Names the API address too in what a refused second serve on this home is told.</summary>
+    public void Announce(string api) => _lock.Write($"pid {Environment.ProcessId}, listening on {Server.LocalEndPoint}, API http://{api}");
 
     /// <summary>Runs a job now (the API's run, a manual trigger), recorded in its history like a scheduled run.</summary>
     public Task<(int ExitCode, string Message)> RunJobAsync(Job job, string trigger, CancellationToken ct) =>
@@ -88,5 +98,6 @@ internal sealed class NodeHost : IAsyncDisposable
         Jobs.Dispose();
         Index.Dispose();
         Node.Dispose();
+        _lock.Dispose();
     }
 }
