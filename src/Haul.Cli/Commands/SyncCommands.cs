@@ -55,7 +55,7 @@ internal static class SyncCommands
                 var request = ToBisyncRequest(pr);
                 string home = Cli.HomeOf(pr);
                 using var index = TreeIndex.ForHome(home);
-                string nodeName = Security.NodeIdentity.Exists(home) ? ReadNodeName(home) : Environment.MachineName;
+                string nodeName = HaulNode.NameAt(home);
                 using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
                 var outcome = await SyncOperations.BisyncAsync(request, new SyncContext(home, index, null), nodeName, log, request.DryRun ? a => PrintBisyncPlan(a, json) : null, null, ct).ConfigureAwait(false);
                 var s = outcome.Stats;
@@ -87,12 +87,6 @@ internal static class SyncCommands
         };
         request.Validate();
         return request;
-    }
-
-    private static string ReadNodeName(string home)
-    {
-        using var node = HaulNode.Open(home);
-        return node.Name;
     }
 
     private static void PrintBisyncPlan(BisyncAction a, bool json)
@@ -136,11 +130,11 @@ internal static class SyncCommands
     {
         bool json = pr.GetValue(Json);
         var request = ToRequest(pr, mode);
-        _ = request.ToOptions();
+        var options = request.ToOptions();
         string home = Cli.HomeOf(pr);
         using var index = TreeIndex.ForHome(home);
         using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
-        var outcome = await SyncOperations.RunAsync(request, new SyncContext(home, index, null), log, request.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null, null, ct).ConfigureAwait(false);
+        var outcome = await SyncOperations.RunAsync(request, new SyncContext(home, index, null), log, request.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null, null, ct, options).ConfigureAwait(false);
         PrintSummary(outcome, json);
         outcome.ThrowIfFailed("see the log for each error, fix it and run again");
         return 0;

@@ -162,6 +162,18 @@ internal sealed partial class HaulNode : IDisposable
         return Store.FindPeer(nameOrId) ?? throw new HaulException(ErrorCode.UnknownPeer, $"unknown peer '{Security.Printable.Of(nameOrId, 80)}'", "list peers with 'haul peer list'; add one with 'haul peer add NODEID HOST:PORT --name NAME' or 'haul join TOKEN'");
     }
 
+    /// <summary>The name of the node at <paramref name="home"/> (what bisync writes into conflict copies); the machine's name before 'haul init'.</summary>
+    public static string NameAt(string home)
+    {
+        if (!Security.NodeIdentity.Exists(home))
+        {
+            return Environment.MachineName;
+        }
+
+        using var node = Open(home);
+        return node.Name;
+    }
+
     /// <summary>A send as every surface asks for it: the request's path to its peer, with its transport and pacing (the node's default policy when it names none).</summary>
     public Task<SendResult> SendAsync(Operations.SendRequest request, Action<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
         SendAsync(request.Path, request.Peer, new SendOptions { ForceTcp = request.Tcp, Rate = request.Rate ?? DefaultRatePolicy }, progress, cancellationToken);

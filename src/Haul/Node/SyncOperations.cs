@@ -55,9 +55,10 @@ internal sealed record BisyncOutcome(BisyncRequest Request, BisyncStats Stats, s
 /// </summary>
 internal static class SyncOperations
 {
-    public static async Task<SyncOutcome> RunAsync(SyncRequest request, SyncContext context, SyncLog log, Action<SyncAction>? onPlanned, Action<TransferProgress>? progress, CancellationToken ct)
+    /// <param name="options">The request's options when the caller already checked them (<see cref="SyncRequest.ToOptions"/> reads filter files); null: made here.</param>
+    public static async Task<SyncOutcome> RunAsync(SyncRequest request, SyncContext context, SyncLog log, Action<SyncAction>? onPlanned, Action<TransferProgress>? progress, CancellationToken ct, SyncOptions? options = null)
     {
-        var options = request.ToOptions();
+        options ??= request.ToOptions();
         await using var src = await SyncEnds.OpenAsync(request.Source, context.Index, request.S3, context.Home, context.Node, write: false, ct).ConfigureAwait(false);
         await using var dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct).ConfigureAwait(false);
         if (src is LocalEnd ls && dst is LocalEnd ld)

@@ -46,7 +46,7 @@ internal static class TransferRunners
 
             case TransferKind.Bisync:
             {
-                string nodeName = context.Node?.Name ?? (Security.NodeIdentity.Exists(context.Home) ? NodeName(context.Home) : Environment.MachineName);
+                string nodeName = context.Node?.Name ?? HaulNode.NameAt(context.Home);
                 var outcome = await SyncOperations.BisyncAsync(r.AsBisync(), context, nodeName, log, null, progress, ct).ConfigureAwait(false);
                 return new TransferOutcome(outcome.Summary);
             }
@@ -59,12 +59,6 @@ internal static class TransferRunners
                 return new TransferOutcome(outcome.Summary);
             }
         }
-    }
-
-    private static string NodeName(string home)
-    {
-        using var node = HaulNode.Open(home);
-        return node.Name;
     }
 
     /// <summary>peer + "folder/path" into a local folder: rclone copy semantics, nothing is deleted.</summary>
