@@ -83,6 +83,10 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                     Interlocked.Increment(ref _stats.PlannedFiles);
                     Interlocked.Add(ref _stats.PlannedBytes, action.Source!.Size);
                 }
+                else if (action.Kind == SyncActionKind.Touch && options.Mode != SyncMode.Check)
+                {
+                    Interlocked.Increment(ref _stats.PlannedTouches);
+                }
 
                 if (action.Kind == SyncActionKind.New && options.Mode == SyncMode.Sync)
                 {

@@ -15,6 +15,9 @@ internal sealed class SyncStats
     /// <summary>Files only in the destination that a sync deletes (or, in a dry run, would delete).</summary>
     public long PlannedDeletes;
 
+    /// <summary>Files whose content matches and only the time differs: a run sets it, a dry run would.</summary>
+    public long PlannedTouches;
+
     /// <summary>Bytes copied so far, counted as they are read (a large file moves this while it copies).</summary>
     public long BytesMoved;
     public long CopiedBytes;

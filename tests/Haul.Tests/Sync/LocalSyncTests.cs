@@ -86,6 +86,20 @@ public sealed class LocalSyncTests
     }
 
     [Fact]
+    public async Task DryRunSummary_CountsTimeOnlyDifferences()
+    {
+        // The plan listed "touch b" but the summary said "would copy 0, would delete 0, 1 unchanged" (issue 20).
+        using var tmp = new TempDir();
+        string src = tmp.Sub("src"), dst = tmp.Sub("dst");
+        Trees.WriteRandom(Path.Combine(src, "b.bin"), 1000, 1);
+        Assert.Equal(0, (await Run(tmp, "sync", src, dst)).Code);
+        File.SetLastWriteTimeUtc(Path.Combine(src, "b.bin"), new DateTime(2022, 2, 2, 0, 0, 0, DateTimeKind.Utc));
+        var r = await Run(tmp, "sync", src, dst, "--dry-run");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("would set times on 1", r.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SameContentNewTime_OnlySetsTheTime_AndChecksumCatchesSameSizeEdits()
     {
         using var tmp = new TempDir();
