@@ -302,6 +302,9 @@ public sealed class ApiTests
             $$"""{"kind":"send","peer":"lab-b","path":"{{data}}","dryRun":true}""",
             $$"""{"kind":"pull","peer":"lab-b","path":"datasets","destination":"{{mirror}}","exclude":["*.tmp"]}""",
             $$"""{"kind":"sync","path":"{{data}}","destination":"{{mirror}}","conflict":"path1"}""",
+            $$"""{"kind":"copy","path":"{{data}}","destination":"{{mirror}}","deleteExcluded":true}""",
+            $$"""{"kind":"check","path":"{{data}}","destination":"{{mirror}}","ignoreExisting":true}""",
+            $$"""{"kind":"send","peer":"lab-b","path":"{{data}}","filter":["- *"]}""",
         })
         {
             var refused = await n.Api.PostAsync("/api/v1/transfers", Json(unused));
@@ -330,6 +333,13 @@ public sealed class ApiTests
         string cid = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"copy","path":"{{data}}","destination":"{{copyTo}}"}""")))).GetProperty("id").GetString()!;
         await WaitForState(n.Api, cid, "done");
         Assert.True(File.Exists(Path.Combine(copyTo, "x.bin")));
+
+        // rclone's flags travel in the body: a filter rule leaves x.bin out, and deleteExcluded removes it.
+        File.WriteAllText(Path.Combine(copyTo, "x.tmp"), "extra");
+        string did = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{data}}","destination":"{{copyTo}}","filter":["- x.bin"],"deleteExcluded":true,"sizeOnly":true}""")))).GetProperty("id").GetString()!;
+        await WaitForState(n.Api, did, "done");
+        Assert.False(File.Exists(Path.Combine(copyTo, "x.bin")), "an excluded file is deleted with deleteExcluded");
+        Assert.False(File.Exists(Path.Combine(copyTo, "x.tmp")));
         string fid = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{data}}","destination":"nobody:f/x"}""")))).GetProperty("id").GetString()!;
         var failed = await WaitForState(n.Api, fid, "failed");
         Assert.Equal(10, failed.GetProperty("errorCode").GetInt32());
