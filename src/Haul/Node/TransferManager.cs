@@ -240,6 +240,7 @@ internal sealed class TransferManager : IAsyncDisposable
                 throw new HaulException(ErrorCode.Usage, $"a {r.Kind.Wire()} needs a source (\"path\") and a \"destination\"", "name both ends as 'haul sync' takes them: /local/path, peer:folder/path or s3://bucket/prefix");
             }
 
+            r.Sync?.CheckFlags();
             return;
         }
 

@@ -132,8 +132,8 @@ internal sealed record SyncRequest(SyncMode Mode, string Source, string Dest)
         return Options();
     }
 
-    /// <summary>Flags that contradict each other or the mode are refused, not silently ignored.</summary>
-    private void CheckFlags()
+    /// <summary>Flags that contradict each other or the mode are refused, not silently ignored (checked before a run is accepted; reads no file).</summary>
+    public void CheckFlags()
     {
         if (Transfers < 0)
         {

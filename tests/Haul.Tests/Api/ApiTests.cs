@@ -312,6 +312,11 @@ public sealed class ApiTests
             Assert.Contains("does not take", (await Body(refused)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
+        // Flags that contradict each other are a 400 before anything runs, as on the command line.
+        var both = await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{data}}","destination":"{{mirror}}","sizeOnly":true,"checksum":true}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Contains("contradict", (await Body(both)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
         // An unknown peer's name comes back bounded and printable, not as the caller sent it.
         var ghost = await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"send","path":"{{data}}","peer":"{{new string('p', 100_000)}}\u001b[2J"}""")));
         Assert.Equal((int)ErrorCode.UnknownPeer, ghost.GetProperty("code").GetInt32());
