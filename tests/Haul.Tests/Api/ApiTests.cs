@@ -612,6 +612,12 @@ public sealed class ApiTests
         var sameNow = await Finish(await client.CallToolAsync("check", new Dictionary<string, object?> { ["source"] = left, ["destination"] = right }));
         Assert.Equal("done", sameNow.GetProperty("state").GetString());
 
+        // The sync tool takes rclone's filter rules: only l.bin goes, r.bin is left out.
+        string filtered = n.Tmp.Sub("filtered");
+        var synced = await Finish(await client.CallToolAsync("sync", new Dictionary<string, object?> { ["source"] = left, ["destination"] = filtered, ["filter"] = new[] { "+ l.bin", "- *" }, ["sizeOnly"] = true }));
+        Assert.Equal("done", synced.GetProperty("state").GetString());
+        Assert.Equal(["l.bin"], SyncCli.Files(filtered));
+
         // A bad call comes back as a tool error the agent can read, with the fix.
         var bad = await client.CallToolAsync("send", new Dictionary<string, object?> { ["path"] = "/no/such/dir", ["peer"] = "lab-b" });
         Assert.True(bad.IsError);
