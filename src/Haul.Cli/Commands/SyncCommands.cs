@@ -180,7 +180,7 @@ internal static class SyncCommands
     internal static SyncRequest ToRequest(ParseResult pr, SyncMode mode)
     {
         var s3 = S3Options.From(pr);
-        return new SyncRequest(mode, pr.GetValue(Source)!, pr.GetValue(Dest)!)
+        var request = new SyncRequest(mode, pr.GetValue(Source)!, pr.GetValue(Dest)!)
         {
             DryRun = mode != SyncMode.Check && pr.GetValue(DryRun),
             Checksum = pr.GetValue(Checksum),
@@ -196,6 +196,10 @@ internal static class SyncCommands
             S3Region = s3.Region,
             S3Profile = s3.Profile,
         };
+
+        // A job's command is checked when it is added, not at its first run.
+        request.CheckFlags();
+        return request;
     }
 
     private static FilterSpec ToFilter(ParseResult pr) => new()

@@ -28,6 +28,7 @@ public sealed class JobSpecTests
         Assert.Equal(["/etc/list"], flags.Sync.Filter.FilesFrom);
         Assert.Equal((true, true, true, 0), (flags.Sync.DeleteExcluded, flags.Sync.SizeOnly, flags.Sync.IgnoreExisting, flags.Sync.Transfers));
         Assert.Equal(flags.ToJson(), TransferRequest.FromJson(flags.ToJson())!.ToJson());
+        Assert.Equal(ErrorCode.Usage, Assert.Throws<HaulException>(() => CommandSpecs.FromArgv(["copy", "a", "b", "--size-only", "--checksum"], new RatePolicy())).Code);
 
         var check = CommandSpecs.FromArgv(["check", "a", "b"], new RatePolicy());
         Assert.Equal((TransferKind.Check, Haul.Sync.SyncMode.Check), (check.Kind, check.Sync!.Mode));
