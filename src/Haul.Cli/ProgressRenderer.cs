@@ -75,7 +75,8 @@ internal sealed class ProgressRenderer
             return $"scanning  {Units.Bytes(p.BytesDone)} in {p.FilesDone} files";
         }
 
-        double frac = p.BytesTotal > 0 ? (double)p.BytesDone / p.BytesTotal : 1;
+        // Nothing planned yet (a sync still comparing its ends) is 0 %, not done.
+        double frac = p.BytesTotal > 0 ? (double)p.BytesDone / p.BytesTotal : p.Phase == TransferPhase.Done ? 1 : 0;
         const int width = 28;
         int fill = (int)Math.Round(frac * width);
         string bar = new string('#', fill) + new string('.', width - fill);

@@ -23,7 +23,7 @@ internal sealed record InviteView(string Token, DateTimeOffset Expires);
 
 internal sealed record JoinBody(string? Token, string? Name);
 
-internal sealed record TransferBody(string? Kind, string? Peer, string? Path, string? Destination, string? Mode, string? MaxRate, string? MinRate, bool? DryRun = null, bool? Checksum = null, string[]? Exclude = null, string[]? Include = null, string? Conflict = null);
+internal sealed record TransferBody(string? Kind, string? Peer, string? Path, string? Destination, string? Mode, string? MaxRate, string? MinRate, bool? DryRun = null, bool? Checksum = null, string[]? Exclude = null, string[]? Include = null, string? Conflict = null, string[]? Filter = null, string[]? FilesFrom = null, bool? DeleteExcluded = null, bool? SizeOnly = null, bool? IgnoreExisting = null);
 
 internal sealed record FolderView(string Name, string Path, IReadOnlyList<ShareView> Shares);
 
@@ -171,9 +171,12 @@ internal static class Endpoints
         var kind = TransferNames.ParseKind(b.Kind);
 
         // An option the kind does not take is refused, not ignored: a "dryRun" send really sent.
-        string? unused = !kind.BetweenEnds() && (b.DryRun is not null || b.Checksum is not null || b.Exclude is not null || b.Include is not null) ? "dryRun, checksum, exclude and include"
+        string? unused = !kind.BetweenEnds() && (b.DryRun is not null || b.Checksum is not null || b.Exclude is not null || b.Include is not null || b.Filter is not null || b.FilesFrom is not null) ? "dryRun, checksum, exclude, include, filter and filesFrom"
             : b.Conflict is not null && kind != TransferKind.Bisync ? "conflict"
             : b.Checksum is not null && kind == TransferKind.Bisync ? "checksum"
+            : b.DeleteExcluded is not null && kind != TransferKind.Sync ? "deleteExcluded"
+            : b.SizeOnly is not null && kind is not (TransferKind.Sync or TransferKind.Copy or TransferKind.Check) ? "sizeOnly"
+            : b.IgnoreExisting is not null && kind is not (TransferKind.Sync or TransferKind.Copy) ? "ignoreExisting"
             : null;
         if (unused is not null)
         {
@@ -181,10 +184,13 @@ internal static class Endpoints
         }
 
         var request = new TransferRequest(kind, kind.BetweenEnds() ? b.Peer ?? string.Empty : Required(b.Peer, "peer"), Required(b.Path, "path"), b.Destination, rate);
-        var filter = new FilterSpec { Exclude = b.Exclude ?? [], Include = b.Include ?? [] };
+        var filter = new FilterSpec { Exclude = b.Exclude ?? [], Include = b.Include ?? [], Filter = b.Filter ?? [], FilesFrom = b.FilesFrom ?? [] };
         return kind switch
         {
-            TransferKind.Sync or TransferKind.Copy or TransferKind.Check => request with { Sync = request.AsSync() with { DryRun = b.DryRun ?? false, Checksum = b.Checksum ?? false, Filter = filter } },
+            TransferKind.Sync or TransferKind.Copy or TransferKind.Check => request with
+            {
+                Sync = request.AsSync() with { DryRun = b.DryRun ?? false, Checksum = b.Checksum ?? false, Filter = filter, DeleteExcluded = b.DeleteExcluded ?? false, SizeOnly = b.SizeOnly ?? false, IgnoreExisting = b.IgnoreExisting ?? false },
+            },
             TransferKind.Bisync => request with { Bisync = request.AsBisync() with { DryRun = b.DryRun ?? false, Filter = filter, Conflict = b.Conflict is null ? Sync.ConflictPolicy.Newer : BisyncRequest.ParseConflict(b.Conflict) } },
             _ => request,
         };

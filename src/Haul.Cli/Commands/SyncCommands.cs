@@ -23,12 +23,20 @@ internal static class SyncCommands
     private static readonly Option<string?> MaxAge = new("--max-age") { Description = "Only files younger than this" };
     private static readonly Option<string?> BackupDir = new("--backup-dir") { Description = "Move files that would be deleted or overwritten here (same end as the destination)" };
     private static readonly Option<string?> BwLimit = new("--bwlimit") { Description = "Bandwidth limit: 10M, or a timetable like \"08:00,10M 18:00,off\"" };
-    private static readonly Option<int> Transfers = new("--transfers") { Description = "Files copied in parallel", DefaultValueFactory = _ => 8 };
+    private static readonly Option<string[]> Filter = new("--filter", "-f") { Description = "Add a rule '+ PATTERN' (include) or '- PATTERN' (exclude); rules apply in order after --exclude and --include, first match wins; repeatable" };
+    private static readonly Option<string[]> FilterFrom = new("--filter-from") { Description = "Read --filter rules from a file, one a line" };
+    private static readonly Option<string[]> FilesFrom = new("--files-from") { Description = "Transfer only the paths listed in this file, one a line, relative to the source" };
+    private static readonly Option<bool> DeleteExcluded = new("--delete-excluded") { Description = "Also delete files on the destination that the filters leave out" };
+    private static readonly Option<bool> SizeOnly = new("--size-only") { Description = "Compare by size only; ignore modification times" };
+    private static readonly Option<bool> IgnoreExisting = new("--ignore-existing") { Description = "Skip every file that already exists on the destination" };
+    private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Print one line per file copied, updated, touched or deleted" };
+    private static readonly Option<bool> Progress = new("--progress", "-P") { Description = "Show live progress (bytes, rate, ETA, files) on standard error" };
+    private static readonly Option<int> Transfers = new("--transfers") { Description = "Files copied in parallel, up to 256; 0 means the default", DefaultValueFactory = _ => SyncRequest.DefaultTransfers };
     private static readonly Option<long> MaxDelete = new("--max-delete") { Description = "Refuse to delete more than this many files (default: no limit)", DefaultValueFactory = _ => -1 };
     private static readonly Option<string?> LogFile = new("--log-file") { Description = "Append the log to this file instead of standard error" };
     private static readonly Option<bool> JsonLog = new("--json-log") { Description = "Log as JSON lines" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the summary (and a dry run's plan) as JSON lines on stdout" };
-    private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Log nothing but errors' summary" };
+    private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors (no summary)" };
 
     public static Command Sync() => Create("sync", SyncMode.Sync, "Make DEST match SOURCE: copy new and changed files, then (only if all succeeded) delete extras");
 
@@ -46,7 +54,7 @@ internal static class SyncCommands
         var path2 = new Argument<string>("path2") { Description = "Local path or peer:folder/path" };
         var cmd = new Command("bisync", "Two-way sync: new, changed and deleted files propagate both ways; conflicts keep both versions")
         {
-            path1, path2, Conflict, MaxDeletePercent, Resync, DryRun, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, LogFile, JsonLog, Json, Quiet,
+            path1, path2, Conflict, MaxDeletePercent, Resync, DryRun, Exclude, Include, ExcludeFrom, IncludeFrom, Filter, FilterFrom, FilesFrom, MinSize, MaxSize, MinAge, MaxAge, LogFile, JsonLog, Json, Quiet, Verbose, Progress,
         };
         cmd.SetAction((pr, ct) => Cli.Guard(
             async () =>
@@ -56,14 +64,25 @@ internal static class SyncCommands
                 string home = Cli.HomeOf(pr);
                 using var index = TreeIndex.ForHome(home);
                 string nodeName = HaulNode.NameAt(home);
-                using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
-                var outcome = await SyncOperations.BisyncAsync(request, new SyncContext(home, index, null), nodeName, log, request.DryRun ? a => PrintBisyncPlan(a, json) : null, null, ct).ConfigureAwait(false);
+                var verbosity = VerbosityOf(pr, request.DryRun);
+                var progress = ProgressOf(pr, json);
+                using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), verbosity) { BeforeConsoleLine = progress is null ? null : progress.Clear };
+                BisyncOutcome outcome;
+                try
+                {
+                    outcome = await SyncOperations.BisyncAsync(request, new SyncContext(home, index, null), nodeName, log, request.DryRun ? a => PrintBisyncPlan(a, json) : null, progress is null ? null : progress.Report, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    progress?.Clear();
+                }
+
                 var s = outcome.Stats;
                 if (json)
                 {
                     Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", "bisync"), ("dryRun", request.DryRun), ("firstRun", s.FirstRun), ("files1", s.Listed1), ("files2", s.Listed2), ("copiedTo1", s.CopiedTo1), ("copiedTo2", s.CopiedTo2), ("deletedOn1", s.DeletedOn1), ("deletedOn2", s.DeletedOn2), ("conflicts", s.Conflicts), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
                 }
-                else
+                else if (!pr.GetValue(Quiet))
                 {
                     Console.Error.WriteLine(outcome.Summary);
                 }
@@ -106,7 +125,7 @@ internal static class SyncCommands
 
     private static Command Create(string name, SyncMode mode, string description)
     {
-        var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, Transfers, LogFile, JsonLog, Json, Quiet };
+        var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, Filter, FilterFrom, FilesFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, SizeOnly, Transfers, LogFile, JsonLog, Json, Quiet, Verbose };
         cmd.Options.Add(S3Options.Endpoint);
         cmd.Options.Add(S3Options.Region);
         cmd.Options.Add(S3Options.Profile);
@@ -115,11 +134,14 @@ internal static class SyncCommands
             cmd.Options.Add(DryRun);
             cmd.Options.Add(BackupDir);
             cmd.Options.Add(BwLimit);
+            cmd.Options.Add(IgnoreExisting);
+            cmd.Options.Add(Progress);
         }
 
         if (mode == SyncMode.Sync)
         {
             cmd.Options.Add(MaxDelete);
+            cmd.Options.Add(DeleteExcluded);
         }
 
         cmd.SetAction((pr, ct) => Cli.Guard(() => RunAsync(pr, mode, ct), pr.GetValue(Json)));
@@ -133,9 +155,23 @@ internal static class SyncCommands
         var options = request.ToOptions();
         string home = Cli.HomeOf(pr);
         using var index = TreeIndex.ForHome(home);
-        using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), quiet: pr.GetValue(Quiet) || (request.DryRun && pr.GetValue(LogFile) is null));
-        var outcome = await SyncOperations.RunAsync(request, new SyncContext(home, index, null), log, request.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null, null, ct, options).ConfigureAwait(false);
-        PrintSummary(outcome, json);
+        var progress = mode == SyncMode.Check ? null : ProgressOf(pr, json);
+        using var log = new SyncLog(pr.GetValue(LogFile), pr.GetValue(JsonLog), VerbosityOf(pr, request.DryRun)) { BeforeConsoleLine = progress is null ? null : progress.Clear };
+        SyncOutcome outcome;
+        try
+        {
+            outcome = await SyncOperations.RunAsync(request, new SyncContext(home, index, null), log, request.DryRun || mode == SyncMode.Check ? a => PrintPlanned(a, mode, json) : null, progress is null ? null : progress.Report, ct, options).ConfigureAwait(false);
+        }
+        finally
+        {
+            progress?.Clear();
+        }
+
+        if (json || !pr.GetValue(Quiet))
+        {
+            PrintSummary(outcome, json);
+        }
+
         outcome.ThrowIfFailed("see the log for each error, fix it and run again");
         return 0;
     }
@@ -144,19 +180,26 @@ internal static class SyncCommands
     internal static SyncRequest ToRequest(ParseResult pr, SyncMode mode)
     {
         var s3 = S3Options.From(pr);
-        return new SyncRequest(mode, pr.GetValue(Source)!, pr.GetValue(Dest)!)
+        var request = new SyncRequest(mode, pr.GetValue(Source)!, pr.GetValue(Dest)!)
         {
             DryRun = mode != SyncMode.Check && pr.GetValue(DryRun),
             Checksum = pr.GetValue(Checksum),
             Filter = ToFilter(pr),
             BackupDir = mode == SyncMode.Check ? null : pr.GetValue(BackupDir),
-            Transfers = Math.Clamp(pr.GetValue(Transfers), 1, 256),
+            Transfers = pr.GetValue(Transfers),
             MaxDelete = mode == SyncMode.Sync ? pr.GetValue(MaxDelete) : -1,
+            DeleteExcluded = mode == SyncMode.Sync && pr.GetValue(DeleteExcluded),
+            SizeOnly = pr.GetValue(SizeOnly),
+            IgnoreExisting = mode != SyncMode.Check && pr.GetValue(IgnoreExisting),
             BandwidthLimit = mode == SyncMode.Check ? null : pr.GetValue(BwLimit),
             S3Endpoint = s3.Endpoint,
             S3Region = s3.Region,
             S3Profile = s3.Profile,
         };
+
+        // A job's command is checked when it is added, not at its first run.
+        request.CheckFlags();
+        return request;
     }
 
     private static FilterSpec ToFilter(ParseResult pr) => new()
@@ -165,11 +208,33 @@ internal static class SyncCommands
         Include = pr.GetValue(Include) ?? [],
         ExcludeFrom = pr.GetValue(ExcludeFrom) ?? [],
         IncludeFrom = pr.GetValue(IncludeFrom) ?? [],
+        Filter = pr.GetValue(Filter) ?? [],
+        FilterFrom = pr.GetValue(FilterFrom) ?? [],
+        FilesFrom = pr.GetValue(FilesFrom) ?? [],
         MinSize = pr.GetValue(MinSize) is { } mn ? ParseSize(mn, "--min-size") : -1,
         MaxSize = pr.GetValue(MaxSize) is { } mx ? ParseSize(mx, "--max-size") : -1,
         MinAge = pr.GetValue(MinAge) is { } a ? ParseAge(a, "--min-age") : null,
         MaxAge = pr.GetValue(MaxAge) is { } b ? ParseAge(b, "--max-age") : null,
     };
+
+    /// <summary>
+    /// What reaches standard error: by default errors, notices and one summary line (rclone and rsync print
+    /// nothing; one line says the run happened and what it did); -v adds a line per file; -q only errors.
+    /// A dry run's plan is its output (stdout), so its log shows errors only.
+    /// </summary>
+    private static SyncVerbosity VerbosityOf(ParseResult pr, bool dryRun)
+    {
+        bool quiet = pr.GetValue(Quiet), verbose = pr.GetValue(Verbose);
+        if (quiet && verbose)
+        {
+            throw new HaulException(ErrorCode.Usage, "-q/--quiet and -v/--verbose contradict each other", "give one of them");
+        }
+
+        return quiet || (dryRun && pr.GetValue(LogFile) is null && !verbose) ? SyncVerbosity.Errors : verbose ? SyncVerbosity.Actions : SyncVerbosity.Notices;
+    }
+
+    /// <summary>-P: a live line on a terminal, a plain line every few seconds when standard error is not one, JSON lines with --json.</summary>
+    private static ProgressRenderer? ProgressOf(ParseResult pr, bool json) => pr.GetValue(Progress) ? new ProgressRenderer(json) : null;
 
     /// <summary>Sizes as rclone reads them: a number with an optional b/k/M/G/T suffix in powers of 1024.</summary>
     internal static long ParseSize(string text, string flag)

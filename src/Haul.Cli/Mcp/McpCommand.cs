@@ -128,9 +128,13 @@ internal sealed class HaulTools(NodeApi api)
         [Description("Destination end")] string destination,
         [Description("true (default): delete files on the destination that the source lacks, after every copy succeeded; false: copy only")] bool deleteExtraneous = true,
         [Description("true: plan only, change nothing (the transfer's summary says what would happen)")] bool dryRun = false,
+        [Description("Optional rclone filter rules in order, each \"+ PATTERN\" (include) or \"- PATTERN\" (exclude), e.g. [\"- *.tmp\", \"+ data/**\", \"- *\"]")] string[]? filter = null,
+        [Description("true: also delete destination files the filter leaves out (only with deleteExtraneous)")] bool deleteExcluded = false,
+        [Description("true: compare by size only, ignoring modification times")] bool sizeOnly = false,
+        [Description("true: skip every file the destination already has")] bool ignoreExisting = false,
         [Description("Optional idempotency key")] string? idempotencyKey = null,
         CancellationToken ct = default) =>
-        Start(new Api.TransferBody(deleteExtraneous ? "sync" : "copy", null, source, destination, null, null, null, DryRun: dryRun), idempotencyKey, ct);
+        Start(new Api.TransferBody(deleteExtraneous ? "sync" : "copy", null, source, destination, null, null, null, DryRun: dryRun, Filter: filter, DeleteExcluded: deleteExcluded ? true : null, SizeOnly: sizeOnly ? true : null, IgnoreExisting: ignoreExisting ? true : null), idempotencyKey, ct);
 
     [McpServerTool(Name = "check", ReadOnly = true), Description("Compare source and destination by size and SHA-256, as 'haul check' does; changes nothing. The transfer ends done when they match, failed (error code 22, with the number of differences) when they differ.")]
     public Task<string> Check(

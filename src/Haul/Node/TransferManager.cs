@@ -223,7 +223,7 @@ internal sealed class TransferManager : IAsyncDisposable
 
         foreach (var f in new[] { r.Sync is null ? FilterSpec.None : r.Sync.Filter, r.Bisync is null ? FilterSpec.None : r.Bisync.Filter })
         {
-            if (f is null || new[] { f.Exclude, f.Include, f.ExcludeFrom, f.IncludeFrom }.Any(l => l is null || l.Any(p => p is null || p.Contains('\0', StringComparison.Ordinal))))
+            if (f is null || f.Lists.Any(l => l is null || l.Any(p => p is null || p.Contains('\0', StringComparison.Ordinal))))
             {
                 throw new HaulException(ErrorCode.Usage, "a filter list in the transfer is missing or has a null or NUL pattern", "give each pattern as a string");
             }
@@ -240,6 +240,7 @@ internal sealed class TransferManager : IAsyncDisposable
                 throw new HaulException(ErrorCode.Usage, $"a {r.Kind.Wire()} needs a source (\"path\") and a \"destination\"", "name both ends as 'haul sync' takes them: /local/path, peer:folder/path or s3://bucket/prefix");
             }
 
+            r.Sync?.CheckFlags();
             return;
         }
 

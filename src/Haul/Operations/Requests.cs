@@ -27,35 +27,51 @@ internal sealed record FilterSpec
 
     public TimeSpan? MaxAge { get; init; }
 
+    /// <summary>rclone's --filter rules, "+ pattern" or "- pattern", checked in order after the excludes and includes.</summary>
+    public IReadOnlyList<string> Filter { get; init; } = [];
+
+    /// <summary>Files of --filter rules, read after <see cref="Filter"/>.</summary>
+    public IReadOnlyList<string> FilterFrom { get; init; } = [];
+
+    /// <summary>Files listing the only paths to transfer (relative to the source's root); empty: no such list.</summary>
+    public IReadOnlyList<string> FilesFrom { get; init; } = [];
+
+    /// <summary>Every list the spec holds (a damaged job row or API body may hold a null one).</summary>
+    public IEnumerable<IReadOnlyList<string>?> Lists => [Exclude, Include, ExcludeFrom, IncludeFrom, Filter, FilterFrom, FilesFrom];
+
     public SyncFilter Build() => SyncFilter.Create(
-        Exclude.Concat(ExcludeFrom.SelectMany(ReadChecked)).ToList(),
-        Include.Concat(IncludeFrom.SelectMany(ReadChecked)).ToList(),
+        Exclude.Concat(ExcludeFrom.SelectMany(f => ReadChecked(f, rules: false))).ToList(),
+        Include.Concat(IncludeFrom.SelectMany(f => ReadChecked(f, rules: false))).ToList(),
         MinSize,
         MaxSize,
         MinAge,
-        MaxAge);
+        MaxAge,
+        rules: Filter.Concat(FilterFrom.SelectMany(f => ReadChecked(f, rules: true))).ToList(),
+        files: FilesFrom.Count == 0 ? null : FilesFrom.SelectMany(FilesFromList).ToList());
+
+    private static List<string> FilesFromList(string file) => Sync.FilesFrom.Read(file);
 
     /// <summary>
     /// A rules file's patterns, each checked here so that a bad one is reported by file and line, never
     /// by its text: a job's or API caller's --exclude-from may name any file the node can read, and its
     /// error goes back to that caller.
     /// </summary>
-    private static List<string> ReadChecked(string file)
+    private static List<string> ReadChecked(string file, bool rules)
     {
-        var rules = SyncFilter.ReadRules(file).ToList();
-        for (int i = 0; i < rules.Count; i++)
+        var lines = SyncFilter.ReadRules(file).ToList();
+        for (int i = 0; i < lines.Count; i++)
         {
             try
             {
-                SyncFilter.Create([rules[i]], []);
+                _ = rules ? SyncFilter.Create([], [], rules: [lines[i]]) : SyncFilter.Create([lines[i]], []);
             }
             catch (HaulException)
             {
-                throw new HaulException(ErrorCode.Usage, $"filter file {file}: pattern {i + 1} is not a pattern", "patterns use * ** ? [abc] {a,b}, one per line; see 'haul sync --help'");
+                throw new HaulException(ErrorCode.Usage, $"filter file {file}: {(rules ? "rule" : "pattern")} {i + 1} is not a {(rules ? "rule" : "pattern")}", rules ? "rules are '+ PATTERN' or '- PATTERN', one per line; see 'haul sync --help'" : "patterns use * ** ? [abc] {a,b}, one per line; see 'haul sync --help'");
             }
         }
 
-        return rules;
+        return lines;
     }
 }
 
@@ -73,9 +89,21 @@ internal sealed record SyncRequest(SyncMode Mode, string Source, string Dest)
 
     public string? BackupDir { get; init; }
 
-    public int Transfers { get; init; } = 8;
+    /// <summary>Files copied in parallel; 0: the default (8), as rclone runs with --transfers 0.</summary>
+    public int Transfers { get; init; } = DefaultTransfers;
+
+    public const int DefaultTransfers = 8;
 
     public long MaxDelete { get; init; } = -1;
+
+    /// <summary>sync: also delete destination files the filters leave out (rclone's --delete-excluded).</summary>
+    public bool DeleteExcluded { get; init; }
+
+    /// <summary>Compare by size only: a file of the same size is left alone, whatever its time (rclone's --size-only).</summary>
+    public bool SizeOnly { get; init; }
+
+    /// <summary>Leave alone every file the destination already has, whatever its size and time (rclone's --ignore-existing).</summary>
+    public bool IgnoreExisting { get; init; }
 
     /// <summary>rclone's --bwlimit text: "10M" or a timetable "08:00,10M 18:00,off".</summary>
     public string? BandwidthLimit { get; init; }
@@ -100,7 +128,32 @@ internal sealed record SyncRequest(SyncMode Mode, string Source, string Dest)
     public SyncOptions ToOptions()
     {
         _ = (SourceEnd, DestEnd);
+        CheckFlags();
         return Options();
+    }
+
+    /// <summary>Flags that contradict each other or the mode are refused, not silently ignored (checked before a run is accepted; reads no file).</summary>
+    public void CheckFlags()
+    {
+        if (Transfers < 0)
+        {
+            throw new HaulException(ErrorCode.Usage, $"--transfers {Transfers} is not a number of files", "give 1 to 256, or 0 for the default (8)");
+        }
+
+        if (SizeOnly && Checksum)
+        {
+            throw new HaulException(ErrorCode.Usage, "--size-only and --checksum contradict each other", "compare by size only, or by content, not both");
+        }
+
+        if (DeleteExcluded && Mode != SyncMode.Sync)
+        {
+            throw new HaulException(ErrorCode.Usage, $"--delete-excluded applies to sync, not {(Mode == SyncMode.Copy ? "copy" : "check")}", "use 'haul sync' to delete excluded files on the destination");
+        }
+
+        if (IgnoreExisting && Mode == SyncMode.Check)
+        {
+            throw new HaulException(ErrorCode.Usage, "--ignore-existing applies to sync and copy, not check", "leave it out of the check");
+        }
     }
 
     private SyncOptions Options() => new()
@@ -108,9 +161,12 @@ internal sealed record SyncRequest(SyncMode Mode, string Source, string Dest)
         Mode = Mode,
         DryRun = DryRun && Mode != SyncMode.Check,
         Checksum = Checksum,
+        SizeOnly = SizeOnly,
+        IgnoreExisting = IgnoreExisting,
+        DeleteExcluded = DeleteExcluded && Mode == SyncMode.Sync,
         Filter = Filter.Build(),
         BackupDir = BackupDir,
-        Transfers = Math.Clamp(Transfers, 1, 256),
+        Transfers = Transfers == 0 ? DefaultTransfers : Math.Min(Transfers, 256),
         MaxDelete = MaxDelete,
         BandwidthLimit = BandwidthLimit is not null ? BandwidthSchedule.Parse(BandwidthLimit)
             : MaxBytesPerSec is > 0 and < 5e9 ? BandwidthSchedule.Constant(MaxBytesPerSec.Value) : null,

@@ -9,13 +9,19 @@ namespace Haul.Sync;
 /// '?' one character except '/', '[...]' a class, '{a,b}' alternatives; a leading '/' anchors the
 /// pattern at the root of the transfer, otherwise it matches the end of the path (so '*.tmp' excludes
 /// every .tmp file at any depth); a trailing '/' matches everything under a directory of that name.
-/// Excludes are checked first, then includes; when any include is given, a file no include matches is
-/// left out. Size and age limits apply to files; directories are never filtered by them.
+/// Rules are checked in order and the first that matches decides: every --exclude, then every
+/// --include, then the --filter rules ("+ pattern" / "- pattern") as given; a path no rule matches is
+/// left out when any --include was given, else kept (rclone's implicit "- **" after includes).
+/// --files-from names the only files that may pass at all. Size and age limits apply to files;
+/// directories are never filtered by them.
 /// </summary>
 internal sealed class SyncFilter
 {
-    private readonly List<Regex> _exclude = [];
-    private readonly List<Regex> _include = [];
+    // In the order they are checked; Include false: an exclude rule.
+    private readonly List<(Regex Pattern, bool Include)> _rules = [];
+    private bool _excludeUnmatched;
+    private HashSet<string>? _files;
+    private HashSet<string>? _fileDirs;
 
     public long MinSize { get; init; } = -1;
 
@@ -27,12 +33,14 @@ internal sealed class SyncFilter
     /// <summary>Files modified longer ago than this are left out (UTC ticks; 0 = no limit).</summary>
     public long ModifiedAfterTicks { get; init; }
 
-    public bool IsEmpty => _exclude.Count == 0 && _include.Count == 0 && MinSize < 0 && MaxSize < 0 && ModifiedBeforeTicks == 0 && ModifiedAfterTicks == 0;
+    public bool IsEmpty => _rules.Count == 0 && _files is null && MinSize < 0 && MaxSize < 0 && ModifiedBeforeTicks == 0 && ModifiedAfterTicks == 0;
 
     public static SyncFilter Everything { get; } = new();
 
     /// <summary>Parses every rule; all syntax errors are reported together in one exception.</summary>
-    public static SyncFilter Create(IEnumerable<string> excludes, IEnumerable<string> includes, long minSize = -1, long maxSize = -1, TimeSpan? minAge = null, TimeSpan? maxAge = null, DateTimeOffset? now = null)
+    /// <param name="rules">--filter rules in order, each "+ pattern" or "- pattern", checked after the excludes and includes.</param>
+    /// <param name="files">--files-from: the only file paths that may pass (checked relative paths); null: no such limit.</param>
+    public static SyncFilter Create(IEnumerable<string> excludes, IEnumerable<string> includes, long minSize = -1, long maxSize = -1, TimeSpan? minAge = null, TimeSpan? maxAge = null, DateTimeOffset? now = null, IEnumerable<string>? rules = null, IReadOnlyCollection<string>? files = null)
     {
         var t = (now ?? DateTimeOffset.UtcNow).UtcTicks;
         var f = new SyncFilter
@@ -45,12 +53,38 @@ internal sealed class SyncFilter
         var errors = new List<string>();
         foreach (var p in excludes)
         {
-            Add(f._exclude, p, errors);
+            f.Add(p, include: false, errors);
         }
 
         foreach (var p in includes)
         {
-            Add(f._include, p, errors);
+            f.Add(p, include: true, errors);
+            f._excludeUnmatched = true;
+        }
+
+        foreach (var r in rules ?? [])
+        {
+            if (ParseRule(r) is { } rule)
+            {
+                f.Add(rule.Pattern, rule.Include, errors);
+            }
+            else
+            {
+                errors.Add($"filter rule '{r}' does not start with '+ ' or '- '");
+            }
+        }
+
+        if (files is not null)
+        {
+            f._files = new HashSet<string>(files, StringComparer.Ordinal);
+            f._fileDirs = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var path in f._files)
+            {
+                for (int slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
+                {
+                    f._fileDirs.Add(path[..slash]);
+                }
+            }
         }
 
         if (errors.Count > 0)
@@ -60,6 +94,10 @@ internal sealed class SyncFilter
 
         return f;
     }
+
+    /// <summary>An rclone filter rule ("+ pattern" includes, "- pattern" excludes); null when it is neither.</summary>
+    public static (string Pattern, bool Include)? ParseRule(string rule) =>
+        rule.Length > 2 && rule[1] == ' ' && rule[0] is '+' or '-' ? (rule[2..].TrimStart(), rule[0] == '+') : null;
 
     /// <summary>Reads a rules file: one pattern per line; blank lines and lines starting with '#' or ';' are skipped.</summary>
     public static IEnumerable<string> ReadRules(string file)
@@ -106,35 +144,40 @@ internal sealed class SyncFilter
 
     public bool IncludesPath(string path)
     {
-        foreach (var r in _exclude)
+        if (_files is not null && !_files.Contains(path))
+        {
+            return false;
+        }
+
+        foreach (var (r, include) in _rules)
         {
             if (r.IsMatch(path))
             {
-                return false;
+                return include;
             }
         }
 
-        if (_include.Count == 0)
+        return !_excludeUnmatched;
+    }
+
+    /// <summary>
+    /// Whether a whole directory can be skipped without listing it: no --files-from path lies under it, or
+    /// an exclude rule names it before any include rule could let something under it back in.
+    /// </summary>
+    public bool ExcludesDirectory(string dirPath)
+    {
+        if (_fileDirs is not null && !_fileDirs.Contains(dirPath))
         {
             return true;
         }
 
-        foreach (var r in _include)
+        foreach (var (r, include) in _rules)
         {
-            if (r.IsMatch(path))
+            if (include)
             {
-                return true;
+                return false;
             }
-        }
 
-        return false;
-    }
-
-    /// <summary>Whether a whole directory can be skipped without listing it (an exclude names it).</summary>
-    public bool ExcludesDirectory(string dirPath)
-    {
-        foreach (var r in _exclude)
-        {
             if (r.IsMatch(dirPath + "/"))
             {
                 return true;
@@ -144,11 +187,11 @@ internal sealed class SyncFilter
         return false;
     }
 
-    private static void Add(List<Regex> list, string pattern, List<string> errors)
+    private void Add(string pattern, bool include, List<string> errors)
     {
         try
         {
-            list.Add(new Regex(ToRegex(pattern), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1)));
+            _rules.Add((new Regex(ToRegex(pattern), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1)), include));
         }
         catch (FormatException e)
         {

@@ -4,18 +4,28 @@ namespace Haul.Sync;
 
 /// <summary>
 /// The run's log: one line per action and a summary, as text ("2026-11-22T10:00:00Z copied a/b.bin 1.2 MB")
-/// or as JSON lines (--json-log), to a file (--log-file) or standard error.
+/// or as JSON lines (--json-log), to a file (--log-file) or standard error. A file records every line;
+/// standard error only those at or above <see cref="SyncVerbosity"/> (by default notices and errors, not
+/// one line per file: a sync of 356 files is one summary line, as rclone and rsync print nothing).
 /// </summary>
 internal sealed class SyncLog : IDisposable
 {
     private readonly TextWriter _out;
     private readonly bool _json;
     private readonly bool _own;
+    private readonly SyncVerbosity _level;
     private readonly Lock _lock = new();
 
+    /// <param name="quiet">Nothing to standard error (a run inside the node, or a test); otherwise every line.</param>
     public SyncLog(string? file, bool json, bool quiet = false)
+        : this(file, json, quiet ? SyncVerbosity.Silent : SyncVerbosity.Actions)
+    {
+    }
+
+    public SyncLog(string? file, bool json, SyncVerbosity level)
     {
         _json = json;
+        _level = file is null ? level : SyncVerbosity.Actions;
         if (file is not null)
         {
             _out = new StreamWriter(file, append: true) { AutoFlush = true };
@@ -23,14 +33,35 @@ internal sealed class SyncLog : IDisposable
         }
         else
         {
-            _out = quiet ? TextWriter.Null : Console.Error;
+            _out = level == SyncVerbosity.Silent ? TextWriter.Null : Console.Error;
         }
     }
 
+    /// <summary>Called before a line goes to standard error (a live progress line clears itself first).</summary>
+    public Action? BeforeConsoleLine { get; init; }
+
+    /// <summary>How much a line matters: errors always show, notices by default, per-file actions with -v.</summary>
+    internal static SyncVerbosity LevelOf(string what) => what switch
+    {
+        "error" or "refused" => SyncVerbosity.Errors,
+        "notice" or "conflict" or "skipped" or "warning" => SyncVerbosity.Notices,
+        _ => SyncVerbosity.Actions,
+    };
+
     public void Action(string what, string path, long size = -1, string? detail = null)
     {
+        if (LevelOf(what) > _level)
+        {
+            return;
+        }
+
         lock (_lock)
         {
+            if (!_own)
+            {
+                BeforeConsoleLine?.Invoke();
+            }
+
             if (_json)
             {
                 using var ms = new MemoryStream();

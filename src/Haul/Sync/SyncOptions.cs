@@ -10,6 +10,15 @@ internal sealed record SyncOptions
     /// <summary>Compare by SHA-256, re-reading every file, instead of size and mtime.</summary>
     public bool Checksum { get; init; }
 
+    /// <summary>Compare by size alone: same size is the same file, whatever the times.</summary>
+    public bool SizeOnly { get; init; }
+
+    /// <summary>A file the destination already has is never copied over or touched.</summary>
+    public bool IgnoreExisting { get; init; }
+
+    /// <summary>sync: destination files the filter leaves out are deleted too (the destination is listed unfiltered).</summary>
+    public bool DeleteExcluded { get; init; }
+
     public SyncFilter Filter { get; init; } = SyncFilter.Everything;
 
     /// <summary>Where deleted and overwritten destination files are moved, on the destination's end.</summary>

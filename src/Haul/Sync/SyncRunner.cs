@@ -61,6 +61,13 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             push.BackupSubPath(options.BackupDir);
         }
 
+        // --delete-excluded lists the destination unfiltered, so a backup folder inside it would be an
+        // extra to delete: the backups of this very run.
+        if (options.DeleteExcluded && options.BackupDir is { } bd && (push is not null || bd.TrimEnd('/').StartsWith(dest.Display.TrimEnd('/') + "/", StringComparison.Ordinal)))
+        {
+            throw new HaulException(ErrorCode.Usage, $"--backup-dir {bd} is inside the destination, and --delete-excluded would delete it", "put the backup folder outside the destination, or leave out --delete-excluded");
+        }
+
         bool batched = (push ?? pull) is not null && options.Mode != SyncMode.Check && !options.DryRun;
         var pending = new List<SyncAction>();
         var touches = new List<SyncAction>();
@@ -248,7 +255,8 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     private async IAsyncEnumerable<SyncAction> PlanAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var a = Prefetch.Ahead(ListingGuard.Safe(source.ListAsync(options.Filter, ct), (e, why) => Refused(source, e, why), ct), ct).GetAsyncEnumerator(ct);
-        var b = Prefetch.Ahead(ListingGuard.Safe(dest.ListAsync(options.Filter, ct), (e, why) => Refused(dest, e, why), ct), ct).GetAsyncEnumerator(ct);
+        // --delete-excluded: the destination's excluded files are listed too, and so become extras to delete.
+        var b = Prefetch.Ahead(ListingGuard.Safe(dest.ListAsync(options.DeleteExcluded ? SyncFilter.Everything : options.Filter, ct), (e, why) => Refused(dest, e, why), ct), ct).GetAsyncEnumerator(ct);
         try
         {
             bool ha = await a.MoveNextAsync().ConfigureAwait(false);
@@ -274,7 +282,7 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 else
                 {
                     _stats.Listed++;
-                    var kind = await CompareAsync(a.Current, b.Current, ct).ConfigureAwait(false);
+                    var kind = options.IgnoreExisting ? null : await CompareAsync(a.Current, b.Current, ct).ConfigureAwait(false);
                     if (kind is { } k)
                     {
                         yield return new SyncAction(k, a.Current.Path, a.Current, b.Current);
@@ -312,6 +320,11 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         if (s.Size != d.Size)
         {
             return SyncActionKind.Changed;
+        }
+
+        if (options.SizeOnly)
+        {
+            return null;
         }
 
         bool byHash = options.Checksum || options.Mode == SyncMode.Check;

@@ -302,12 +302,20 @@ public sealed class ApiTests
             $$"""{"kind":"send","peer":"lab-b","path":"{{data}}","dryRun":true}""",
             $$"""{"kind":"pull","peer":"lab-b","path":"datasets","destination":"{{mirror}}","exclude":["*.tmp"]}""",
             $$"""{"kind":"sync","path":"{{data}}","destination":"{{mirror}}","conflict":"path1"}""",
+            $$"""{"kind":"copy","path":"{{data}}","destination":"{{mirror}}","deleteExcluded":true}""",
+            $$"""{"kind":"check","path":"{{data}}","destination":"{{mirror}}","ignoreExisting":true}""",
+            $$"""{"kind":"send","peer":"lab-b","path":"{{data}}","filter":["- *"]}""",
         })
         {
             var refused = await n.Api.PostAsync("/api/v1/transfers", Json(unused));
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
             Assert.Contains("does not take", (await Body(refused)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
+
+        // Flags that contradict each other are a 400 before anything runs, as on the command line.
+        var both = await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{data}}","destination":"{{mirror}}","sizeOnly":true,"checksum":true}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Contains("contradict", (await Body(both)).GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         // An unknown peer's name comes back bounded and printable, not as the caller sent it.
         var ghost = await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"send","path":"{{data}}","peer":"{{new string('p', 100_000)}}\u001b[2J"}""")));
@@ -330,6 +338,13 @@ public sealed class ApiTests
         string cid = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"copy","path":"{{data}}","destination":"{{copyTo}}"}""")))).GetProperty("id").GetString()!;
         await WaitForState(n.Api, cid, "done");
         Assert.True(File.Exists(Path.Combine(copyTo, "x.bin")));
+
+        // rclone's flags travel in the body: a filter rule leaves x.bin out, and deleteExcluded removes it.
+        File.WriteAllText(Path.Combine(copyTo, "x.tmp"), "extra");
+        string did = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{data}}","destination":"{{copyTo}}","filter":["- x.bin"],"deleteExcluded":true,"sizeOnly":true}""")))).GetProperty("id").GetString()!;
+        await WaitForState(n.Api, did, "done");
+        Assert.False(File.Exists(Path.Combine(copyTo, "x.bin")), "an excluded file is deleted with deleteExcluded");
+        Assert.False(File.Exists(Path.Combine(copyTo, "x.tmp")));
         string fid = (await Body(await n.Api.PostAsync("/api/v1/transfers", Json($$"""{"kind":"sync","path":"{{data}}","destination":"nobody:f/x"}""")))).GetProperty("id").GetString()!;
         var failed = await WaitForState(n.Api, fid, "failed");
         Assert.Equal(10, failed.GetProperty("errorCode").GetInt32());
@@ -596,6 +611,12 @@ public sealed class ApiTests
         Trees.AssertSame(left, right);
         var sameNow = await Finish(await client.CallToolAsync("check", new Dictionary<string, object?> { ["source"] = left, ["destination"] = right }));
         Assert.Equal("done", sameNow.GetProperty("state").GetString());
+
+        // The sync tool takes rclone's filter rules: only l.bin goes, r.bin is left out.
+        string filtered = n.Tmp.Sub("filtered");
+        var synced = await Finish(await client.CallToolAsync("sync", new Dictionary<string, object?> { ["source"] = left, ["destination"] = filtered, ["filter"] = new[] { "+ l.bin", "- *" }, ["sizeOnly"] = true }));
+        Assert.Equal("done", synced.GetProperty("state").GetString());
+        Assert.Equal(["l.bin"], SyncCli.Files(filtered));
 
         // A bad call comes back as a tool error the agent can read, with the fix.
         var bad = await client.CallToolAsync("send", new Dictionary<string, object?> { ["path"] = "/no/such/dir", ["peer"] = "lab-b" });

@@ -22,6 +22,14 @@ public sealed class JobSpecTests
         Assert.Equal(10 * 1024, sync.Sync.Filter.MinSize);
         Assert.Equal(("5M", 3L, true, "http://127.0.0.1:9000"), (sync.Sync.BandwidthLimit, sync.Sync.MaxDelete, sync.Sync.Checksum, sync.Sync.S3Endpoint));
 
+        var flags = CommandSpecs.FromArgv(["sync", "a", "b", "--filter", "- *.tmp", "-f", "+ data/**", "--filter-from", "/etc/rules", "--files-from", "/etc/list", "--delete-excluded", "--size-only", "--ignore-existing", "--transfers", "0", "-v", "-P"], new RatePolicy());
+        Assert.Equal(["- *.tmp", "+ data/**"], flags.Sync!.Filter.Filter);
+        Assert.Equal(["/etc/rules"], flags.Sync.Filter.FilterFrom);
+        Assert.Equal(["/etc/list"], flags.Sync.Filter.FilesFrom);
+        Assert.Equal((true, true, true, 0), (flags.Sync.DeleteExcluded, flags.Sync.SizeOnly, flags.Sync.IgnoreExisting, flags.Sync.Transfers));
+        Assert.Equal(flags.ToJson(), TransferRequest.FromJson(flags.ToJson())!.ToJson());
+        Assert.Equal(ErrorCode.Usage, Assert.Throws<HaulException>(() => CommandSpecs.FromArgv(["copy", "a", "b", "--size-only", "--checksum"], new RatePolicy())).Code);
+
         var check = CommandSpecs.FromArgv(["check", "a", "b"], new RatePolicy());
         Assert.Equal((TransferKind.Check, Haul.Sync.SyncMode.Check), (check.Kind, check.Sync!.Mode));
 

@@ -68,6 +68,31 @@ public sealed class PeerSyncTests
     }
 
     [Fact]
+    public async Task Push_WithFilesFromAndDeleteExcluded_LeavesThePeersFolderHoldingOnlyTheList_AndVerboseNamesEachFile()
+    {
+        using var tmp = new TempDir();
+        await using var pair = await NodePair.StartAsync(tmp);
+        string owned = await ShareAsync(pair, tmp, "rw");
+        string src = tmp.Sub("src");
+        Trees.WriteRandom(Path.Combine(src, "a.bin"), 5_000, 1);
+        Trees.WriteRandom(Path.Combine(src, "b.bin"), 5_000, 2);
+        Trees.WriteRandom(Path.Combine(src, "deep", "c.bin"), 5_000, 3);
+        Trees.WriteRandom(Path.Combine(owned, "train", "old.bin"), 5_000, 4);
+        File.WriteAllLines(tmp.Sub("list"), ["a.bin", "deep/c.bin"]);
+
+        var kept = await Run(pair.A.Home, "sync", src, "lab-b:data/train", "--files-from", tmp.Sub("list"), "-v");
+        Assert.True(kept.Code == 0, kept.Err);
+        Assert.Equal(["a.bin", "deep/c.bin", "old.bin"], Files(Path.Combine(owned, "train")));
+        Assert.Equal(3, kept.Err.Trim().Split('\n').Length); // two "copied" lines and the summary
+
+        var r = await Run(pair.A.Home, "sync", src, "lab-b:data/train", "--files-from", tmp.Sub("list"), "--delete-excluded", "-v");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(["a.bin", "deep/c.bin"], Files(Path.Combine(owned, "train")));
+        Assert.Contains("old.bin", r.Err, StringComparison.Ordinal);
+        Assert.True(Trees.SameBytes(Path.Combine(src, "deep", "c.bin"), Path.Combine(owned, "train", "deep", "c.bin")));
+    }
+
+    [Fact]
     public async Task Push_MirrorsIntoThePeersFolder_ResendsOnlyChangedChunks_AndDeletesLast()
     {
         using var tmp = new TempDir();

@@ -68,6 +68,39 @@ public sealed class S3SyncTests : IClassFixture<S3Server>
     }
 
     [Fact]
+    public async Task FilesFrom_AndSizeOnly_WorkBothWaysWithS3()
+    {
+        using var tmp = new TempDir();
+        string src = tmp.Sub("src"), remote = $"s3://{S3Server.Bucket}/t9/flags";
+        Trees.WriteRandom(Path.Combine(src, "a.bin"), 1000, 1);
+        Trees.WriteRandom(Path.Combine(src, "b.bin"), 1000, 2);
+        Trees.WriteRandom(Path.Combine(src, "deep", "c.bin"), 1000, 3);
+        File.WriteAllLines(tmp.Sub("list"), ["a.bin", "deep/c.bin"]);
+
+        var up = await Run(tmp, "copy", src, remote, "--files-from", tmp.Sub("list"));
+        Assert.True(up.Code == 0, up.Err);
+        var ls = Rclone("lsf", "-R", "--files-only", $":s3:{S3Server.Bucket}/t9/flags");
+        Assert.Equal(["a.bin", "deep/c.bin"], ls.Out.Trim().Split('\n').Order(StringComparer.Ordinal));
+
+        // Same size, new content and time: --size-only leaves the object alone; without it, it is copied.
+        Trees.WriteRandom(Path.Combine(src, "a.bin"), 1000, 4);
+        File.SetLastWriteTimeUtc(Path.Combine(src, "a.bin"), new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+        var sizeOnly = await Run(tmp, "copy", src, remote, "--files-from", tmp.Sub("list"), "--size-only", "--json");
+        Assert.True(sizeOnly.Code == 0, sizeOnly.Err);
+        Assert.Equal(0, SyncCli.Summary(sizeOnly.Out).GetProperty("copied").GetInt64());
+        Assert.Equal(0, SyncCli.Summary(sizeOnly.Out).GetProperty("touched").GetInt64());
+        var full = await Run(tmp, "copy", src, remote, "--files-from", tmp.Sub("list"), "--json");
+        Assert.Equal(1, SyncCli.Summary(full.Out).GetProperty("copied").GetInt64());
+
+        // And from S3: only the listed object comes down.
+        File.WriteAllLines(tmp.Sub("one"), ["deep/c.bin"]);
+        var down = await Run(tmp, "sync", remote, tmp.Sub("down"), "--files-from", tmp.Sub("one"));
+        Assert.True(down.Code == 0, down.Err);
+        Assert.Equal(["deep/c.bin"], SyncCli.Files(tmp.Sub("down")));
+        Assert.True(Trees.SameBytes(Path.Combine(src, "deep", "c.bin"), tmp.Sub("down/deep/c.bin")));
+    }
+
+    [Fact]
     public async Task MissingBucket_IsAClearError_AndNothingIsDeleted()
     {
         using var tmp = new TempDir();

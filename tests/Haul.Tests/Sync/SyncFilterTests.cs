@@ -60,6 +60,61 @@ public sealed class SyncFilterTests
     }
 
     [Fact]
+    public void FilterRules_ApplyInOrderAfterExcludesAndIncludes_FirstMatchWins()
+    {
+        // As rclone: "+ *.txt" before "- *" keeps text files at any depth and nothing else.
+        var f = SyncFilter.Create([], [], rules: ["- secret/**", "+ *.txt", "- *"]);
+        Assert.True(f.IncludesPath("a.txt"));
+        Assert.True(f.IncludesPath("deep/b.txt"));
+        Assert.False(f.IncludesPath("secret/c.txt"));
+        Assert.False(f.IncludesPath("d.log"));
+
+        // An --exclude is checked before every rule; a path no rule matches is kept (no --include given) ...
+        var g = SyncFilter.Create(["*.tmp"], [], rules: ["+ *.tmp", "- *.log"]);
+        Assert.False(g.IncludesPath("x.tmp"));
+        Assert.True(g.IncludesPath("y.bin"));
+
+        // ... or left out after an --include, though a rule may let it back in.
+        var h = SyncFilter.Create([], ["*.parquet"], rules: ["+ *.json"]);
+        Assert.True(h.IncludesPath("m.json"));
+        Assert.False(h.IncludesPath("m.csv"));
+    }
+
+    [Fact]
+    public void ADirectoryIsPruned_OnlyWhenAnExcludeNamesItBeforeAnyIncludeRule()
+    {
+        Assert.True(SyncFilter.Create([], [], rules: ["- cache/", "+ *.txt"]).ExcludesDirectory("cache"));
+        Assert.False(SyncFilter.Create([], [], rules: ["+ *.txt", "- cache/"]).ExcludesDirectory("cache"), "cache/x.txt is included by the earlier rule");
+        Assert.True(SyncFilter.Create([], [], rules: ["+ *.txt", "- cache/"]).IncludesPath("cache/x.txt"));
+        Assert.True(SyncFilter.Create(["cache/"], ["*.txt"]).ExcludesDirectory("cache"), "--exclude still prunes before --include");
+    }
+
+    [Theory]
+    [InlineData("*.tmp")]
+    [InlineData("+*.tmp")]
+    [InlineData("! ")]
+    [InlineData("- ")]
+    [InlineData("- {a")]
+    public void MalformedFilterRules_AreRefused(string rule)
+    {
+        Assert.Equal(ErrorCode.Usage, Assert.Throws<HaulException>(() => SyncFilter.Create([], [], rules: [rule])).Code);
+    }
+
+    [Fact]
+    public void FilesFrom_LetsOnlyTheListedFilesPass_AndPrunesDirectoriesWithoutThem()
+    {
+        var f = SyncFilter.Create(["*.tmp"], [], files: ["a.bin", "d/e/f.bin", "d/x.tmp"]);
+        Assert.True(f.IncludesPath("a.bin"));
+        Assert.True(f.IncludesPath("d/e/f.bin"));
+        Assert.False(f.IncludesPath("b.bin"));
+        Assert.False(f.IncludesPath("d/x.tmp"), "the other filters still apply to listed files");
+        Assert.False(f.ExcludesDirectory("d"));
+        Assert.False(f.ExcludesDirectory("d/e"));
+        Assert.True(f.ExcludesDirectory("other"));
+        Assert.True(f.ExcludesDirectory("d/e/f.bin"), "a directory named like a listed file holds nothing listed");
+    }
+
+    [Fact]
     public void BandwidthTimetable_PicksTheSlotInForce()
     {
         var s = BandwidthSchedule.Parse("08:00,10M 18:00,off");
