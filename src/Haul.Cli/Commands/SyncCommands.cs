@@ -227,10 +227,12 @@ internal static class SyncCommands
             (_, SyncActionKind.New) => "copy",
             (_, SyncActionKind.Changed) => "update",
             (_, SyncActionKind.Touch) => "touch",
+            (_, SyncActionKind.RemoveFolder) => "rmdir",
             _ => "delete",
         };
         long size = (a.Source ?? a.Dest)!.Size;
-        Console.Out.WriteLine(json ? Haul.Cli.Json.Line(("type", "plan"), ("action", verb), ("path", a.Path), ("size", size)) : $"{verb} {a.Path} ({Units.Bytes(size)})");
+        Console.Out.WriteLine(json ? Haul.Cli.Json.Line(("type", "plan"), ("action", verb), ("path", a.Path), ("size", size))
+            : a.Kind == SyncActionKind.RemoveFolder ? $"{verb} {a.Path}/" : $"{verb} {a.Path} ({Units.Bytes(size)})");
     }
 
     private static void PrintSummary(SyncOutcome outcome, bool json)
@@ -239,7 +241,7 @@ internal static class SyncCommands
         if (json)
         {
             string verb = r.Mode switch { SyncMode.Sync => "sync", SyncMode.Copy => "copy", _ => "check" };
-            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", r.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("sentBytes", s.SentBytes), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
+            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", r.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("sentBytes", s.SentBytes), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3)), ("foldersRemoved", s.FoldersRemoved), ("skippedLinks", s.SkippedLinks)));
             return;
         }
 

@@ -17,7 +17,7 @@ namespace Haul.Node;
 /// by one: the runner hands over batches, and each batch is one Haul transfer (UDP, chunk-level delta
 /// against the files already at the destination, verified, with a signed receipt).
 /// </summary>
-internal sealed class PeerEnd : IBatchedSyncEnd
+internal sealed class PeerEnd : IBatchedSyncEnd, IFolderEnd
 {
     private readonly HaulNode _node;
     private readonly PeerRecord _peer;
@@ -208,6 +208,23 @@ internal sealed class PeerEnd : IBatchedSyncEnd
             var part = paths.Skip(i).Take(FolderMessages.RequestBatch).ToList();
             await RequestAsync(FrameType.Remove, FolderMessages.EncodeRemove(op, backup, part), FrameType.Done, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Asks the owner to remove these folders if empty, deepest first, in batches (a batch boundary
+    /// never splits a folder from its parent's turn: the parent comes later in the same order).
+    /// </summary>
+    public async Task<long> RemoveEmptyDirectoriesAsync(IReadOnlyList<string> deepestFirst, CancellationToken cancellationToken = default)
+    {
+        long removed = 0;
+        for (int i = 0; i < deepestFirst.Count; i += FolderMessages.RequestBatch)
+        {
+            var part = deepestFirst.Skip(i).Take(FolderMessages.RequestBatch).ToList();
+            var done = await RequestAsync(FrameType.Remove, FolderMessages.EncodeRemove(FolderMessages.RemoveOp.RemoveEmptyFolders, string.Empty, part), FrameType.Done, cancellationToken).ConfigureAwait(false);
+            removed += Math.Clamp(FolderMessages.DecodeDone(done.Payload), 0, part.Count);
+        }
+
+        return removed;
     }
 
     /// <summary>Renames files inside the folder (bisync's conflict copies); a target that exists is an error.</summary>

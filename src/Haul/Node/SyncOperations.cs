@@ -21,9 +21,10 @@ internal sealed record SyncOutcome(SyncRequest Request, SyncStats Stats, string 
             string what = Request.Mode == SyncMode.Check
                 ? $"{s.Listed} files compared, {s.Differences} differences"
                 : Request.DryRun
-                ? $"would copy {s.PlannedFiles} ({Units.Bytes(s.PlannedBytes)}){(Request.Mode == SyncMode.Sync ? $", would delete {s.PlannedDeletes}" : string.Empty)}, {s.Same} unchanged"
-                : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors{(s.SentBytes >= 0 ? $"; {Units.Bytes(s.SentBytes)} sent after the delta" : string.Empty)}";
-            return $"{verb}{(Request.DryRun && Request.Mode != SyncMode.Check ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s";
+                ? $"would copy {s.PlannedFiles} ({Units.Bytes(s.PlannedBytes)}){(Request.Mode == SyncMode.Sync ? $", would delete {s.PlannedDeletes}" : string.Empty)}{(s.FoldersRemoved > 0 ? $", would remove {s.FoldersRemoved} folders" : string.Empty)}, {s.Same} unchanged"
+                : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}{(s.FoldersRemoved > 0 ? $", {s.FoldersRemoved} folders removed" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors{(s.SentBytes >= 0 ? $"; {Units.Bytes(s.SentBytes)} sent after the delta" : string.Empty)}";
+            string links = s.SkippedLinks > 0 ? $"; {s.SkippedLinks} symlinks skipped (-L/--copy-links follows them)" : string.Empty;
+            return $"{verb}{(Request.DryRun && Request.Mode != SyncMode.Check ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s{links}";
         }
     }
 
