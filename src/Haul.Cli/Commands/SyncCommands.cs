@@ -28,6 +28,7 @@ internal static class SyncCommands
     private static readonly Option<string?> LogFile = new("--log-file") { Description = "Append the log to this file instead of standard error" };
     private static readonly Option<bool> JsonLog = new("--json-log") { Description = "Log as JSON lines" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the summary (and a dry run's plan) as JSON lines on stdout" };
+    private static readonly Option<bool> CopyLinks = new("--copy-links", "-L") { Description = "Follow symlinks in local trees and copy what they point at as regular files (without it each link is skipped with a notice)" };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Log nothing but errors' summary" };
 
     public static Command Sync() => Create("sync", SyncMode.Sync, "Make DEST match SOURCE: copy new and changed files, then (only if all succeeded) delete extras");
@@ -46,7 +47,7 @@ internal static class SyncCommands
         var path2 = new Argument<string>("path2") { Description = "Local path or peer:folder/path" };
         var cmd = new Command("bisync", "Two-way sync: new, changed and deleted files propagate both ways; conflicts keep both versions")
         {
-            path1, path2, Conflict, MaxDeletePercent, Resync, DryRun, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, LogFile, JsonLog, Json, Quiet,
+            path1, path2, Conflict, MaxDeletePercent, Resync, DryRun, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, LogFile, JsonLog, Json, Quiet, CopyLinks,
         };
         cmd.SetAction((pr, ct) => Cli.Guard(
             async () =>
@@ -84,6 +85,7 @@ internal static class SyncCommands
             Resync = pr.GetValue(Resync),
             DryRun = pr.GetValue(DryRun),
             Filter = ToFilter(pr),
+            CopyLinks = pr.GetValue(CopyLinks),
         };
         request.Validate();
         return request;
@@ -106,7 +108,7 @@ internal static class SyncCommands
 
     private static Command Create(string name, SyncMode mode, string description)
     {
-        var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, Transfers, LogFile, JsonLog, Json, Quiet };
+        var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, Transfers, LogFile, JsonLog, Json, Quiet, CopyLinks };
         cmd.Options.Add(S3Options.Endpoint);
         cmd.Options.Add(S3Options.Region);
         cmd.Options.Add(S3Options.Profile);
@@ -156,6 +158,7 @@ internal static class SyncCommands
             S3Endpoint = s3.Endpoint,
             S3Region = s3.Region,
             S3Profile = s3.Profile,
+            CopyLinks = pr.GetValue(CopyLinks),
         };
     }
 

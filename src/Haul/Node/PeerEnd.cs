@@ -265,7 +265,7 @@ internal sealed class PeerEnd : IBatchedSyncEnd, IFolderEnd
     public async Task<SendResult> PushAsync(LocalEnd from, IReadOnlyList<SyncEntry> files, CancellationToken ct, IReadOnlyList<string>? reuseFrom = null)
     {
         DebugTrace.Mark($"push: {files.Count} files planned");
-        var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct, cache: _node.ChunkCache), ct).ConfigureAwait(false);
+        var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct, cache: _node.ChunkCache, followLinks: from.FollowLinks), ct).ConfigureAwait(false);
         DebugTrace.Mark("push: scanned");
         await _opsLock.WaitAsync(ct).ConfigureAwait(false);
         try

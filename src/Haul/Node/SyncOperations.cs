@@ -23,7 +23,7 @@ internal sealed record SyncOutcome(SyncRequest Request, SyncStats Stats, string 
                 : Request.DryRun
                 ? $"would copy {s.PlannedFiles} ({Units.Bytes(s.PlannedBytes)}){(Request.Mode == SyncMode.Sync ? $", would delete {s.PlannedDeletes}" : string.Empty)}{(s.FoldersRemoved > 0 ? $", would remove {s.FoldersRemoved} folders" : string.Empty)}, {s.Same} unchanged"
                 : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}{(s.FoldersRemoved > 0 ? $", {s.FoldersRemoved} folders removed" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors{(s.SentBytes >= 0 ? $"; {Units.Bytes(s.SentBytes)} sent after the delta" : string.Empty)}";
-            string links = s.SkippedLinks > 0 ? $"; {s.SkippedLinks} symlinks skipped (-L/--copy-links follows them)" : string.Empty;
+            string links = s.SkippedLinks > 0 ? $"; {s.SkippedLinks} symlinks skipped ({(Request.CopyLinks ? "broken, looping or to a special file" : "-L/--copy-links follows them")})" : string.Empty;
             return $"{verb}{(Request.DryRun && Request.Mode != SyncMode.Check ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s{links}";
         }
     }
@@ -60,8 +60,9 @@ internal static class SyncOperations
     public static async Task<SyncOutcome> RunAsync(SyncRequest request, SyncContext context, SyncLog log, Action<SyncAction>? onPlanned, Action<TransferProgress>? progress, CancellationToken ct, SyncOptions? options = null)
     {
         options ??= request.ToOptions();
-        await using var src = await SyncEnds.OpenAsync(request.Source, context.Index, request.S3, context.Home, context.Node, write: false, ct).ConfigureAwait(false);
-        await using var dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct).ConfigureAwait(false);
+        await using var src = await SyncEnds.OpenAsync(request.Source, context.Index, request.S3, context.Home, context.Node, write: false, ct, request.CopyLinks).ConfigureAwait(false);
+        // A destination's links are followed only by check, which writes nothing.
+        await using var dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct, request.CopyLinks && options.Mode == SyncMode.Check).ConfigureAwait(false);
         if (src is LocalEnd ls && dst is LocalEnd ld)
         {
             SyncEnds.CheckOverlap(ls, ld, options.BackupDir);
@@ -92,11 +93,19 @@ internal static class SyncOperations
         request.Validate();
         var options = new BisyncOptions { Conflict = request.Conflict, MaxDeletePercent = request.MaxDeletePercent, DryRun = request.DryRun, Filter = request.Filter.Build(), Resync = request.Resync, NodeName = nodeName };
         var s3 = new S3Config(null, null, null, null, null);
-        await using var e1 = await SyncEnds.OpenAsync(request.Path1, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct).ConfigureAwait(false);
-        await using var e2 = await SyncEnds.OpenAsync(request.Path2, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct).ConfigureAwait(false);
+        await using var e1 = await SyncEnds.OpenAsync(request.Path1, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct, request.CopyLinks).ConfigureAwait(false);
+        await using var e2 = await SyncEnds.OpenAsync(request.Path2, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct, request.CopyLinks).ConfigureAwait(false);
         if (e1 is LocalEnd l1 && e2 is LocalEnd l2)
         {
             SyncEnds.CheckOverlap(l1, l2, null);
+        }
+
+        foreach (var e in new[] { e1, e2 })
+        {
+            if (e is LocalEnd le)
+            {
+                le.OnSkippedLink = (path, why) => log.Action("notice", $"{e.Display}: {path}", detail: why);
+            }
         }
 
         using var state = BisyncState.ForHome(context.Home);
