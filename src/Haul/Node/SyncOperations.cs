@@ -60,6 +60,11 @@ internal static class SyncOperations
     public static async Task<SyncOutcome> RunAsync(SyncRequest request, SyncContext context, SyncLog log, Action<SyncAction>? onPlanned, Action<TransferProgress>? progress, CancellationToken ct, SyncOptions? options = null)
     {
         options ??= request.ToOptions();
+        if (request.SourceEnd.Kind == EndKind.Local && File.Exists(request.Source))
+        {
+            return await RunFileAsync(request, context, log, onPlanned, progress, options, ct).ConfigureAwait(false);
+        }
+
         await using var src = await SyncEnds.OpenAsync(request.Source, context.Index, request.S3, context.Home, context.Node, write: false, ct, request.CopyLinks).ConfigureAwait(false);
         // A destination's links are followed only by check, which writes nothing.
         await using var dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct, request.CopyLinks && options.Mode == SyncMode.Check).ConfigureAwait(false);
@@ -70,6 +75,53 @@ internal static class SyncOperations
 
         var stats = await RunAsync(src, dst, options, log, onPlanned, progress, ct).ConfigureAwait(false);
         return new SyncOutcome(request, stats, src.Display, dst.Display);
+    }
+
+    /// <summary>
+    /// A single local file as the source, as rclone takes one: copy and sync put it into the destination
+    /// folder under its name (sync deletes nothing else there: the other files are no part of the run);
+    /// check compares it with the destination's file of that name, or with the destination itself when
+    /// that is a file. A destination that is a file is an error for copy and sync (it would be a folder).
+    /// </summary>
+    private static async Task<SyncOutcome> RunFileAsync(SyncRequest request, SyncContext context, SyncLog log, Action<SyncAction>? onPlanned, Action<TransferProgress>? progress, SyncOptions options, CancellationToken ct)
+    {
+        string full = Path.GetFullPath(request.Source);
+        string name = Path.GetFileName(full);
+        options = options with { Mode = options.Mode == SyncMode.Sync ? SyncMode.Copy : options.Mode, OnlyPath = name };
+
+        // The named file is followed when it is a link, as rclone follows the root it is given.
+        await using var src = new LocalEnd(Path.GetDirectoryName(full)!, context.Index, request.Source) { OnlyName = name, FollowLinks = true };
+        ISyncEnd dst;
+        if (request.DestEnd.Kind == EndKind.Local && File.Exists(request.Dest))
+        {
+            if (options.Mode != SyncMode.Check)
+            {
+                string parent = Path.GetDirectoryName(request.Dest) is { Length: > 0 } d ? d : ".";
+                throw new HaulException(ErrorCode.Usage, $"destination {request.Dest} is a file; {(request.Mode == SyncMode.Sync ? "sync" : "copy")} puts {name} into a folder", $"name the folder to copy into (it is made if missing), e.g. {parent}/");
+            }
+
+            string dfull = Path.GetFullPath(request.Dest);
+            dst = new LocalEnd(Path.GetDirectoryName(dfull)!, context.Index, request.Dest) { OnlyName = Path.GetFileName(dfull), ListedAs = name, FollowLinks = request.CopyLinks };
+        }
+        else if (request.DestEnd.Kind == EndKind.Local)
+        {
+            dst = new LocalEnd(request.Dest, context.Index) { OnlyName = name, FollowLinks = request.CopyLinks && options.Mode == SyncMode.Check };
+        }
+        else
+        {
+            dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct).ConfigureAwait(false);
+        }
+
+        await using (dst.ConfigureAwait(false))
+        {
+            if (dst is LocalEnd ld && ld.Root == src.Root && ld.ListedAs is null)
+            {
+                throw new HaulException(ErrorCode.Usage, $"{request.Source} is already in {request.Dest}", "name another destination folder");
+            }
+
+            var stats = await RunAsync(src, dst, options, log, onPlanned, progress, ct).ConfigureAwait(false);
+            return new SyncOutcome(request, stats, src.Display, dst.Display);
+        }
     }
 
     /// <summary>A one-way run between ends the caller opened (a pull opens the peer's end by name or ID).</summary>

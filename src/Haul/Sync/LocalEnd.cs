@@ -27,7 +27,17 @@ internal sealed class LocalEnd : IFolderEnd
     private readonly string _root;
     private readonly ITreeIndex? _index;
 
-    public LocalEnd(string root, ITreeIndex? index)
+    /// <summary>
+    /// One file of the folder instead of its tree (a single file named as a source, or the file it is
+    /// checked against): listings hold that file alone, listed as <see cref="ListedAs"/> when set.
+    /// A folder a peer opens never sets it.
+    /// </summary>
+    public string? OnlyName { get; init; }
+
+    /// <summary>The name <see cref="OnlyName"/> is listed under (check of two files with different names).</summary>
+    public string? ListedAs { get; init; }
+
+    public LocalEnd(string root, ITreeIndex? index, string? display = null)
     {
         _root = Path.GetFullPath(root).TrimEnd('/');
         if (_root.Length == 0)
@@ -36,7 +46,7 @@ internal sealed class LocalEnd : IFolderEnd
         }
 
         _index = index;
-        Display = root;
+        Display = display ?? root;
     }
 
     public string Display { get; }
@@ -73,9 +83,19 @@ internal sealed class LocalEnd : IFolderEnd
 
     public async IAsyncEnumerable<SyncEntry> ListAsync(SyncFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (OnlyName is not null)
+        {
+            if (ListOne(filter) is { } one)
+            {
+                yield return one;
+            }
+
+            yield break;
+        }
+
         if (File.Exists(_root))
         {
-            throw new HaulException(ErrorCode.Usage, $"{Display} is a file; sync works on folders", "name the folder that holds it, with --include for the file");
+            throw new HaulException(ErrorCode.Usage, $"{Display} is a file, where a folder is expected", "name a folder (copy and sync make a missing one); one file goes as the source: haul copy FILE FOLDER/");
         }
 
         if (!Directory.Exists(_root))
@@ -135,6 +155,35 @@ internal sealed class LocalEnd : IFolderEnd
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>The listing of <see cref="OnlyName"/>: a regular file (through a link only with <see cref="FollowLinks"/>); a folder in its place is an error, not a file to write over.</summary>
+    private SyncEntry? ListOne(SyncFilter filter)
+    {
+        string full = _root + "/" + OnlyName;
+        var fi = new FileInfo(full);
+        if (fi.LinkTarget is not null)
+        {
+            if (!FollowLinks)
+            {
+                return null;
+            }
+
+            fi = fi.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? fi;
+        }
+
+        if (Directory.Exists(fi.FullName) && fi.LinkTarget is null)
+        {
+            throw new HaulException(ErrorCode.Usage, $"{Display}/{OnlyName} is a folder, where the file {OnlyName} would go", "move it aside, or name another destination folder");
+        }
+
+        if (!fi.Exists || (fi.Length == 0 && Native.IsSpecialFile(fi.FullName)))
+        {
+            return null;
+        }
+
+        var e = new SyncEntry(ListedAs ?? OnlyName!, fi.Length, fi.LastWriteTimeUtc.Ticks);
+        return filter.Includes(e) ? e : null;
     }
 
     public Task<SyncEntry> ResolveAsync(SyncEntry entry, CancellationToken cancellationToken = default) => Task.FromResult(entry);
@@ -320,6 +369,11 @@ internal sealed class LocalEnd : IFolderEnd
     /// <summary>The path under the root, for a name that passed the manifest rule (no "..", no absolute path, no NUL).</summary>
     private string FullPath(string rel)
     {
+        if (ListedAs is not null && rel == ListedAs)
+        {
+            rel = OnlyName!;
+        }
+
         if (!PathSafety.IsSafeRelative(rel, out var why))
         {
             throw new HaulException(ErrorCode.UnsafePath, $"refused '{ListingGuard.Printable(rel)}' in {Display}: {why}", "only plain relative names are written, read or deleted");

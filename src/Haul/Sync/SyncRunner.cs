@@ -340,7 +340,8 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     private async IAsyncEnumerable<SyncAction> PlanAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var a = Prefetch.Ahead(ListingGuard.Safe(source.ListAsync(options.Filter, ct), (e, why) => Refused(source, e, why), ct), ct).GetAsyncEnumerator(ct);
-        var b = Prefetch.Ahead(ListingGuard.Safe(dest.ListAsync(options.Filter, ct), (e, why) => Refused(dest, e, why), ct), ct).GetAsyncEnumerator(ct);
+        var destListing = dest.ListAsync(options.Filter, ct);
+        var b = Prefetch.Ahead(ListingGuard.Safe(options.OnlyPath is { } only ? Only(destListing, only, ct) : destListing, (e, why) => Refused(dest, e, why), ct), ct).GetAsyncEnumerator(ct);
         try
         {
             bool ha = await a.MoveNextAsync().ConfigureAwait(false);
@@ -398,6 +399,18 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         {
             await a.DisposeAsync().ConfigureAwait(false);
             await b.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The one entry named <paramref name="path"/> of a listing (a single file as the source: the destination's other files are no part of the run).</summary>
+    private static async IAsyncEnumerable<SyncEntry> Only(IAsyncEnumerable<SyncEntry> listing, string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var e in listing.WithCancellation(ct).ConfigureAwait(false))
+        {
+            if (e.Path == path)
+            {
+                yield return e;
+            }
         }
     }
 
