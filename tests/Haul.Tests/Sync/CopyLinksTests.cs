@@ -121,8 +121,10 @@ public sealed class CopyLinksTests
         Assert.NotEqual(0, refused.Code);
         Assert.Contains("-L/--copy-links", refused.Err);
 
+        File.CreateSymbolicLink(Path.Combine(snap, "dangling"), "../../blobs/gone");
         var sent = await Run(pair.A.Home, "send", "-L", snap, "lab-b");
         Assert.True(sent.Code == 0, sent.Err);
+        Assert.Contains("rev1/dangling: symlink to nothing; skipped", sent.Err + sent.Out);
         AssertRegularCopies(snap, pair.Landed("rev1"));
 
         string owned = tmp.Sub("owned");
