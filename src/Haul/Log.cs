@@ -87,4 +87,7 @@ internal static partial class Log
 
     [LoggerMessage(72, LogLevel.Warning, "the REST API listens on {Endpoint}, which is not loopback: anyone who can reach it and holds the token controls this node; put it behind TLS (a reverse proxy) or bind 127.0.0.1")]
     public static partial void ApiExposed(ILogger logger, string endpoint);
+
+    [LoggerMessage(131, LogLevel.Warning, "{Path}: {Reason}")]
+    public static partial void LinkSkipped(ILogger logger, string path, string reason);
 }

@@ -35,6 +35,31 @@ internal static partial class Native
         return new FileStat(*(long*)(buf + 40), Ns(buf + 112), *(long*)(buf + 32), Ns(buf + 96));
     }
 
+    /// <summary>Size, times and inode of what <paramref name="path"/> names after following symlinks (-L/--copy-links); throws if it is gone.</summary>
+    public static unsafe FileStat StatFollowing(string path)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, 0, 0x7ff /* STATX_BASIC_STATS */, buf) != 0)
+        {
+            throw new FileNotFoundException($"cannot stat {path} (errno {Marshal.GetLastPInvokeError()})", path);
+        }
+
+        static long Ns(byte* t) => (*(long*)t * 1_000_000_000L) + *(uint*)(t + 8);
+        return new FileStat(*(long*)(buf + 40), Ns(buf + 112), *(long*)(buf + 32), Ns(buf + 96));
+    }
+
+    /// <summary>The device and inode of the folder <paramref name="path"/> leads to (links followed): one folder reached two ways has one identity.</summary>
+    public static unsafe (long Dev, long Ino) DirectoryId(string path)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, 0, 0x7ff, buf) != 0)
+        {
+            return (-1, -1);
+        }
+
+        return (((long)*(uint*)(buf + 136) << 32) | *(uint*)(buf + 140), *(long*)(buf + 32));
+    }
+
     /// <summary>Sleeps about <paramref name="micros"/> microseconds (nanosleep; the thread's timer slack, 50 µs by default, comes on top).</summary>
     public static unsafe void SleepMicroseconds(long micros)
     {

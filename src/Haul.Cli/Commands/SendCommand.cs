@@ -18,7 +18,8 @@ internal static class SendCommand
         var maxRate = new Option<string?>("--max-rate") { Description = "Upper bound on the sending rate, e.g. 200M (bytes/s) or 800Mbit" };
         var minRate = new Option<string?>("--min-rate") { Description = "Never pace below this rate, e.g. 10Mbit" };
         var mode = new Option<string?>("--mode") { Description = "fair (share the bottleneck), background (yield to other traffic) or fixed (hold --max-rate); default: the node's policy ('haul policy'), else fair" };
-        var cmd = new Command("send", "Send a file or folder to a peer; it lands in the peer's inbox/<this node>/") { path, peer, json, tcp, maxRate, minRate, mode };
+        var copyLinks = new Option<bool>("--copy-links", "-L") { Description = "Follow symlinks in the folder and send what they point at as regular files (without it links are sent as links)" };
+        var cmd = new Command("send", "Send a file or folder to a peer; it lands in the peer's inbox/<this node>/") { path, peer, json, tcp, maxRate, minRate, mode, copyLinks };
         cmd.SetAction((pr, ct) =>
         {
             bool asJson = pr.GetValue(json);
@@ -45,6 +46,7 @@ internal static class SendCommand
         return new SendRequest(pr.GetValue<string>("path")!, pr.GetValue<string>("peer")!)
         {
             Tcp = pr.GetValue<bool>("--tcp"),
+            CopyLinks = pr.GetValue<bool>("--copy-links"),
             Rate = Opt("--mode") is null && Opt("--min-rate") is null && Opt("--max-rate") is null ? null : RatePolicy.Parse(Opt("--mode"), Opt("--min-rate"), Opt("--max-rate"), defaults, "haul send --help"),
         };
     }

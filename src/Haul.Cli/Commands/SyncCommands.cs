@@ -37,6 +37,7 @@ internal static class SyncCommands
     private static readonly Option<bool> JsonLog = new("--json-log") { Description = "Log as JSON lines" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the summary (and a dry run's plan) as JSON lines on stdout" };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors (no summary)" };
+    private static readonly Option<bool> CopyLinks = new("--copy-links", "-L") { Description = "Follow symlinks in local trees and copy what they point at as regular files (without it each link is skipped with a notice)" };
 
     public static Command Sync() => Create("sync", SyncMode.Sync, "Make DEST match SOURCE: copy new and changed files, then (only if all succeeded) delete extras");
 
@@ -54,7 +55,7 @@ internal static class SyncCommands
         var path2 = new Argument<string>("path2") { Description = "Local path or peer:folder/path" };
         var cmd = new Command("bisync", "Two-way sync: new, changed and deleted files propagate both ways; conflicts keep both versions")
         {
-            path1, path2, Conflict, MaxDeletePercent, Resync, DryRun, Exclude, Include, ExcludeFrom, IncludeFrom, Filter, FilterFrom, FilesFrom, MinSize, MaxSize, MinAge, MaxAge, LogFile, JsonLog, Json, Quiet, Verbose, Progress,
+            path1, path2, Conflict, MaxDeletePercent, Resync, DryRun, Exclude, Include, ExcludeFrom, IncludeFrom, Filter, FilterFrom, FilesFrom, MinSize, MaxSize, MinAge, MaxAge, LogFile, JsonLog, Json, Quiet, Verbose, Progress, CopyLinks,
         };
         cmd.SetAction((pr, ct) => Cli.Guard(
             async () =>
@@ -103,6 +104,7 @@ internal static class SyncCommands
             Resync = pr.GetValue(Resync),
             DryRun = pr.GetValue(DryRun),
             Filter = ToFilter(pr),
+            CopyLinks = pr.GetValue(CopyLinks),
         };
         request.Validate();
         return request;
@@ -125,7 +127,7 @@ internal static class SyncCommands
 
     private static Command Create(string name, SyncMode mode, string description)
     {
-        var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, Filter, FilterFrom, FilesFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, SizeOnly, Transfers, LogFile, JsonLog, Json, Quiet, Verbose };
+        var cmd = new Command(name, description) { Source, Dest, Exclude, Include, ExcludeFrom, IncludeFrom, Filter, FilterFrom, FilesFrom, MinSize, MaxSize, MinAge, MaxAge, Checksum, SizeOnly, Transfers, LogFile, JsonLog, Json, Quiet, Verbose, CopyLinks };
         cmd.Options.Add(S3Options.Endpoint);
         cmd.Options.Add(S3Options.Region);
         cmd.Options.Add(S3Options.Profile);
@@ -195,6 +197,7 @@ internal static class SyncCommands
             S3Endpoint = s3.Endpoint,
             S3Region = s3.Region,
             S3Profile = s3.Profile,
+            CopyLinks = pr.GetValue(CopyLinks),
         };
 
         // A job's command is checked when it is added, not at its first run.
@@ -292,10 +295,12 @@ internal static class SyncCommands
             (_, SyncActionKind.New) => "copy",
             (_, SyncActionKind.Changed) => "update",
             (_, SyncActionKind.Touch) => "touch",
+            (_, SyncActionKind.RemoveFolder) => "rmdir",
             _ => "delete",
         };
         long size = (a.Source ?? a.Dest)!.Size;
-        Console.Out.WriteLine(json ? Haul.Cli.Json.Line(("type", "plan"), ("action", verb), ("path", a.Path), ("size", size)) : $"{verb} {a.Path} ({Units.Bytes(size)})");
+        Console.Out.WriteLine(json ? Haul.Cli.Json.Line(("type", "plan"), ("action", verb), ("path", a.Path), ("size", size))
+            : a.Kind == SyncActionKind.RemoveFolder ? $"{verb} {a.Path}/" : $"{verb} {a.Path} ({Units.Bytes(size)})");
     }
 
     private static void PrintSummary(SyncOutcome outcome, bool json)
@@ -304,7 +309,7 @@ internal static class SyncCommands
         if (json)
         {
             string verb = r.Mode switch { SyncMode.Sync => "sync", SyncMode.Copy => "copy", _ => "check" };
-            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", r.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("sentBytes", s.SentBytes), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3))));
+            Console.Out.WriteLine(Haul.Cli.Json.Line(("type", "summary"), ("command", verb), ("dryRun", r.DryRun), ("files", s.Listed), ("unchanged", s.Same), ("copied", s.Copied), ("copiedBytes", s.CopiedBytes), ("touched", s.Touched), ("deleted", s.Deleted), ("backedUp", s.BackedUp), ("differences", s.Differences), ("errors", s.Errors), ("sentBytes", s.SentBytes), ("seconds", Math.Round(s.Elapsed.TotalSeconds, 3)), ("foldersRemoved", s.FoldersRemoved), ("skippedLinks", s.SkippedLinks)));
             return;
         }
 

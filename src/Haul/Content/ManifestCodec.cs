@@ -153,7 +153,7 @@ internal static class ManifestCodec
                     target = r.String();
                     if (!PathSafety.SymlinkStaysInside(path, target))
                     {
-                        throw new HaulException(ErrorCode.UnsafePath, $"refused symlink '{path}' -> '{target}': it points outside the transfer", "send the link's target instead of the link");
+                        throw new HaulException(ErrorCode.UnsafePath, $"refused symlink '{path}' -> '{target}': it points outside the transfer", "send with -L/--copy-links (what the links point at goes as regular files), or send the link's target");
                     }
 
                     break;

@@ -6,7 +6,10 @@ namespace Haul.Content;
 /// </summary>
 internal static class TreeScanner
 {
-    public static ScannedTree Scan(string sourcePath, FastCdc? cdc = null, Action<long, int>? progress = null, CancellationToken cancellationToken = default, IChunkCache? cache = null)
+    /// <param name="followLinks">-L/--copy-links: a symlink inside the tree is sent as what it points at (a file's
+    /// content as a regular file, a folder walked) instead of as a link; a broken one, one to a device, FIFO
+    /// or socket, or one leading back into a folder being walked is skipped and told to <paramref name="onSkippedLink"/>.</param>
+    public static ScannedTree Scan(string sourcePath, FastCdc? cdc = null, Action<long, int>? progress = null, CancellationToken cancellationToken = default, IChunkCache? cache = null, bool followLinks = false, Action<string, string>? onSkippedLink = null)
     {
         cdc ??= new FastCdc();
         string full = Path.GetFullPath(sourcePath).TrimEnd('/');
@@ -49,7 +52,9 @@ internal static class TreeScanner
                 }
 
                 entries.Add((rootName, di, EntryKind.Directory));
-                Walk(di, rootName, entries, ref skipped, cancellationToken);
+                var walk = new Walker(entries, followLinks, onSkippedLink, cancellationToken);
+                walk.Walk(di, rootName);
+                skipped = walk.Skipped;
             }
             else
             {
@@ -70,12 +75,19 @@ internal static class TreeScanner
     /// a sync sends: the new and changed files, not the tree). A file that vanished or is no longer a
     /// regular file is an error: the caller listed it a moment ago.
     /// </summary>
-    public static ScannedTree ScanFiles(string root, IEnumerable<string> relativePaths, FastCdc? cdc = null, CancellationToken cancellationToken = default, IChunkCache? cache = null)
+    /// <param name="followLinks">The caller listed with -L/--copy-links: a file that is a symlink is read through it
+    /// (only ever for the user's own tree; a folder a peer opens never passes it).</param>
+    public static ScannedTree ScanFiles(string root, IEnumerable<string> relativePaths, FastCdc? cdc = null, CancellationToken cancellationToken = default, IChunkCache? cache = null, bool followLinks = false)
     {
         var entries = new List<(string Rel, FileSystemInfo Info, EntryKind Kind)>();
         foreach (var rel in relativePaths)
         {
             var fi = new FileInfo(Path.Combine(root, rel));
+            if (followLinks && fi.LinkTarget is not null)
+            {
+                fi = fi.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? fi;
+            }
+
             if (!fi.Exists || fi.LinkTarget is not null || !IsRegular(fi))
             {
                 throw new HaulException(ErrorCode.PathNotFound, $"{rel} is gone or no longer a regular file", "run the sync again");
@@ -181,29 +193,91 @@ internal static class TreeScanner
         }
     }
 
-    private static void Walk(DirectoryInfo dir, string rel, List<(string, FileSystemInfo, EntryKind)> into, ref int skipped, CancellationToken ct)
+    /// <summary>The depth-first walk of a folder; with -L, the folders on the current path are the ones a link may not lead back into.</summary>
+    private sealed class Walker(List<(string, FileSystemInfo, EntryKind)> into, bool followLinks, Action<string, string>? onSkippedLink, CancellationToken ct)
     {
-        ct.ThrowIfCancellationRequested();
-        foreach (var child in dir.EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false }))
+        private readonly List<(long Dev, long Ino)> _path = [];
+
+        public int Skipped { get; private set; }
+
+        public void Walk(DirectoryInfo dir, string rel)
         {
-            string childRel = rel + "/" + child.Name;
-            if (child.LinkTarget is not null)
+            ct.ThrowIfCancellationRequested();
+            _path.Add(Native.DirectoryId(dir.FullName));
+            foreach (var child in dir.EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false }))
             {
-                into.Add((childRel, child, EntryKind.Symlink));
+                string childRel = rel + "/" + child.Name;
+                if (child.LinkTarget is not null)
+                {
+                    if (!followLinks)
+                    {
+                        into.Add((childRel, child, EntryKind.Symlink));
+                    }
+                    else
+                    {
+                        Follow(child, childRel);
+                    }
+                }
+                else if (child is DirectoryInfo d)
+                {
+                    into.Add((childRel, d, EntryKind.Directory));
+                    Walk(d, childRel);
+                }
+                else if (child is FileInfo f && IsRegular(f))
+                {
+                    into.Add((childRel, f, EntryKind.File));
+                }
+                else
+                {
+                    Skipped++;
+                }
             }
-            else if (child is DirectoryInfo d)
+
+            _path.RemoveAt(_path.Count - 1);
+        }
+
+        private void Follow(FileSystemInfo link, string rel)
+        {
+            FileSystemInfo? target;
+            try
             {
-                into.Add((childRel, d, EntryKind.Directory));
-                Walk(d, childRel, into, ref skipped, ct);
+                target = link.ResolveLinkTarget(returnFinalTarget: true);
             }
-            else if (child is FileInfo f && IsRegular(f))
+            catch (IOException)
             {
-                into.Add((childRel, f, EntryKind.File));
+                target = null; // too many levels of links
+            }
+
+            if (target is null || !(File.Exists(target.FullName) || Directory.Exists(target.FullName)))
+            {
+                Skip(rel, "symlink to nothing; skipped");
+            }
+            else if (Directory.Exists(target.FullName))
+            {
+                if (_path.Contains(Native.DirectoryId(target.FullName)))
+                {
+                    Skip(rel, "symlink loop (it leads back into a folder above it); skipped");
+                    return;
+                }
+
+                var d = new DirectoryInfo(target.FullName);
+                into.Add((rel, d, EntryKind.Directory));
+                Walk(d, rel);
+            }
+            else if (Native.IsSpecialFile(target.FullName))
+            {
+                Skip(rel, "symlink to a device, FIFO or socket; skipped");
             }
             else
             {
-                skipped++;
+                into.Add((rel, new FileInfo(target.FullName), EntryKind.File));
             }
+        }
+
+        private void Skip(string rel, string why)
+        {
+            Skipped++;
+            onSkippedLink?.Invoke(rel, why);
         }
     }
 

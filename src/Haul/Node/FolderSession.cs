@@ -206,6 +206,20 @@ internal sealed class FolderSession(ControlChannel ctl, INodeCatalog store, stri
             return;
         }
 
+        if (req.Op == FolderMessages.RemoveOp.RemoveEmptyFolders)
+        {
+            foreach (var p in req.Paths)
+            {
+                RefuseLinks(_target, p);
+            }
+
+            // rmdir only: a folder with anything in it (or a link in its place) stays.
+            var removed = await end.RemoveEmptyDirectoriesAsync(req.Paths, ct).ConfigureAwait(false);
+            Log.FolderRemoved(log, peer.Name, _label, removed, req.Op.ToString());
+            await ctl.SendAsync(FrameType.Done, FolderMessages.EncodeDone(removed), ct).ConfigureAwait(false);
+            return;
+        }
+
         if (req.Op != FolderMessages.RemoveOp.Delete)
         {
             // The backup folder is named relative to the folder's root, as rclone's --backup-dir is on the same remote.

@@ -36,6 +36,12 @@ internal sealed partial class HaulNode
     {
         CheckFolderName(name);
         string full = Path.GetFullPath(path);
+        if (File.Exists(full))
+        {
+            // A share is a folder a peer lists, pulls from and pushes into; one file is a send.
+            throw new HaulException(ErrorCode.Usage, $"{path} is a file; a shared folder is a folder", $"share the folder that holds it ('haul folder add {name} {Path.GetDirectoryName(full)}'), or send the file with 'haul send {path} PEER'");
+        }
+
         if (!Directory.Exists(full))
         {
             throw new HaulException(ErrorCode.PathNotFound, $"folder not found: {path}", "create it first, or check the path");

@@ -176,7 +176,7 @@ internal sealed partial class HaulNode : IDisposable
 
     /// <summary>A send as every surface asks for it: the request's path to its peer, with its transport and pacing (the node's default policy when it names none).</summary>
     public Task<SendResult> SendAsync(Operations.SendRequest request, Action<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        SendAsync(request.Path, request.Peer, new SendOptions { ForceTcp = request.Tcp, Rate = request.Rate ?? DefaultRatePolicy }, progress, cancellationToken);
+        SendAsync(request.Path, request.Peer, new SendOptions { ForceTcp = request.Tcp, Rate = request.Rate ?? DefaultRatePolicy, CopyLinks = request.CopyLinks }, progress, cancellationToken);
 
     /// <summary>
     /// Wraps the control stream of each connection <see cref="SendAsync"/> dials (above TLS, where frames
@@ -218,7 +218,7 @@ internal sealed partial class HaulNode : IDisposable
         try
         {
             tree = await Task.Run(
-                () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress(TransferPhase.Scan, b, 0, f, 0, 0, string.Empty)), cancellationToken: scanCts.Token, cache: ChunkCache),
+                () => TreeScanner.Scan(path, progress: progress is null ? null : (b, f) => progress(new TransferProgress(TransferPhase.Scan, b, 0, f, 0, 0, string.Empty)), cancellationToken: scanCts.Token, cache: ChunkCache, followLinks: options?.CopyLinks == true, onSkippedLink: (p, why) => Log.LinkSkipped(Loggers.CreateLogger("haul.send"), p, why)),
                 scanCts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (dial.IsFaulted && !cancellationToken.IsCancellationRequested)

@@ -17,7 +17,7 @@ namespace Haul.Node;
 /// by one: the runner hands over batches, and each batch is one Haul transfer (UDP, chunk-level delta
 /// against the files already at the destination, verified, with a signed receipt).
 /// </summary>
-internal sealed class PeerEnd : IBatchedSyncEnd
+internal sealed class PeerEnd : IBatchedSyncEnd, IFolderEnd
 {
     private readonly HaulNode _node;
     private readonly PeerRecord _peer;
@@ -210,6 +210,23 @@ internal sealed class PeerEnd : IBatchedSyncEnd
         }
     }
 
+    /// <summary>
+    /// Asks the owner to remove these folders if empty, deepest first, in batches (a batch boundary
+    /// never splits a folder from its parent's turn: the parent comes later in the same order).
+    /// </summary>
+    public async Task<long> RemoveEmptyDirectoriesAsync(IReadOnlyList<string> deepestFirst, CancellationToken cancellationToken = default)
+    {
+        long removed = 0;
+        for (int i = 0; i < deepestFirst.Count; i += FolderMessages.RequestBatch)
+        {
+            var part = deepestFirst.Skip(i).Take(FolderMessages.RequestBatch).ToList();
+            var done = await RequestAsync(FrameType.Remove, FolderMessages.EncodeRemove(FolderMessages.RemoveOp.RemoveEmptyFolders, string.Empty, part), FrameType.Done, cancellationToken).ConfigureAwait(false);
+            removed += Math.Clamp(FolderMessages.DecodeDone(done.Payload), 0, part.Count);
+        }
+
+        return removed;
+    }
+
     /// <summary>Renames files inside the folder (bisync's conflict copies); a target that exists is an error.</summary>
     public async Task RenameAsync(IReadOnlyList<(string From, string To)> moves, CancellationToken ct)
     {
@@ -248,7 +265,7 @@ internal sealed class PeerEnd : IBatchedSyncEnd
     public async Task<SendResult> PushAsync(LocalEnd from, IReadOnlyList<SyncEntry> files, CancellationToken ct, IReadOnlyList<string>? reuseFrom = null)
     {
         DebugTrace.Mark($"push: {files.Count} files planned");
-        var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct, cache: _node.ChunkCache), ct).ConfigureAwait(false);
+        var tree = await Task.Run(() => TreeScanner.ScanFiles(from.Root, files.Select(f => f.Path), cancellationToken: ct, cache: _node.ChunkCache, followLinks: from.FollowLinks), ct).ConfigureAwait(false);
         DebugTrace.Mark("push: scanned");
         await _opsLock.WaitAsync(ct).ConfigureAwait(false);
         try

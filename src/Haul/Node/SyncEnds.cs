@@ -20,7 +20,8 @@ internal static class SyncEnds
     /// Opens the end <paramref name="spec"/> names: s3://bucket/prefix, peer:folder/path (through
     /// <paramref name="node"/> when the caller runs one, else the node at <paramref name="home"/>), or a local path.
     /// </summary>
-    public static async Task<ISyncEnd> OpenAsync(string spec, ITreeIndex index, S3Config s3, string home, HaulNode? node, bool write, CancellationToken ct)
+    /// <param name="followLinks">-L/--copy-links for a local end (the user's own tree); ignored for peer and S3 ends, whose names are never followed.</param>
+    public static async Task<ISyncEnd> OpenAsync(string spec, ITreeIndex index, S3Config s3, string home, HaulNode? node, bool write, CancellationToken ct, bool followLinks = false)
     {
         var end = EndSpec.Parse(spec);
         switch (end.Kind)
@@ -37,7 +38,7 @@ internal static class SyncEnds
 
                 return await PeerEnd.OpenAsync(home, end.Peer, end.Path, write, spec, ct).ConfigureAwait(false);
             default:
-                return new LocalEnd(spec, index);
+                return new LocalEnd(spec, index) { FollowLinks = followLinks };
         }
     }
 

@@ -21,9 +21,10 @@ internal sealed record SyncOutcome(SyncRequest Request, SyncStats Stats, string 
             string what = Request.Mode == SyncMode.Check
                 ? $"{s.Listed} files compared, {s.Differences} differences"
                 : Request.DryRun
-                ? $"would copy {s.PlannedFiles} ({Units.Bytes(s.PlannedBytes)}), would set times on {s.PlannedTouches}{(Request.Mode == SyncMode.Sync ? $", would delete {s.PlannedDeletes}" : string.Empty)}, {s.Same} unchanged"
-                : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors{(s.SentBytes >= 0 ? $"; {Units.Bytes(s.SentBytes)} sent after the delta" : string.Empty)}";
-            return $"{verb}{(Request.DryRun && Request.Mode != SyncMode.Check ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s";
+                ? $"would copy {s.PlannedFiles} ({Units.Bytes(s.PlannedBytes)}), would set times on {s.PlannedTouches}{(Request.Mode == SyncMode.Sync ? $", would delete {s.PlannedDeletes}" : string.Empty)}{(s.FoldersRemoved > 0 ? $", would remove {s.FoldersRemoved} folders" : string.Empty)}, {s.Same} unchanged"
+                : $"{s.Copied} copied ({Units.Bytes(s.CopiedBytes)}), {s.Touched} times set, {s.Deleted} deleted{(s.BackedUp > 0 ? $" ({s.BackedUp} kept in backup)" : string.Empty)}{(s.FoldersRemoved > 0 ? $", {s.FoldersRemoved} folders removed" : string.Empty)}, {s.Same} unchanged, {s.Errors} errors{(s.SentBytes >= 0 ? $"; {Units.Bytes(s.SentBytes)} sent after the delta" : string.Empty)}";
+            string links = s.SkippedLinks > 0 ? $"; {s.SkippedLinks} symlinks skipped ({(Request.CopyLinks ? "broken, looping or to a special file" : "-L/--copy-links follows them")})" : string.Empty;
+            return $"{verb}{(Request.DryRun && Request.Mode != SyncMode.Check ? " (dry run)" : string.Empty)}: {what} in {s.Elapsed.TotalSeconds:0.00} s{links}";
         }
     }
 
@@ -59,8 +60,14 @@ internal static class SyncOperations
     public static async Task<SyncOutcome> RunAsync(SyncRequest request, SyncContext context, SyncLog log, Action<SyncAction>? onPlanned, Action<TransferProgress>? progress, CancellationToken ct, SyncOptions? options = null)
     {
         options ??= request.ToOptions();
-        await using var src = await SyncEnds.OpenAsync(request.Source, context.Index, request.S3, context.Home, context.Node, write: false, ct).ConfigureAwait(false);
-        await using var dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct).ConfigureAwait(false);
+        if (request.SourceEnd.Kind == EndKind.Local && File.Exists(request.Source))
+        {
+            return await RunFileAsync(request, context, log, onPlanned, progress, options, ct).ConfigureAwait(false);
+        }
+
+        await using var src = await SyncEnds.OpenAsync(request.Source, context.Index, request.S3, context.Home, context.Node, write: false, ct, request.CopyLinks).ConfigureAwait(false);
+        // A destination's links are followed only by check, which writes nothing.
+        await using var dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct, request.CopyLinks && options.Mode == SyncMode.Check).ConfigureAwait(false);
         if (src is LocalEnd ls && dst is LocalEnd ld)
         {
             SyncEnds.CheckOverlap(ls, ld, options.BackupDir);
@@ -68,6 +75,53 @@ internal static class SyncOperations
 
         var stats = await RunAsync(src, dst, options, log, onPlanned, progress, ct).ConfigureAwait(false);
         return new SyncOutcome(request, stats, src.Display, dst.Display);
+    }
+
+    /// <summary>
+    /// A single local file as the source, as rclone takes one: copy and sync put it into the destination
+    /// folder under its name (sync deletes nothing else there: the other files are no part of the run);
+    /// check compares it with the destination's file of that name, or with the destination itself when
+    /// that is a file. A destination that is a file is an error for copy and sync (it would be a folder).
+    /// </summary>
+    private static async Task<SyncOutcome> RunFileAsync(SyncRequest request, SyncContext context, SyncLog log, Action<SyncAction>? onPlanned, Action<TransferProgress>? progress, SyncOptions options, CancellationToken ct)
+    {
+        string full = Path.GetFullPath(request.Source);
+        string name = Path.GetFileName(full);
+        options = options with { Mode = options.Mode == SyncMode.Sync ? SyncMode.Copy : options.Mode, OnlyPath = name };
+
+        // The named file is followed when it is a link, as rclone follows the root it is given.
+        await using var src = new LocalEnd(Path.GetDirectoryName(full)!, context.Index, request.Source) { OnlyName = name, FollowLinks = true };
+        ISyncEnd dst;
+        if (request.DestEnd.Kind == EndKind.Local && File.Exists(request.Dest))
+        {
+            if (options.Mode != SyncMode.Check)
+            {
+                string parent = Path.GetDirectoryName(request.Dest) is { Length: > 0 } d ? d : ".";
+                throw new HaulException(ErrorCode.Usage, $"destination {request.Dest} is a file; {(request.Mode == SyncMode.Sync ? "sync" : "copy")} puts {name} into a folder", $"name the folder to copy into (it is made if missing), e.g. {parent}/");
+            }
+
+            string dfull = Path.GetFullPath(request.Dest);
+            dst = new LocalEnd(Path.GetDirectoryName(dfull)!, context.Index, request.Dest) { OnlyName = Path.GetFileName(dfull), ListedAs = name, FollowLinks = request.CopyLinks };
+        }
+        else if (request.DestEnd.Kind == EndKind.Local)
+        {
+            dst = new LocalEnd(request.Dest, context.Index) { OnlyName = name, FollowLinks = request.CopyLinks && options.Mode == SyncMode.Check };
+        }
+        else
+        {
+            dst = await SyncEnds.OpenAsync(request.Dest, context.Index, request.S3, context.Home, context.Node, write: options.Mode != SyncMode.Check && !options.DryRun, ct).ConfigureAwait(false);
+        }
+
+        await using (dst.ConfigureAwait(false))
+        {
+            if (dst is LocalEnd ld && ld.Root == src.Root && ld.ListedAs is null)
+            {
+                throw new HaulException(ErrorCode.Usage, $"{request.Source} is already in {request.Dest}", "name another destination folder");
+            }
+
+            var stats = await RunAsync(src, dst, options, log, onPlanned, progress, ct).ConfigureAwait(false);
+            return new SyncOutcome(request, stats, src.Display, dst.Display);
+        }
     }
 
     /// <summary>A one-way run between ends the caller opened (a pull opens the peer's end by name or ID).</summary>
@@ -91,11 +145,19 @@ internal static class SyncOperations
         request.Validate();
         var options = new BisyncOptions { Conflict = request.Conflict, MaxDeletePercent = request.MaxDeletePercent, DryRun = request.DryRun, Filter = request.Filter.Build(), Resync = request.Resync, NodeName = nodeName };
         var s3 = new S3Config(null, null, null, null, null);
-        await using var e1 = await SyncEnds.OpenAsync(request.Path1, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct).ConfigureAwait(false);
-        await using var e2 = await SyncEnds.OpenAsync(request.Path2, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct).ConfigureAwait(false);
+        await using var e1 = await SyncEnds.OpenAsync(request.Path1, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct, request.CopyLinks).ConfigureAwait(false);
+        await using var e2 = await SyncEnds.OpenAsync(request.Path2, context.Index, s3, context.Home, context.Node, write: !request.DryRun, ct, request.CopyLinks).ConfigureAwait(false);
         if (e1 is LocalEnd l1 && e2 is LocalEnd l2)
         {
             SyncEnds.CheckOverlap(l1, l2, null);
+        }
+
+        foreach (var e in new[] { e1, e2 })
+        {
+            if (e is LocalEnd le)
+            {
+                le.OnSkippedLink = (path, why) => log.Action("notice", $"{e.Display}: {path}", detail: why);
+            }
         }
 
         using var state = BisyncState.ForHome(context.Home);

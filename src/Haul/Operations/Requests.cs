@@ -117,6 +117,9 @@ internal sealed record SyncRequest(SyncMode Mode, string Source, string Dest)
 
     public string? S3Profile { get; init; }
 
+    /// <summary>-L/--copy-links: a local source's symlinks are listed as what they point at (check: both local ends).</summary>
+    public bool CopyLinks { get; init; }
+
     public S3Config S3 => new(S3Endpoint, S3Region, S3Profile, null, null);
 
     /// <summary>The source as parsed (a one-line error for an end that cannot be one).</summary>
@@ -186,6 +189,9 @@ internal sealed record BisyncRequest(string Path1, string Path2)
 
     public FilterSpec Filter { get; init; } = FilterSpec.None;
 
+    /// <summary>-L/--copy-links: both local ends' symlinks are listed as what they point at.</summary>
+    public bool CopyLinks { get; init; }
+
     public static ConflictPolicy ParseConflict(string text) => text switch
     {
         "newer" => ConflictPolicy.Newer,
@@ -215,4 +221,7 @@ internal sealed record SendRequest(string Path, string Peer)
 
     /// <summary>The pacing policy; null: the node's default ('haul policy').</summary>
     public RatePolicy? Rate { get; init; }
+
+    /// <summary>-L/--copy-links: send what the tree's symlinks point at, as regular files and folders.</summary>
+    public bool CopyLinks { get; init; }
 }

@@ -87,6 +87,9 @@ internal static class FolderMessages
 
         /// <summary>Paths come in pairs (from, to), both inside the opened target: bisync's conflict copies.</summary>
         Rename = 3,
+
+        /// <summary>Folders (deepest first) removed if empty, links and files left: a sync's extra folders. DONE counts those removed.</summary>
+        RemoveEmptyFolders = 4,
     }
 
     public static WireWriter EncodeRemove(RemoveOp op, string backupSubPath, IReadOnlyList<string> paths)
@@ -99,7 +102,7 @@ internal static class FolderMessages
     {
         var r = new SpanReader(p);
         var op = (RemoveOp)r.U8();
-        if (op is not (RemoveOp.Delete or RemoveOp.MoveToBackup or RemoveOp.CopyToBackup or RemoveOp.Rename))
+        if (op is not (RemoveOp.Delete or RemoveOp.MoveToBackup or RemoveOp.CopyToBackup or RemoveOp.Rename or RemoveOp.RemoveEmptyFolders))
         {
             ThrowHelper.Protocol($"unknown remove operation {(byte)op}");
         }

@@ -13,4 +13,7 @@ internal enum SyncActionKind
 
     /// <summary>Only at the destination: delete it (sync) or report it (check).</summary>
     Delete,
+
+    /// <summary>A folder only at the destination, empty once its files are deleted: remove it (sync; Path is the folder's).</summary>
+    RemoveFolder,
 }

@@ -31,4 +31,7 @@ internal sealed record SyncOptions
     public long MaxDelete { get; init; } = -1;
 
     public BandwidthSchedule? BandwidthLimit { get; init; }
+
+    /// <summary>A single file as the source (rclone's "copy dir/f1.txt OUT/"): only this path is compared on either end.</summary>
+    public string? OnlyPath { get; init; }
 }

@@ -21,6 +21,11 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
     // delete step would remove what the copy just wrote). 12 bytes a new file.
     private readonly HashSet<long> _newCaseKeys = [];
 
+    // Sync only: the folders each side has (parents of listed files, and a local end's walked folders),
+    // to remove the destination's extra folders once their files are gone. One entry a folder, not a file.
+    private readonly HashSet<string> _sourceDirs = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _destDirs = new(StringComparer.Ordinal);
+
     /// <summary>Called for every planned action (the dry-run plan, or check's differences), in path order.</summary>
     public Action<SyncAction>? OnPlanned { get; init; }
 
@@ -66,6 +71,15 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         if (options.DeleteExcluded && options.BackupDir is { } bd && (push is not null || bd.TrimEnd('/').StartsWith(dest.Display.TrimEnd('/') + "/", StringComparison.Ordinal)))
         {
             throw new HaulException(ErrorCode.Usage, $"--backup-dir {bd} is inside the destination, and --delete-excluded would delete it", "put the backup folder outside the destination, or leave out --delete-excluded");
+        }
+
+        foreach (var end in new[] { source, dest })
+        {
+            if (end is LocalEnd le)
+            {
+                le.RecordDirectories = options.Mode == SyncMode.Sync;
+                le.OnSkippedLink = (path, why) => log.Action("notice", $"{end.Display}: {path}", detail: why);
+            }
         }
 
         bool batched = (push ?? pull) is not null && options.Mode != SyncMode.Check && !options.DryRun;
@@ -147,9 +161,20 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
                 fatal);
         }
 
+        _stats.SkippedLinks = (source as LocalEnd)?.SkippedLinks ?? 0;
+        if (options.Mode == SyncMode.Check && dest is LocalEnd checkedEnd)
+        {
+            _stats.SkippedLinks += checkedEnd.SkippedLinks;
+        }
+
         if (options.Mode == SyncMode.Sync && !options.DryRun)
         {
             await DeleteAsync(deletes, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (options.Mode == SyncMode.Sync)
+        {
+            await RemoveFoldersAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (push is not null)
@@ -251,12 +276,84 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         }
     }
 
+    /// <summary>
+    /// Removes the destination's folders that the source does not have, deepest first, once their files
+    /// are deleted (rclone sync does the same; copy never does). Each is removed only if empty, so a folder
+    /// still holding an excluded file, a link or a file whose deletion was skipped stays. Not after an error
+    /// or a skipped deletion: the same rule as for files. A dry run lists them.
+    /// </summary>
+    private async Task RemoveFoldersAsync(CancellationToken ct)
+    {
+        if (dest is not IFolderEnd fe || Interlocked.Read(ref _stats.Errors) > 0 || _stats.SkippedDeletes > 0)
+        {
+            return;
+        }
+
+        var have = new HashSet<string>(_destDirs, StringComparer.Ordinal);
+        if (dest is LocalEnd ld)
+        {
+            have.UnionWith(ld.ListedDirectories);
+        }
+
+        var keep = source is LocalEnd ls ? ls.ListedDirectories : null;
+        var unlisted = (dest as LocalEnd)?.DirectoriesWithUnlisted;
+        var extra = new List<string>();
+        foreach (var d in have)
+        {
+            if (!_sourceDirs.Contains(d) && keep?.Contains(d) != true && unlisted?.Contains(d) != true && !options.Filter.ExcludesDirectory(d))
+            {
+                extra.Add(d);
+            }
+        }
+
+        if (extra.Count == 0)
+        {
+            return;
+        }
+
+        // Descending ordinal order puts "a/b" before "a": every folder after everything inside it.
+        extra.Sort(static (x, y) => string.CompareOrdinal(y, x));
+        if (options.DryRun)
+        {
+            foreach (var d in extra)
+            {
+                OnPlanned?.Invoke(new SyncAction(SyncActionKind.RemoveFolder, d, null, new SyncEntry(d, 0, 0)));
+            }
+
+            _stats.FoldersRemoved = extra.Count;
+            return;
+        }
+
+        try
+        {
+            _stats.FoldersRemoved = await fe.RemoveEmptyDirectoriesAsync(extra, ct).ConfigureAwait(false);
+            if (_stats.FoldersRemoved > 0)
+            {
+                log.Action("removed", string.Empty, detail: $"{_stats.FoldersRemoved} folders not in the source");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HaulException && !ct.IsCancellationRequested)
+        {
+            _stats.Errors++;
+            log.Action("error", string.Empty, detail: $"removing folders: {ex.Message}");
+        }
+    }
+
+    /// <summary>Adds the folders above <paramref name="path"/> (stops at the first one already known: its parents are too).</summary>
+    private static void AddParents(HashSet<string> into, string path)
+    {
+        for (int slash = path.LastIndexOf('/'); slash > 0 && into.Add(path[..slash]); slash = path.LastIndexOf('/', slash - 1))
+        {
+        }
+    }
+
     /// <summary>The merge of both listings: one action per difference, in path order.</summary>
     private async IAsyncEnumerable<SyncAction> PlanAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var a = Prefetch.Ahead(ListingGuard.Safe(source.ListAsync(options.Filter, ct), (e, why) => Refused(source, e, why), ct), ct).GetAsyncEnumerator(ct);
         // --delete-excluded: the destination's excluded files are listed too, and so become extras to delete.
-        var b = Prefetch.Ahead(ListingGuard.Safe(dest.ListAsync(options.DeleteExcluded ? SyncFilter.Everything : options.Filter, ct), (e, why) => Refused(dest, e, why), ct), ct).GetAsyncEnumerator(ct);
+        var destListing = dest.ListAsync(options.DeleteExcluded ? SyncFilter.Everything : options.Filter, ct);
+        var b = Prefetch.Ahead(ListingGuard.Safe(options.OnlyPath is { } only ? Only(destListing, only, ct) : destListing, (e, why) => Refused(dest, e, why), ct), ct).GetAsyncEnumerator(ct);
         try
         {
             bool ha = await a.MoveNextAsync().ConfigureAwait(false);
@@ -264,6 +361,19 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
             while (ha || hb)
             {
                 int c = !ha ? 1 : !hb ? -1 : string.CompareOrdinal(a.Current.Path, b.Current.Path);
+                if (options.Mode == SyncMode.Sync)
+                {
+                    if (c <= 0)
+                    {
+                        AddParents(_sourceDirs, a.Current.Path);
+                    }
+
+                    if (c >= 0)
+                    {
+                        AddParents(_destDirs, b.Current.Path);
+                    }
+                }
+
                 if (c < 0)
                 {
                     _stats.Listed++;
@@ -301,6 +411,18 @@ internal sealed class SyncRunner(ISyncEnd source, ISyncEnd dest, SyncOptions opt
         {
             await a.DisposeAsync().ConfigureAwait(false);
             await b.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The one entry named <paramref name="path"/> of a listing (a single file as the source: the destination's other files are no part of the run).</summary>
+    private static async IAsyncEnumerable<SyncEntry> Only(IAsyncEnumerable<SyncEntry> listing, string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var e in listing.WithCancellation(ct).ConfigureAwait(false))
+        {
+            if (e.Path == path)
+            {
+                yield return e;
+            }
         }
     }
 

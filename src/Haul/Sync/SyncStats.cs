@@ -28,6 +28,12 @@ internal sealed class SyncStats
     public long Differences;
     public long SkippedDeletes;
 
+    /// <summary>Destination folders the source does not have, removed once empty (sync only; in a dry run, planned).</summary>
+    public long FoldersRemoved;
+
+    /// <summary>Symlinks the local ends left out (no -L/--copy-links, or broken, looping or to a special file).</summary>
+    public long SkippedLinks;
+
     /// <summary>Chunk bytes sent to a peer after the delta (peer destinations only; -1 when not applicable).</summary>
     public long SentBytes = -1;
 

@@ -19,6 +19,9 @@ internal sealed record SendOptions
     /// </summary>
     public TimeSpan StallTimeout { get; init; } = ReceiveSession.DefaultStallTimeout;
 
+    /// <summary>-L/--copy-links: symlinks in the sent tree go as what they point at (see TreeScanner.Scan).</summary>
+    public bool CopyLinks { get; init; }
+
     /// <summary>Rate mode and bounds (--mode, --min-rate, --max-rate).</summary>
     public Congestion.RatePolicy Rate { get; init; } = new();
 

@@ -106,4 +106,37 @@ public sealed class HostileFolderTests
 
         Assert.Equal("shared", File.ReadAllText(Path.Combine(shared, "ok.txt")));
     }
+
+    [Fact]
+    public async Task RemovingEmptyFolders_NeverGoesThroughALink_NorRemovesAFolderWithFiles_NorOnAReadOnlyShare()
+    {
+        using var tmp = new TempDir();
+        var (pair, shared, secret) = await SetupAsync(tmp);
+        await using var _p = pair;
+        Directory.CreateDirectory(Path.Combine(secret, "empty"));
+        Directory.CreateDirectory(Path.Combine(shared, "gone"));
+        Directory.CreateDirectory(Path.Combine(shared, "full"));
+        File.WriteAllText(Path.Combine(shared, "full", "f"), "f");
+        Directory.CreateSymbolicLink(Path.Combine(shared, "leakdir"), secret);
+        Directory.CreateSymbolicLink(Path.Combine(shared, "emptylink"), Path.Combine(secret, "empty"));
+        await using var conn = await DialAsync(pair);
+        await conn.Channel.SendAsync(FrameType.FolderOpen, new FolderMessages.Open("open", string.Empty, false).Encode().WrittenMemory);
+        Assert.Equal(FrameType.FolderOk, (await conn.Channel.ReceiveAsync()).Type);
+        Assert.Equal(ErrorCode.PermissionDenied, await RefusalAsync(conn, FrameType.Remove, FolderMessages.EncodeRemove(FolderMessages.RemoveOp.RemoveEmptyFolders, string.Empty, ["gone"])));
+        Assert.True(Directory.Exists(Path.Combine(shared, "gone")));
+
+        pair.B.Node.Store.SetShare("open", pair.A.Node.Identity.Id, Haul.State.ShareAccess.ReadWrite);
+        await conn.Channel.SendAsync(FrameType.FolderOpen, new FolderMessages.Open("open", string.Empty, true).Encode().WrittenMemory);
+        Assert.Equal(FrameType.FolderOk, (await conn.Channel.ReceiveAsync()).Type);
+        Assert.Equal(ErrorCode.UnsafePath, await RefusalAsync(conn, FrameType.Remove, FolderMessages.EncodeRemove(FolderMessages.RemoveOp.RemoveEmptyFolders, string.Empty, ["leakdir/empty"])));
+        Assert.Equal(ErrorCode.UnsafePath, await RefusalAsync(conn, FrameType.Remove, FolderMessages.EncodeRemove(FolderMessages.RemoveOp.RemoveEmptyFolders, string.Empty, ["emptylink"])));
+
+        await conn.Channel.SendAsync(FrameType.Remove, FolderMessages.EncodeRemove(FolderMessages.RemoveOp.RemoveEmptyFolders, string.Empty, ["full", "gone"]).WrittenMemory);
+        var done = await conn.Channel.ExpectAsync(FrameType.Done);
+        Assert.Equal(1, FolderMessages.DecodeDone(done.Payload));
+        Assert.False(Directory.Exists(Path.Combine(shared, "gone")));
+        Assert.True(File.Exists(Path.Combine(shared, "full", "f")));
+        Assert.True(Directory.Exists(Path.Combine(secret, "empty")), "nothing behind a link is removed");
+        Assert.True(new DirectoryInfo(Path.Combine(shared, "emptylink")).LinkTarget is not null, "the link itself stays");
+    }
 }
